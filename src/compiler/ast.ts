@@ -1,0 +1,51 @@
+/**
+ * The abstract syntax tree of a `.vae` file: discriminated unions, every node with its span.
+ * Produced by `to-ast.ts`, consumed by `check.ts` and the printers in `explain.ts`.
+ */
+import type { Span } from './source.js';
+
+export interface Ident { name: string; span: Span }
+
+/** `real[20]`: a type name and the shape (an empty shape is a scalar). */
+export interface TypeExpr { name: Ident; shape: number[]; span: Span }
+
+export interface DataDecl { kind: 'data'; name: Ident; type: TypeExpr; span: Span }
+export interface LatentDecl { kind: 'latent'; name: Ident; type: TypeExpr; span: Span }
+/** A learned tensor, initialised to `init` (0 when absent). */
+export interface ParamDecl { kind: 'param'; name: Ident; type: TypeExpr; init?: Expr; span: Span }
+
+export interface NetInput { name: Ident; type?: TypeExpr; span: Span }
+export interface NetOutput { name: Ident; type: TypeExpr; span: Span }
+export interface DenseLayer { units: number; activation?: Ident; span: Span }
+/** A network: its inputs are concatenated, run through the dense layers, then one linear head per output. */
+export interface NetDecl {
+  kind: 'net'; name: Ident; inputs: NetInput[]; outputs: NetOutput[]; layers: DenseLayer[]; span: Span;
+}
+
+export type Role = 'prior' | 'likelihood' | 'guide';
+export interface Argument { name?: Ident; value: Expr; span: Span }
+export interface DistributionCall { name: Ident; args: Argument[]; span: Span }
+/** `prior z ~ Normal(0, 1)` */
+export interface Statement { kind: 'statement'; role: Role; target: Ident; dist: DistributionCall; span: Span }
+
+export type Declaration = DataDecl | LatentDecl | ParamDecl | NetDecl;
+export type ModelItem = Declaration | Statement;
+
+export type BinaryOp = '+' | '-' | '*' | '/';
+export type Expr =
+  | { kind: 'num'; value: number; span: Span }
+  | { kind: 'ref'; name: Ident; span: Span }
+  | { kind: 'call'; callee: Ident; args: Expr[]; span: Span }
+  | { kind: 'member'; object: Expr; field: Ident; span: Span }
+  | { kind: 'neg'; operand: Expr; span: Span }
+  | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; span: Span };
+
+export type SettingValue =
+  | { kind: 'num'; value: number; span: Span }
+  | { kind: 'word'; name: Ident; args?: SettingArg[]; span: Span };
+export interface SettingArg { name: Ident; value: SettingValue; span: Span }
+/** `batch 128`, `optimizer adam(lr = 1e-3)` */
+export interface Setting { name: Ident; value: SettingValue; span: Span }
+export interface TrainBlock { settings: Setting[]; span: Span }
+
+export interface Model { name: Ident; items: ModelItem[]; train?: TrainBlock; span: Span }

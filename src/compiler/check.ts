@@ -1,0 +1,487 @@
+/**
+ * Semantic checks: `ast.Model` → `CheckedModel`, or diagnostics at the places that are wrong.
+ *
+ * Checks, in order: declarations (duplicates, types), statements (targets, distributions, their
+ * arguments, shapes, supports and parameter constraints), completeness (every latent has a prior
+ * and a guide, every data variable a likelihood), visibility (what each network may read), and
+ * the train block.
+ */
+import type * as A from './ast.js';
+import {
+  ACTIVATIONS, DATASETS, FAMILIES, FUNCTIONS, OPTIMIZERS, VALUE_TYPES, supportWithin,
+  type Activation, type Constraint, type FamilySpec, type ParamSpec, type Support,
+} from './catalog.js';
+import type { CExpr, CheckedModel, DistInfo, NetCall, NetInfo, ParamInfo, TrainConfig, VarInfo } from './checked.js';
+import * as D from './diagnostics.js';
+import { printExpr } from './print.js';
+import { fail, ok, orList, type Diagnostic, type Result, type SourceFile, type Span } from './source.js';
+import { checkTrainBlock } from './check-train.js';
+
+type Symbol =
+  | { kind: 'data' | 'latent'; info: VarInfo }
+  | { kind: 'param'; info: ParamInfo; decl: A.ParamDecl }
+  | { kind: 'net'; decl: A.NetDecl; inputWidths?: number[] };
+
+/** Checks `model`; returns the checked model or every error found. */
+export function check(model: A.Model, src: SourceFile): Result<CheckedModel> {
+  return new Checker(model, src).run();
+}
+
+class Checker {
+  private readonly diagnostics: Diagnostic[] = [];
+  private readonly symbols = new Map<string, Symbol>();
+  private readonly declSpans = new Map<string, Span>();
+
+  constructor(private readonly model: A.Model, private readonly src: SourceFile) {}
+
+  run(): Result<CheckedModel> {
+    for (const item of this.model.items) if (item.kind !== 'statement') this.declare(item);
+    const statements = this.model.items.filter((i): i is A.Statement => i.kind === 'statement');
+    const dists = statements.map((s) => this.statement(s)).filter((d): d is { dist: DistInfo; stmt: A.Statement } => d !== undefined);
+    const byRole = this.collectRoles(dists);
+    this.checkCompleteness(statements);
+    this.checkVisibility(byRole.guides, byRole.priors, byRole.likelihoods);
+    const nets = this.netInfos();
+    const train = checkTrainBlock(this.model.train, this.vars('data'), this.diagnostics);
+    if (this.diagnostics.some((d) => d.severity === 'error')) return fail(this.diagnostics);
+    return ok({
+      name: this.model.name.name, source: this.src,
+      data: this.vars('data'), latents: this.vars('latent'), params: this.params(), nets,
+      priors: new Map(byRole.priors.map((d) => [d.dist.target, d.dist])),
+      guides: byRole.guides.map((d) => d.dist), likelihoods: byRole.likelihoods.map((d) => d.dist),
+      train: train as TrainConfig,
+    });
+  }
+
+  private report(d: Diagnostic): undefined {
+    this.diagnostics.push(d);
+    return undefined;
+  }
+
+  // ---- declarations -------------------------------------------------------------------------
+
+  private declare(decl: A.Declaration): void {
+    const name = decl.name.name;
+    const first = this.declSpans.get(name);
+    if (first) {
+      this.report(D.duplicateName(decl.name.span, name, first));
+      return;
+    }
+    this.declSpans.set(name, decl.name.span);
+    if (decl.kind === 'net') {
+      this.checkNetDecl(decl);
+      this.symbols.set(name, { kind: 'net', decl });
+    } else if (decl.kind === 'param') {
+      this.symbols.set(name, { kind: 'param', decl, info: this.paramInfo(decl) });
+    } else {
+      const type = this.valueType(decl.type);
+      const size = product(decl.type.shape);
+      this.symbols.set(name, { kind: decl.kind, info: { name, role: decl.kind, type, shape: decl.type.shape, size, span: decl.name.span } });
+    }
+  }
+
+  private valueType(t: A.TypeExpr, allowed: readonly Support[] = VALUE_TYPES): Support {
+    if (!allowed.includes(t.name.name as Support)) {
+      this.report(D.unknownType(t.name.span, t.name.name, allowed));
+      return 'real';
+    }
+    return t.name.name as Support;
+  }
+
+  private paramInfo(decl: A.ParamDecl): ParamInfo {
+    this.valueType(decl.type, ['real']);
+    const init = decl.init ? this.constantValue(decl.init) : 0;
+    return { name: decl.name.name, shape: decl.type.shape, size: product(decl.type.shape), init, span: decl.name.span };
+  }
+
+  /** The value of a constant expression (numbers and arithmetic), for initial values. */
+  private constantValue(e: A.Expr): number {
+    switch (e.kind) {
+      case 'num': return e.value;
+      case 'neg': return -this.constantValue(e.operand);
+      case 'binary': {
+        const [l, r] = [this.constantValue(e.left), this.constantValue(e.right)];
+        return e.op === '+' ? l + r : e.op === '-' ? l - r : e.op === '*' ? l * r : l / r;
+      }
+      default:
+        this.report(D.badExpression(e.span, 'An initial value must be a constant, such as 0 or -1.5.'));
+        return 0;
+    }
+  }
+
+  private checkNetDecl(net: A.NetDecl): void {
+    for (const layer of net.layers) {
+      const act = layer.activation?.name ?? 'linear';
+      if (!(ACTIVATIONS as readonly string[]).includes(act)) {
+        this.report(D.badNetwork(layer.activation!.span, `Unknown activation '${act}'. Expected ${orList(ACTIVATIONS)}.`));
+      }
+    }
+    const seen = new Set<string>();
+    for (const out of net.outputs) {
+      if (seen.has(out.name.name)) this.report(D.badNetwork(out.name.span, `Output '${out.name.name}' is named twice.`));
+      seen.add(out.name.name);
+      this.valueType(out.type, ['real']);
+    }
+    for (const input of net.inputs) if (input.type) this.valueType(input.type);
+  }
+
+  private vars(role: 'data' | 'latent'): VarInfo[] {
+    return [...this.symbols.values()].flatMap((s) => (s.kind === role ? [s.info] : []));
+  }
+
+  private params(): ParamInfo[] {
+    return [...this.symbols.values()].flatMap((s) => (s.kind === 'param' ? [s.info] : []));
+  }
+
+  /** Networks with their input widths as the call sites fixed them; an unused one is a warning. */
+  private netInfos(): NetInfo[] {
+    const nets: NetInfo[] = [];
+    for (const s of this.symbols.values()) {
+      if (s.kind !== 'net') continue;
+      if (!s.inputWidths) {
+        this.report({ code: 'VAE2016', severity: 'warning', span: s.decl.name.span, message: `Network '${s.decl.name.name}' is never used.` });
+        continue;
+      }
+      nets.push({
+        name: s.decl.name.name,
+        inputWidth: s.inputWidths.reduce((a, b) => a + b, 0),
+        layers: s.decl.layers.map((l) => ({ units: l.units, activation: (l.activation?.name ?? 'linear') as Activation })),
+        outputs: s.decl.outputs.map((o) => ({ name: o.name.name, shape: o.type.shape, size: product(o.type.shape) })),
+        span: s.decl.name.span,
+      });
+    }
+    return nets;
+  }
+
+  // ---- statements ---------------------------------------------------------------------------
+
+  private statement(stmt: A.Statement): { dist: DistInfo; stmt: A.Statement } | undefined {
+    const target = this.targetOf(stmt);
+    const family = FAMILIES[stmt.dist.name.name];
+    if (!family) return this.report(D.unknownDistribution(stmt.dist.name.span, stmt.dist.name.name, Object.keys(FAMILIES)));
+    const params = this.bindArguments(stmt.dist, family);
+    if (!target || !params) return undefined;
+    this.checkSupport(stmt, family, target);
+    for (const [name, value] of Object.entries(params)) this.checkParameter(stmt, family, name, value, target);
+    return { dist: { role: stmt.role, target: target.name, family: family.name, params, span: stmt.dist.span }, stmt };
+  }
+
+  /** The variable a statement is about: a latent for priors and guides, data for likelihoods. */
+  private targetOf(stmt: A.Statement): VarInfo | undefined {
+    const sym = this.symbols.get(stmt.target.name);
+    if (!sym) return this.report(D.unknownName(stmt.target.span, stmt.target.name, this.suggest(stmt.target.name, ['data', 'latent'])));
+    const expected = stmt.role === 'likelihood' ? 'data' : 'latent';
+    if (sym.kind !== expected) {
+      const actual = sym.kind === 'net' ? 'a network' : `a ${sym.kind === 'param' ? 'parameter' : `${sym.kind} variable`}`;
+      return this.report(D.wrongTarget(stmt.target.span, stmt.role, stmt.target.name, expected, actual));
+    }
+    return sym.info;
+  }
+
+  /** Binds positional and named arguments to one of the family's parameterizations. */
+  private bindArguments(call: A.DistributionCall, family: FamilySpec): Record<string, CExpr> | undefined {
+    const names = call.args.filter((a) => a.name).map((a) => a.name!.name);
+    const chosen = family.parameterizations.find((p) => names.every((n) => p.some((s) => s.name === n))) ?? family.parameterizations[0];
+    const known = family.parameterizations.flat().map((p) => p.name);
+    const bound: Record<string, CExpr> = {};
+    let errors = 0;
+    call.args.forEach((arg, i) => {
+      const spec: ParamSpec | undefined = arg.name ? chosen.find((p) => p.name === arg.name!.name) : chosen[i];
+      const value = this.expr(arg.value);
+      if (!spec) {
+        errors++;
+        const msg = arg.name
+          ? known.includes(arg.name.name)
+            ? `${family.name} takes ${orList(chosen.map((p) => p.name))} or the other parameterization, not both.`
+            : `${family.name} has no argument '${arg.name.name}'. Expected ${orList(known)}.`
+          : `${family.name} takes ${chosen.length} argument${chosen.length > 1 ? 's' : ''} (${chosen.map((p) => p.name).join(', ')}), but this is argument ${i + 1}.`;
+        this.report(D.badArguments(arg.name?.span ?? arg.span, msg));
+      } else if (bound[spec.name]) {
+        errors++;
+        this.report(D.badArguments(arg.span, `'${spec.name}' is given twice.`));
+      } else if (value) {
+        bound[spec.name] = value;
+      } else errors++;
+    });
+    const missing = chosen.filter((p) => !bound[p.name] && !call.args.some((a, i) => (a.name ? a.name.name === p.name : chosen[i] === p)));
+    if (missing.length > 0) {
+      const alternatives = family.parameterizations.length > 1 ? ` (or ${family.parameterizations.filter((p) => p !== chosen).map((p) => p.map((s) => s.name).join(', ')).join(' or ')})` : '';
+      this.report(D.badArguments(call.span, `${family.name} needs ${orList(missing.map((p) => p.name))}${alternatives}.`));
+      return undefined;
+    }
+    return errors > 0 ? undefined : bound;
+  }
+
+  /** The family's support must hold the data's values; a latent's type must be the family's support. */
+  private checkSupport(stmt: A.Statement, family: FamilySpec, target: VarInfo): void {
+    const fits = target.role === 'data'
+      ? supportWithin(target.type, family.support)
+      : supportWithin(target.type, family.support) && supportWithin(family.support, target.type);
+    if (!fits) {
+      this.report(D.supportMismatch(stmt.dist.name.span,
+        `${family.name} is a distribution over ${describeSupport(family.support)}, but '${target.name}' is ${target.type} (${describeSupport(target.type)}).`));
+    }
+    if (stmt.role === 'guide' && !family.reparameterized) {
+      this.report(D.supportMismatch(stmt.dist.name.span, `A guide must have a reparameterized sampler; ${family.name} has none. Use Normal.`));
+    }
+  }
+
+  /** A parameter broadcasts to the target's shape and provably satisfies its constraint. */
+  private checkParameter(stmt: A.Statement, family: FamilySpec, name: string, value: CExpr, target: VarInfo): void {
+    const b = broadcast(value.shape, target.shape);
+    if (!b || !sameShape(b, target.shape)) {
+      this.report(D.shapeMismatch(value.span,
+        `The ${name} of ${family.name} has shape ${showShape(value.shape)}, but '${target.name}' has shape ${showShape(target.shape)}; a parameter must be a scalar or have the variable's shape.`));
+    }
+    const constraint = family.parameterizations.flat().find((p) => p.name === name)!.constraint;
+    if (!satisfies(value, constraint)) {
+      const how = constraint === 'positive' ? 'exp(...) or softplus(...), or a positive number' : 'sigmoid(...), or a number between 0 and 1';
+      this.report(D.constraintViolated(value.span,
+        `The ${name} of ${family.name} must be ${constraint === 'positive' ? 'positive' : 'between 0 and 1'}; write it through ${how}.`));
+    }
+  }
+
+  // ---- expressions --------------------------------------------------------------------------
+
+  private expr(e: A.Expr): CExpr | undefined {
+    switch (e.kind) {
+      case 'num': return { kind: 'const', value: e.value, shape: [], span: e.span };
+      case 'ref': return this.ref(e.name);
+      case 'call': return this.call(e);
+      case 'member': return this.member(e);
+      case 'neg': {
+        const operand = this.expr(e.operand);
+        if (!operand) return undefined;
+        return operand.kind === 'const'
+          ? { ...operand, value: -operand.value, span: e.span }
+          : { kind: 'neg', operand, shape: operand.shape, span: e.span };
+      }
+      case 'binary': {
+        const [left, right] = [this.expr(e.left), this.expr(e.right)];
+        if (!left || !right) return undefined;
+        const shape = broadcast(left.shape, right.shape);
+        if (!shape) return this.report(D.shapeMismatch(e.span, `Cannot combine shapes ${showShape(left.shape)} and ${showShape(right.shape)} with '${e.op}'.`));
+        return { kind: 'binary', op: e.op, left, right, shape, span: e.span };
+      }
+    }
+  }
+
+  private ref(name: A.Ident): CExpr | undefined {
+    const sym = this.symbols.get(name.name);
+    if (!sym) return this.report(D.unknownName(name.span, name.name, this.suggest(name.name)));
+    if (sym.kind === 'net') return this.report(D.badExpression(name.span, `'${name.name}' is a network; call it, as in ${name.name}(...).`));
+    const kind = sym.kind === 'param' ? 'param' : 'var';
+    return { kind, name: name.name, shape: sym.info.shape, span: name.span };
+  }
+
+  private call(e: Extract<A.Expr, { kind: 'call' }>): CExpr | undefined {
+    const name = e.callee.name;
+    if (FUNCTIONS[name]) {
+      if (e.args.length !== 1) return this.report(D.badExpression(e.span, `${name} takes one argument.`));
+      const arg = this.expr(e.args[0]);
+      return arg && { kind: 'fn', fn: name, arg, shape: arg.shape, span: e.span };
+    }
+    const sym = this.symbols.get(name);
+    if (sym?.kind !== 'net') {
+      const hint = sym ? ` '${name}' is not a network or a function.` : this.suggest(name, ['net']);
+      return this.report(D.unknownName(e.callee.span, name, sym ? hint : `${hint} Functions: ${Object.keys(FUNCTIONS).join(', ')}.`));
+    }
+    const call = this.netCall(e, sym);
+    if (!call) return undefined;
+    if (sym.decl.outputs.length !== 1) {
+      return this.report(D.badExpression(e.span,
+        `'${name}' has ${sym.decl.outputs.length} outputs; pick one, as in ${call.key}.${sym.decl.outputs[0].name.name}.`));
+    }
+    return this.netOutput(call, sym.decl.outputs[0], e.span);
+  }
+
+  private member(e: Extract<A.Expr, { kind: 'member' }>): CExpr | undefined {
+    const obj = e.object;
+    const sym = obj.kind === 'call' ? this.symbols.get(obj.callee.name) : undefined;
+    if (obj.kind !== 'call' || sym?.kind !== 'net') {
+      this.expr(obj);
+      return this.report(D.badExpression(e.field.span, `Only a network's output can be selected with '.'.`));
+    }
+    const call = this.netCall(obj, sym);
+    const output = sym.decl.outputs.find((o) => o.name.name === e.field.name);
+    if (!output) {
+      return this.report(D.unknownName(e.field.span, e.field.name,
+        ` Network '${obj.callee.name}' has outputs ${orList(sym.decl.outputs.map((o) => o.name.name))}.`));
+    }
+    return call && this.netOutput(call, output, e.span);
+  }
+
+  private netOutput(call: NetCall, output: A.NetOutput, span: Span): CExpr {
+    return { kind: 'net', call, output: output.name.name, shape: output.type.shape, span };
+  }
+
+  /** Checks a call's arguments against the network's inputs; the first call fixes untyped input widths. */
+  private netCall(e: Extract<A.Expr, { kind: 'call' }>, sym: Extract<Symbol, { kind: 'net' }>): NetCall | undefined {
+    const inputs = sym.decl.inputs;
+    if (e.args.length !== inputs.length) {
+      return this.report(D.badArguments(e.span, `Network '${sym.decl.name.name}' takes ${inputs.length} input${inputs.length === 1 ? '' : 's'} (${inputs.map((i) => i.name.name).join(', ')}), but is given ${e.args.length}.`));
+    }
+    const args = e.args.map((a) => this.expr(a));
+    if (args.some((a) => !a)) return undefined;
+    const widths = args.map((a) => product(a!.shape));
+    for (let i = 0; i < inputs.length; i++) {
+      const expected = inputs[i].type ? product(inputs[i].type!.shape) : sym.inputWidths?.[i];
+      if (expected !== undefined && expected !== widths[i]) {
+        return this.report(D.shapeMismatch(args[i]!.span, `Input '${inputs[i].name.name}' of network '${sym.decl.name.name}' has ${expected} values, but this argument has ${widths[i]}.`));
+      }
+    }
+    sym.inputWidths ??= widths;
+    const key = `${sym.decl.name.name}(${args.map((a) => printExpr(a!)).join(', ')})`;
+    return { net: sym.decl.name.name, args: args as CExpr[], key };
+  }
+
+  /** " Did you mean 'x'?" for the closest declared name, if any is close. */
+  private suggest(name: string, kinds?: Symbol['kind'][]): string {
+    const candidates = [...this.symbols.entries()].filter(([, s]) => !kinds || kinds.includes(s.kind)).map(([n]) => n);
+    const best = candidates.map((c) => [c, editDistance(c, name)] as const).sort((a, b) => a[1] - b[1])[0];
+    return best && best[1] <= Math.max(1, Math.floor(name.length / 3)) ? ` Did you mean '${best[0]}'?` : '';
+  }
+
+  // ---- completeness and visibility --------------------------------------------------------
+
+  private collectRoles(dists: { dist: DistInfo; stmt: A.Statement }[]) {
+    const pick = (role: A.Role) => {
+      const seen = new Map<string, A.Statement>();
+      return dists.filter(({ dist, stmt }) => {
+        const first = seen.get(dist.target);
+        if (dist.role !== role) return false;
+        if (first) return this.report(D.duplicateStatement(stmt.target.span, role, dist.target, first.target.span)) ?? false;
+        seen.set(dist.target, stmt);
+        return true;
+      });
+    };
+    return { priors: pick('prior'), guides: pick('guide'), likelihoods: pick('likelihood') };
+  }
+
+  /** Every latent has a prior and a guide, every data variable a likelihood (written, even if with errors). */
+  private checkCompleteness(statements: A.Statement[]): void {
+    const has = (role: A.Role, name: string) => statements.some((s) => s.role === role && s.target.name === name);
+    for (const v of this.vars('latent')) {
+      if (!has('prior', v.name)) this.report(D.latentWithout(v.span, v.name, 'prior'));
+      if (!has('guide', v.name)) this.report(D.latentWithout(v.span, v.name, 'guide'));
+    }
+    for (const v of this.vars('data')) if (!has('likelihood', v.name)) this.report(D.dataWithoutLikelihood(v.span, v.name));
+  }
+
+  /**
+   * What each statement may read. A guide samples in file order, so q(z|·) may read data and the
+   * latents whose guides come before it. A prior p(z|·) reads only other latents, with no cycle.
+   * A likelihood p(x|·) must not read x, the data it explains.
+   */
+  private checkVisibility(guides: { dist: DistInfo }[], priors: { dist: DistInfo }[], likelihoods: { dist: DistInfo }[]): void {
+    guides.forEach(({ dist }, i) => {
+      const earlier = new Set(guides.slice(0, i).map((g) => g.dist.target));
+      for (const r of this.reads(dist)) {
+        if (this.symbols.get(r.name)?.kind !== 'latent' || earlier.has(r.name)) continue;
+        const why = r.name === dist.target ? 'its own sample' : `'${r.name}', whose guide samples after it; move that guide first`;
+        this.report(D.notVisible(r.span, `The guide of '${dist.target}' cannot read ${why}.`));
+      }
+    });
+    for (const { dist } of priors) {
+      for (const r of this.reads(dist)) {
+        const kind = this.symbols.get(r.name)?.kind;
+        if (kind === 'data') this.report(D.notVisible(r.span, `The prior of '${dist.target}' cannot read data '${r.name}'; a prior is p(${dist.target}) before any data is seen.`));
+        if (r.name === dist.target) this.report(D.notVisible(r.span, `The prior of '${dist.target}' cannot read '${dist.target}' itself.`));
+      }
+    }
+    this.checkPriorCycles(priors.map((p) => p.dist));
+    for (const { dist } of likelihoods) {
+      for (const r of this.reads(dist)) {
+        if (r.name === dist.target) this.report(D.notVisible(r.span, `The likelihood of '${dist.target}' cannot read '${dist.target}', the data it explains.`));
+      }
+    }
+  }
+
+  private checkPriorCycles(priors: DistInfo[]): void {
+    const deps = new Map(priors.map((p) => [p.target, this.reads(p).filter((r) => this.symbols.get(r.name)?.kind === 'latent')]));
+    const state = new Map<string, 'visiting' | 'done'>();
+    const visit = (name: string, path: string[]): void => {
+      if (state.get(name) === 'done') return;
+      state.set(name, 'visiting');
+      for (const r of deps.get(name) ?? []) {
+        if (r.name === name) continue;
+        if (state.get(r.name) === 'visiting') {
+          this.report(D.notVisible(r.span, `The priors form a cycle: ${[...path, name, r.name].join(' → ')}.`));
+        } else visit(r.name, [...path, name]);
+      }
+      state.set(name, 'done');
+    };
+    for (const p of priors) visit(p.target, []);
+  }
+
+  /** The variables a distribution's parameters read, directly or through networks. */
+  private reads(d: DistInfo): { name: string; span: Span }[] {
+    return Object.values(d.params).flatMap(freeVars);
+  }
+}
+
+/** Variables read by an expression, each at the place it is read. */
+export function freeVars(e: CExpr): { name: string; span: Span }[] {
+  switch (e.kind) {
+    case 'var': return [{ name: e.name, span: e.span }];
+    case 'const': case 'param': return [];
+    case 'net': return e.call.args.flatMap(freeVars);
+    case 'fn': return freeVars(e.arg);
+    case 'neg': return freeVars(e.operand);
+    case 'binary': return [...freeVars(e.left), ...freeVars(e.right)];
+  }
+}
+
+/** Whether `e` provably satisfies `c` (exp and softplus are positive, sigmoid is in (0, 1), ...). */
+function satisfies(e: CExpr, c: Constraint): boolean {
+  if (c === 'real') return true;
+  switch (e.kind) {
+    case 'const': return c === 'positive' ? e.value > 0 : e.value > 0 && e.value < 1;
+    case 'fn': {
+      const r = FUNCTIONS[e.fn].result;
+      return r === c || (c === 'positive' && r === 'probability');
+    }
+    case 'binary':
+      if (c === 'positive' && e.op !== '-') return satisfies(e.left, 'positive') && satisfies(e.right, 'positive');
+      return c === 'probability' && e.op === '*' && satisfies(e.left, c) && satisfies(e.right, c);
+    default: return false;
+  }
+}
+
+function describeSupport(s: Support): string {
+  return { binary: 'the values 0 and 1', unit: 'the interval [0, 1]', positive: 'the positive reals', real: 'the real numbers' }[s];
+}
+
+export function product(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** NumPy broadcasting of two shapes, or undefined when they do not broadcast. */
+export function broadcast(a: number[], b: number[]): number[] | undefined {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return undefined;
+    out.push(Math.max(x, y));
+  }
+  return out;
+}
+
+const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+export const showShape = (s: number[]): string => (s.length === 0 ? 'scalar' : `[${s.join(', ')}]`);
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}

@@ -1,0 +1,67 @@
+/**
+ * The checked model: what `check.ts` produces and `lower.ts` consumes. Names are resolved, shapes
+ * known, distribution arguments bound to parameter names, and the train block validated.
+ */
+import type * as A from './ast.js';
+import type { Activation, Support } from './catalog.js';
+import type { SourceFile, Span } from './source.js';
+
+/** A checked expression: names resolved, shape known (`[]` is a scalar). */
+export type CExpr = (
+  | { kind: 'const'; value: number }
+  | { kind: 'var'; name: string }
+  | { kind: 'param'; name: string }
+  | { kind: 'net'; call: NetCall; output: string }
+  | { kind: 'fn'; fn: string; arg: CExpr }
+  | { kind: 'neg'; operand: CExpr }
+  | { kind: 'binary'; op: A.BinaryOp; left: CExpr; right: CExpr }
+) & { shape: number[]; span: Span };
+
+/** One application of a network; calls with the same `key` (printed form) are computed once. */
+export interface NetCall { net: string; args: CExpr[]; key: string }
+
+export interface VarInfo { name: string; role: 'data' | 'latent'; type: Support; shape: number[]; size: number; span: Span }
+export interface ParamInfo { name: string; shape: number[]; size: number; init: number; span: Span }
+export interface NetInfo {
+  name: string;
+  inputWidth: number;
+  layers: { units: number; activation: Activation }[];
+  outputs: { name: string; shape: number[]; size: number }[];
+  span: Span;
+}
+
+/** A `prior`, `guide` or `likelihood` with its arguments bound to the family's parameter names. */
+export interface DistInfo {
+  role: A.Role;
+  target: string;
+  family: string;
+  params: Record<string, CExpr>;
+  span: Span;
+}
+
+export interface DatasetChoice { name: string; args: Record<string, string>; span?: Span }
+export interface OptimizerChoice { name: string; settings: Record<string, number> }
+
+/** The train block with its defaults filled in. */
+export interface TrainConfig {
+  dataset?: DatasetChoice;
+  optimizer: OptimizerChoice;
+  batch: number;
+  epochs: number;
+  seed: number;
+}
+
+export interface CheckedModel {
+  name: string;
+  source: SourceFile;
+  data: VarInfo[];
+  latents: VarInfo[];
+  params: ParamInfo[];
+  nets: NetInfo[];
+  /** One prior per latent, by latent name. */
+  priors: Map<string, DistInfo>;
+  /** Guides in the order they sample: a guide may read the latents of the guides before it. */
+  guides: DistInfo[];
+  likelihoods: DistInfo[];
+  train: TrainConfig;
+}

@@ -1,0 +1,33 @@
+/**
+ * Named factories for the semantic diagnostics, one per kind of mistake, each with a stable code.
+ * Tests assert on the code and the span, so wording can improve without breaking them.
+ */
+import { orList, type Diagnostic, type Span } from './source.js';
+
+const error = (code: `VAE${number}`, span: Span, message: string, related?: Diagnostic['related']): Diagnostic =>
+  ({ code, severity: 'error', span, message, ...(related ? { related } : {}) });
+
+export const duplicateName = (span: Span, name: string, first: Span): Diagnostic =>
+  error('VAE2001', span, `'${name}' is already declared.`, [{ span: first, message: `'${name}' is first declared here.` }]);
+export const unknownName = (span: Span, name: string, hint: string): Diagnostic =>
+  error('VAE2002', span, `Unknown name '${name}'.${hint}`);
+export const unknownType = (span: Span, name: string, known: readonly string[]): Diagnostic =>
+  error('VAE2003', span, `Unknown type '${name}'. Expected ${orList(known)}.`);
+export const latentWithout = (span: Span, name: string, role: 'prior' | 'guide'): Diagnostic =>
+  error('VAE2004', span, `Latent '${name}' has no ${role}. Add \`${role} ${name} ~ Normal(...)\`.`);
+export const dataWithoutLikelihood = (span: Span, name: string): Diagnostic =>
+  error('VAE2005', span, `Data '${name}' has no likelihood. Add \`likelihood ${name} ~ ...\`.`);
+export const duplicateStatement = (span: Span, role: string, name: string, first: Span): Diagnostic =>
+  error('VAE2006', span, `'${name}' already has a ${role}.`, [{ span: first, message: `The first ${role} of '${name}' is here.` }]);
+export const wrongTarget = (span: Span, role: string, name: string, expected: string, actual: string): Diagnostic =>
+  error('VAE2007', span, `A ${role} is for a ${expected} variable, but '${name}' is ${actual}.`);
+export const unknownDistribution = (span: Span, name: string, known: string[]): Diagnostic =>
+  error('VAE2008', span, `Unknown distribution '${name}'. Expected ${orList(known)}.`);
+export const badArguments = (span: Span, message: string): Diagnostic => error('VAE2009', span, message);
+export const shapeMismatch = (span: Span, message: string): Diagnostic => error('VAE2010', span, message);
+export const supportMismatch = (span: Span, message: string): Diagnostic => error('VAE2011', span, message);
+export const constraintViolated = (span: Span, message: string): Diagnostic => error('VAE2012', span, message);
+export const notVisible = (span: Span, message: string): Diagnostic => error('VAE2013', span, message);
+export const badNetwork = (span: Span, message: string): Diagnostic => error('VAE2014', span, message);
+export const badExpression = (span: Span, message: string): Diagnostic => error('VAE2015', span, message);
+export const badSetting = (span: Span, message: string): Diagnostic => error('VAE3001', span, message);

@@ -1,0 +1,190 @@
+/**
+ * Objective → TensorFlow.js: the model's weights, and functions of a batch that compute each term
+ * of −ELBO per example, sample from the prior and decode.
+ *
+ * Tensors keep their natural shapes with a leading batch axis: a variable `x : binary[784]` is
+ * [B, 784]; networks flatten their inputs and reshape their outputs. Every term is summed over
+ * the variable's dimensions, giving one value per example.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { dense } from '../runtime/dense.js';
+import { makeDistribution, type Distribution } from '../runtime/distributions/index.js';
+import { lookupKl } from '../runtime/kl.js';
+import type { Rng } from '../runtime/rng.js';
+import type { CExpr, DistInfo, NetInfo } from './checked.js';
+import type { Objective } from './lower.js';
+
+/** Values of the data variables for one batch, by name, each [B, ...shape]. */
+export type Batch = Map<string, tf.Tensor>;
+
+/** −log p(x|·) for each likelihood and KL(q‖p) (or its estimate) for each latent: [B] each. */
+export interface Terms {
+  rec: Map<string, tf.Tensor1D>;
+  kl: Map<string, tf.Tensor1D>;
+}
+
+/** The weights of a model: `net/hidden0/w`, `net/hidden0/b`, `net/out_mu/w`, ..., `param/name`. */
+export type Weights = Map<string, tf.Variable>;
+
+/**
+ * PyTorch's default initialization of a dense layer: w, b ~ U(−1/√fan_in, 1/√fan_in), so that
+ * our runs are comparable with the usual PyTorch VAE.
+ */
+export function initWeights(o: Objective, rng: Rng): Weights {
+  const weights: Weights = new Map();
+  const uniform = (shape: number[], fanIn: number) => {
+    const bound = 1 / Math.sqrt(fanIn);
+    return tf.variable(tf.randomUniform(shape, -bound, bound, 'float32', rng.nextSeed()));
+  };
+  for (const net of o.model.nets) {
+    for (const layer of layerShapes(net)) {
+      weights.set(`${net.name}/${layer.name}/w`, uniform([layer.in, layer.out], layer.in));
+      weights.set(`${net.name}/${layer.name}/b`, uniform([layer.out], layer.in));
+    }
+  }
+  for (const p of o.model.params) weights.set(`param/${p.name}`, tf.variable(tf.fill(p.shape, p.init)));
+  return weights;
+}
+
+/** The dense layers of a network: the hidden stack, then one linear head per output. */
+export function layerShapes(net: NetInfo): { name: string; in: number; out: number }[] {
+  const widths = [net.inputWidth, ...net.layers.map((l) => l.units)];
+  const hidden = net.layers.map((l, i) => ({ name: `hidden${i}`, in: widths[i], out: l.units }));
+  const last = widths[widths.length - 1];
+  return [...hidden, ...net.outputs.map((out) => ({ name: `out_${out.name}`, in: last, out: out.size }))];
+}
+
+/** Evaluates expressions and distributions for one batch; each network call runs once. */
+class Evaluation {
+  private readonly netCache = new Map<string, Map<string, tf.Tensor>>();
+
+  constructor(
+    private readonly o: Objective,
+    private readonly weights: Weights,
+    readonly values: Map<string, tf.Tensor>,
+    readonly batchSize: number,
+  ) {}
+
+  expr(e: CExpr): tf.Tensor {
+    switch (e.kind) {
+      case 'const': return tf.scalar(e.value);
+      case 'var': return this.values.get(e.name)!;
+      case 'param': return this.weights.get(`param/${e.name}`)!;
+      case 'net': return this.netOutputs(e.call.key, e.call.net, e.call.args).get(e.output)!;
+      case 'neg': return tf.neg(this.expr(e.operand));
+      case 'fn': return applyFunction(e.fn, this.expr(e.arg));
+      case 'binary': {
+        const [l, r] = [this.expr(e.left), this.expr(e.right)];
+        return e.op === '+' ? tf.add(l, r) : e.op === '-' ? tf.sub(l, r) : e.op === '*' ? tf.mul(l, r) : tf.div(l, r);
+      }
+    }
+  }
+
+  dist(d: DistInfo): Distribution {
+    const params = Object.fromEntries(Object.entries(d.params).map(([k, v]) => [k, this.expr(v)]));
+    return makeDistribution(d.family, params);
+  }
+
+  private netOutputs(key: string, name: string, args: CExpr[]): Map<string, tf.Tensor> {
+    const cached = this.netCache.get(key);
+    if (cached) return cached;
+    const net = this.o.model.nets.find((n) => n.name === name)!;
+    const inputs = args.map((a) => tf.reshape(tf.broadcastTo(this.expr(a), [this.batchSize, ...a.shape]), [this.batchSize, -1]));
+    let h = (inputs.length === 1 ? inputs[0] : tf.concat(inputs, 1)) as tf.Tensor2D;
+    net.layers.forEach((l, i) => {
+      h = dense(h, this.w(`${name}/hidden${i}/w`), this.w(`${name}/hidden${i}/b`), l.activation);
+    });
+    const outputs = new Map(net.outputs.map((out) => {
+      const y = dense(h, this.w(`${name}/out_${out.name}/w`), this.w(`${name}/out_${out.name}/b`), 'linear');
+      return [out.name, tf.reshape(y, [this.batchSize, ...out.shape])] as const;
+    }));
+    this.netCache.set(key, outputs);
+    return outputs;
+  }
+
+  private w<T extends tf.Tensor>(name: string): T {
+    return this.weights.get(name) as unknown as T;
+  }
+}
+
+function applyFunction(fn: string, x: tf.Tensor): tf.Tensor {
+  switch (fn) {
+    case 'exp': return tf.exp(x);
+    case 'softplus': return tf.softplus(x);
+    case 'sigmoid': return tf.sigmoid(x);
+    case 'log': return tf.log(x);
+    case 'tanh': return tf.tanh(x);
+    case 'sqrt': return tf.sqrt(x);
+    default: throw new Error(`unknown function ${fn}`);
+  }
+}
+
+/** Σ over every axis but the first: [B, ...] → [B]. */
+function sumPerExample(t: tf.Tensor): tf.Tensor1D {
+  return (t.rank <= 1 ? t : tf.sum(t, [...Array(t.rank - 1).keys()].map((i) => i + 1))) as tf.Tensor1D;
+}
+
+/** Standard normal noise for each latent, drawn with seeds from `rng`. */
+export function drawNoise(o: Objective, batchSize: number, rng: Rng): Map<string, tf.Tensor> {
+  return new Map(o.latents.map((t) => [t.latent.name, tf.randomNormal([batchSize, ...t.latent.shape], 0, 1, 'float32', rng.nextSeed())]));
+}
+
+/**
+ * The terms of −ELBO for each example of `batch`:
+ *   z_i = loc_i + scale_i * eps_i in guide order,
+ *   rec(x) = −Σ_d log p(x_d | ·),   kl(z) = Σ_d KL(q(z_d|·) ‖ p(z_d|·)) or Σ_d [log q(z_d) − log p(z_d)].
+ */
+export function elboTerms(o: Objective, weights: Weights, batch: Batch, noise: Map<string, tf.Tensor>): Terms {
+  const batchSize = batch.values().next().value!.shape[0];
+  const ev = new Evaluation(o, weights, new Map(batch), batchSize);
+  const guides = new Map<string, Distribution>();
+  for (const t of o.latents) {
+    const q = ev.dist(t.guide);
+    guides.set(t.latent.name, q);
+    ev.values.set(t.latent.name, q.rsample!(noise.get(t.latent.name)!));
+  }
+  const kl = new Map(o.latents.map((t) => {
+    const q = guides.get(t.latent.name)!;
+    const p = ev.dist(t.prior);
+    const z = ev.values.get(t.latent.name)!;
+    const elementwise = t.kl.kind === 'closed-form' ? lookupKl(q.family, p.family)!(q, p) : tf.sub(q.logProb(z), p.logProb(z));
+    return [t.latent.name, sumPerExample(tf.broadcastTo(elementwise, z.shape))];
+  }));
+  const rec = new Map(o.likelihoods.map((t) => [t.data.name, tf.neg(sumPerExample(ev.dist(t.dist).logProb(batch.get(t.data.name)!))) as tf.Tensor1D]));
+  return { rec, kl };
+}
+
+/** −ELBO averaged over the batch: mean_b [Σ rec + Σ kl]. */
+export function lossOf(terms: Terms): tf.Scalar {
+  const all = [...terms.rec.values(), ...terms.kl.values()];
+  return tf.mean(all.length === 1 ? all[0] : tf.addN(all)) as tf.Scalar;
+}
+
+/** Latents drawn from the prior in ancestral order, `n` of each. */
+export function samplePrior(o: Objective, weights: Weights, n: number, rng: Rng): Map<string, tf.Tensor> {
+  const ev = new Evaluation(o, weights, new Map(), n);
+  for (const name of o.priorOrder) {
+    const t = o.latents.find((l) => l.latent.name === name)!;
+    const p = ev.dist(t.prior);
+    const shape = [n, ...t.latent.shape];
+    const eps = tf.randomNormal(shape, 0, 1, 'float32', rng.nextSeed());
+    ev.values.set(name, p.rsample ? p.rsample(tf.broadcastTo(eps, shape)) : eps);
+  }
+  return ev.values;
+}
+
+/** The mean of the first likelihood given latent values (a picture of what the decoder says). */
+export function decodeMean(o: Objective, weights: Weights, latents: Map<string, tf.Tensor>): tf.Tensor {
+  const n = latents.values().next().value!.shape[0];
+  const ev = new Evaluation(o, weights, new Map(latents), n);
+  const t = o.likelihoods[0];
+  return ev.dist(t.dist).mean([n, ...t.data.shape]);
+}
+
+/** The guide means of every latent for `batch` (used for reconstructions). */
+export function encodeMean(o: Objective, weights: Weights, batch: Batch): Map<string, tf.Tensor> {
+  const batchSize = batch.values().next().value!.shape[0];
+  const ev = new Evaluation(o, weights, new Map(batch), batchSize);
+  for (const t of o.latents) ev.values.set(t.latent.name, ev.dist(t.guide).mean([batchSize, ...t.latent.shape]));
+  return new Map(o.latents.map((t) => [t.latent.name, ev.values.get(t.latent.name)!]));
+}

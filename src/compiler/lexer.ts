@@ -1,0 +1,61 @@
+/**
+ * Tokens of the `.vae` language. Keywords take `Identifier` as their longer alternative, so
+ * `datum` is a name and `data` a keyword. Comments run from `#` or `//` to the end of the line.
+ */
+import { createToken, Lexer, type TokenType } from 'chevrotain';
+
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
+
+const keyword = (word: string): TokenType =>
+  createToken({ name: word[0].toUpperCase() + word.slice(1), pattern: new RegExp(word), longer_alt: Identifier, label: `'${word}'` });
+
+export const Model = keyword('model');
+export const Train = keyword('train');
+export const Data = keyword('data');
+export const Latent = keyword('latent');
+export const Param = keyword('param');
+export const Net = keyword('net');
+export const Prior = keyword('prior');
+export const Likelihood = keyword('likelihood');
+export const Guide = keyword('guide');
+export const Dense = keyword('dense');
+
+/** Integers, decimals and scientific notation: `20`, `0.5`, `1e-3`, `.5`. */
+export const NumberLiteral = createToken({
+  name: 'NumberLiteral',
+  pattern: /(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/,
+  label: 'a number',
+});
+
+const punct = (name: string, pattern: RegExp, text: string): TokenType => createToken({ name, pattern, label: `'${text}'` });
+
+export const Arrow = punct('Arrow', /->/, '->');
+export const LBrace = punct('LBrace', /\{/, '{');
+export const RBrace = punct('RBrace', /\}/, '}');
+export const LParen = punct('LParen', /\(/, '(');
+export const RParen = punct('RParen', /\)/, ')');
+export const LBracket = punct('LBracket', /\[/, '[');
+export const RBracket = punct('RBracket', /\]/, ']');
+export const Comma = punct('Comma', /,/, ',');
+export const Colon = punct('Colon', /:/, ':');
+export const Equals = punct('Equals', /=/, '=');
+export const Tilde = punct('Tilde', /~/, '~');
+export const Dot = punct('Dot', /\./, '.');
+export const Plus = punct('Plus', /\+/, '+');
+export const Minus = punct('Minus', /-/, '-');
+export const Star = punct('Star', /\*/, '*');
+export const Slash = punct('Slash', /\//, '/');
+
+export const Comment = createToken({ name: 'Comment', pattern: /(?:#|\/\/)[^\n\r]*/, group: Lexer.SKIPPED });
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexer.SKIPPED });
+
+/** Order matters: comments before `/`, `->` before `-`, keywords before `Identifier`. */
+export const allTokens: TokenType[] = [
+  WhiteSpace, Comment,
+  Model, Train, Data, Latent, Param, Net, Prior, Likelihood, Guide, Dense,
+  Identifier, NumberLiteral,
+  Arrow, LBrace, RBrace, LParen, RParen, LBracket, RBracket, Comma, Colon, Equals, Tilde, Dot,
+  Plus, Minus, Star, Slash,
+];
+
+export const vaeLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: true });

@@ -1,0 +1,71 @@
+/**
+ * Lowering: `CheckedModel` → `Objective`, the ELBO as a list of terms.
+ *
+ *   loss = -ELBO = E_q[ -Σ_x log p(x | ·) ] + Σ_z KL(q(z | ·) ‖ p(z | ·))
+ *
+ * Every latent is sampled from its guide with the reparameterization z = loc + scale * eps,
+ * eps ~ N(0, I). For each latent the (guide, prior) pair is looked up in the KL registry: a closed
+ * form where one is registered, else the single-sample estimate log q(z) - log p(z). A prior that
+ * reads other latents is evaluated at their sampled values. Each term is summed over the
+ * variable's dimensions and averaged over the batch.
+ */
+import { lookupKl } from '../runtime/kl.js';
+import { freeVars } from './check.js';
+import type { CheckedModel, DistInfo, VarInfo } from './checked.js';
+
+export type KlMethod = { kind: 'closed-form'; pair: string } | { kind: 'monte-carlo' };
+
+export interface LatentTerm {
+  latent: VarInfo;
+  guide: DistInfo;
+  prior: DistInfo;
+  kl: KlMethod;
+}
+
+export interface LikelihoodTerm {
+  data: VarInfo;
+  dist: DistInfo;
+}
+
+export interface Objective {
+  model: CheckedModel;
+  /** In guide order: the order in which latents are sampled. */
+  latents: LatentTerm[];
+  likelihoods: LikelihoodTerm[];
+  /** Latent names in an order where each prior's inputs come first (for ancestral sampling). */
+  priorOrder: string[];
+}
+
+export interface LowerOptions {
+  /** Use Monte Carlo for every KL term, even where a closed form exists. */
+  forceMonteCarloKl?: boolean;
+}
+
+export function lower(model: CheckedModel, options: LowerOptions = {}): Objective {
+  const latents = model.guides.map((guide): LatentTerm => {
+    const prior = model.priors.get(guide.target)!;
+    const closed = !options.forceMonteCarloKl && lookupKl(guide.family, prior.family);
+    return {
+      latent: model.latents.find((l) => l.name === guide.target)!,
+      guide, prior,
+      kl: closed ? { kind: 'closed-form', pair: `${guide.family}‖${prior.family}` } : { kind: 'monte-carlo' },
+    };
+  });
+  const likelihoods = model.likelihoods.map((dist) => ({ data: model.data.find((d) => d.name === dist.target)!, dist }));
+  return { model, latents, likelihoods, priorOrder: ancestralOrder(model) };
+}
+
+/** A topological order of the priors (check.ts has ruled out cycles). */
+function ancestralOrder(model: CheckedModel): string[] {
+  const order: string[] = [];
+  const visit = (name: string): void => {
+    if (order.includes(name)) return;
+    const prior = model.priors.get(name)!;
+    for (const v of Object.values(prior.params).flatMap(freeVars)) {
+      if (v.name !== name && model.priors.has(v.name)) visit(v.name);
+    }
+    order.push(name);
+  };
+  for (const l of model.latents) visit(l.name);
+  return order;
+}

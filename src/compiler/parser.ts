@@ -1,0 +1,292 @@
+/**
+ * The grammar of the `.vae` language as a Chevrotain CST parser (grammar only, no actions), and
+ * `parse()`, which turns source text into a CST or syntax diagnostics. `grammar/` holds the
+ * syntax diagrams generated from this class (`npm run grammar`).
+ *
+ *   file       := model train?
+ *   model      := 'model' NAME '{' item* '}'
+ *   item       := dataDecl | latentDecl | paramDecl | netDecl | statement
+ *   statement  := ('prior' | 'likelihood' | 'guide') NAME '~' NAME '(' args? ')'
+ *   expr       := term (('+' | '-') term)*  ;  term := unary (('*' | '/') unary)*
+ *   train      := 'train' '{' (NAME value)* '}'
+ */
+import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import * as T from './lexer.js';
+import { fail, ok, spanOf, type Diagnostic, type Result, type SourceFile } from './source.js';
+
+/** Error messages in the project's voice: "Expected ')' but found 'x'." */
+const messages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage: ({ expected, actual }) => `Expected ${label(expected)} but found ${found(actual)}.`,
+  buildNotAllInputParsedMessage: ({ firstRedundant }) => `Unexpected ${found(firstRedundant)} after the end of the file's last block.`,
+  buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) =>
+    `Expected ${alternatives(expectedPathsPerAlt.flat())} ${ruleContext(ruleName)}but found ${found(actual[0])}.`,
+  buildEarlyExitMessage: ({ expectedIterationPaths, actual, ruleName }) =>
+    `Expected ${alternatives(expectedIterationPaths)} ${ruleContext(ruleName)}but found ${found(actual[0])}.`,
+};
+
+const label = (t: TokenType): string => t.LABEL ?? t.name;
+const found = (t: IToken): string => (t.tokenType === EOF ? 'the end of the file' : `'${t.image}'`);
+const alternatives = (paths: TokenType[][]): string => {
+  const firsts = [...new Set(paths.map((p) => (p.length > 0 ? label(p[0]) : 'nothing')))];
+  return firsts.length <= 1 ? firsts.join('') : `${firsts.slice(0, -1).join(', ')} or ${firsts[firsts.length - 1]}`;
+};
+const ruleContext = (rule: string): string => (RULE_WORDS[rule] ? `${RULE_WORDS[rule]} ` : '');
+const RULE_WORDS: Record<string, string> = {
+  modelItem: 'in a model (a declaration or a prior, likelihood or guide)',
+  primary: 'in an expression',
+  settingValue: 'as a setting value',
+};
+
+/** The parser. Rule names are the CST node names that `to-ast.ts` visits. */
+export class VaeParser extends CstParser {
+  constructor() {
+    super(T.allTokens, { errorMessageProvider: messages, recoveryEnabled: false, maxLookahead: 3, nodeLocationTracking: 'full' });
+    this.performSelfAnalysis();
+  }
+
+  file = this.RULE('file', () => {
+    this.SUBRULE(this.model);
+    this.OPTION(() => this.SUBRULE(this.train));
+  });
+
+  model = this.RULE('model', () => {
+    this.CONSUME(T.Model);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.modelItem));
+    this.CONSUME(T.RBrace);
+  });
+
+  modelItem = this.RULE('modelItem', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.dataDecl) },
+      { ALT: () => this.SUBRULE(this.latentDecl) },
+      { ALT: () => this.SUBRULE(this.paramDecl) },
+      { ALT: () => this.SUBRULE(this.netDecl) },
+      { ALT: () => this.SUBRULE(this.statement) },
+    ]);
+  });
+
+  /** `data x : binary[784]` */
+  dataDecl = this.RULE('dataDecl', () => {
+    this.CONSUME(T.Data);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.typeExpr);
+  });
+
+  /** `latent z : real[20]` */
+  latentDecl = this.RULE('latentDecl', () => {
+    this.CONSUME(T.Latent);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.typeExpr);
+  });
+
+  /** `param log_s : real[784] = 0`: a learned tensor and its initial value. */
+  paramDecl = this.RULE('paramDecl', () => {
+    this.CONSUME(T.Param);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.typeExpr);
+    this.OPTION(() => {
+      this.CONSUME(T.Equals);
+      this.SUBRULE(this.expr);
+    });
+  });
+
+  /** `real[20]`, `binary[28, 28]`, `real` (a scalar). */
+  typeExpr = this.RULE('typeExpr', () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.LBracket);
+      this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.CONSUME(T.NumberLiteral) });
+      this.CONSUME(T.RBracket);
+    });
+  });
+
+  /** `net encoder(x) -> (mu: real[20], log_sigma: real[20]) { dense 400 relu }` */
+  netDecl = this.RULE('netDecl', () => {
+    this.CONSUME(T.Net);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.netInput) });
+    this.CONSUME(T.RParen);
+    this.CONSUME(T.Arrow);
+    this.CONSUME2(T.LParen);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.netOutput) });
+    this.CONSUME2(T.RParen);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.layer));
+    this.CONSUME(T.RBrace);
+  });
+
+  netInput = this.RULE('netInput', () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.Colon);
+      this.SUBRULE(this.typeExpr);
+    });
+  });
+
+  netOutput = this.RULE('netOutput', () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.typeExpr);
+  });
+
+  /** `dense 400 relu` (the activation defaults to linear). */
+  layer = this.RULE('layer', () => {
+    this.CONSUME(T.Dense);
+    this.CONSUME(T.NumberLiteral);
+    this.OPTION(() => this.CONSUME(T.Identifier));
+  });
+
+  /** `prior z ~ Normal(0, 1)` */
+  statement = this.RULE('statement', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Prior) },
+      { ALT: () => this.CONSUME(T.Likelihood) },
+      { ALT: () => this.CONSUME(T.Guide) },
+    ]);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Tilde);
+    this.SUBRULE(this.distribution);
+  });
+
+  distribution = this.RULE('distribution', () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) });
+    this.CONSUME(T.RParen);
+  });
+
+  /** A positional `expr` or a named `name = expr`. */
+  argument = this.RULE('argument', () => {
+    this.OPTION(() => {
+      this.CONSUME(T.Identifier);
+      this.CONSUME(T.Equals);
+    });
+    this.SUBRULE(this.expr);
+  });
+
+  expr = this.RULE('expr', () => {
+    this.SUBRULE(this.term);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
+      this.SUBRULE2(this.term);
+    });
+  });
+
+  term = this.RULE('term', () => {
+    this.SUBRULE(this.unary);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Star) }, { ALT: () => this.CONSUME(T.Slash) }]);
+      this.SUBRULE2(this.unary);
+    });
+  });
+
+  unary = this.RULE('unary', () => {
+    this.OR([
+      { ALT: () => { this.CONSUME(T.Minus); this.SUBRULE(this.unary); } },
+      { ALT: () => this.SUBRULE(this.postfix) },
+    ]);
+  });
+
+  /** `decoder(z).logits` */
+  postfix = this.RULE('postfix', () => {
+    this.SUBRULE(this.primary);
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      this.CONSUME(T.Identifier);
+    });
+  });
+
+  primary = this.RULE('primary', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.NumberLiteral) },
+      { ALT: () => this.SUBRULE(this.call) },
+      { ALT: () => this.SUBRULE(this.parenExpr) },
+    ]);
+  });
+
+  /** A name, or a call of a function or a network: `z`, `exp(a)`, `encoder(x)`. */
+  call = this.RULE('call', () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
+      this.CONSUME(T.RParen);
+    });
+  });
+
+  parenExpr = this.RULE('parenExpr', () => {
+    this.CONSUME(T.LParen);
+    this.SUBRULE(this.expr);
+    this.CONSUME(T.RParen);
+  });
+
+  /** `train { data mnist(binarize = dynamic)  batch 128 }` */
+  train = this.RULE('train', () => {
+    this.CONSUME(T.Train);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.setting));
+    this.CONSUME(T.RBrace);
+  });
+
+  setting = this.RULE('setting', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.Data) }]);
+    this.SUBRULE(this.settingValue);
+  });
+
+  /** `128`, `dynamic`, `adam(lr = 1e-3)`, `-1` */
+  settingValue = this.RULE('settingValue', () => {
+    this.OR([
+      { ALT: () => { this.OPTION(() => this.CONSUME(T.Minus)); this.CONSUME(T.NumberLiteral); } },
+      {
+        ALT: () => {
+          this.CONSUME(T.Identifier);
+          this.OPTION2(() => {
+            this.CONSUME(T.LParen);
+            this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.settingArg) });
+            this.CONSUME(T.RParen);
+          });
+        },
+      },
+    ]);
+  });
+
+  settingArg = this.RULE('settingArg', () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.settingValue);
+  });
+}
+
+/** One parser instance: Chevrotain parsers are reusable and their self-analysis is costly. */
+export const parserInstance = new VaeParser();
+
+/** Lexes and parses `src`; returns the CST of rule `file`, or every lexing error or the first syntax error. */
+export function parse(src: SourceFile): Result<CstNode> {
+  const lexed = T.vaeLexer.tokenize(src.text);
+  if (lexed.errors.length > 0) {
+    return fail(lexed.errors.map((e): Diagnostic => ({
+      code: 'VAE1001', severity: 'error', span: spanOf(src, e.offset, e.offset + e.length),
+      message: `Unexpected character '${src.text.slice(e.offset, e.offset + e.length)}'.`,
+    })));
+  }
+  parserInstance.input = lexed.tokens;
+  const cst = parserInstance.file();
+  if (parserInstance.errors.length > 0) {
+    return fail(parserInstance.errors.slice(0, 1).map((e) => syntaxDiagnostic(e.token, e.message, src)));
+  }
+  return ok(cst);
+}
+
+/** A syntax error at `token`; at the end of the file, it points just past the last character. */
+function syntaxDiagnostic(token: IToken, message: string, src: SourceFile): Diagnostic {
+  const atEnd = token.tokenType === EOF || Number.isNaN(token.startOffset);
+  const start = atEnd ? src.text.trimEnd().length : token.startOffset;
+  const end = atEnd ? start + 1 : (token.endOffset ?? start) + 1;
+  return { code: 'VAE1002', severity: 'error', span: spanOf(src, start, end), message };
+}

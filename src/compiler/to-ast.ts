@@ -1,0 +1,220 @@
+/**
+ * CST → AST: a Chevrotain CST visitor that builds `ast.Model` with a span on every node.
+ * Number tokens that must be whole (shapes, layer widths) are checked here, since this is where
+ * their text is read.
+ */
+import type { CstNode, IToken } from 'chevrotain';
+import type * as A from './ast.js';
+import type * as C from './cst.js';
+import { parserInstance } from './parser.js';
+import { fail, ok, spanOf, joinSpans, type Diagnostic, type Result, type SourceFile, type Span } from './source.js';
+
+const BaseVisitor = parserInstance.getBaseCstVisitorConstructor();
+
+/** Turns the CST of rule `file` into the AST, or diagnostics for malformed numbers. */
+export function toAst(cst: CstNode, src: SourceFile): Result<A.Model> {
+  const builder = new AstBuilder(src);
+  const model = builder.visit(cst) as A.Model;
+  return builder.diagnostics.length > 0 ? fail(builder.diagnostics) : ok(model);
+}
+
+class AstBuilder extends BaseVisitor {
+  readonly diagnostics: Diagnostic[] = [];
+
+  constructor(private readonly src: SourceFile) {
+    super();
+    this.validateVisitor();
+  }
+
+  /** Visits `node`, handing the node itself to the rule method so it can take its span. */
+  override visit(node: CstNode | CstNode[]): unknown {
+    const n = Array.isArray(node) ? node[0] : node;
+    return super.visit(n, n);
+  }
+
+  private tokenSpan(t: IToken): Span {
+    return spanOf(this.src, t.startOffset, (t.endOffset ?? t.startOffset) + 1);
+  }
+
+  private nodeSpan(node: CstNode): Span {
+    const loc = node.location!;
+    return spanOf(this.src, loc.startOffset, (loc.endOffset ?? loc.startOffset) + 1);
+  }
+
+  private ident(t: IToken): A.Ident {
+    return { name: t.image, span: this.tokenSpan(t) };
+  }
+
+  /** A positive whole number (a shape dimension or a layer width). */
+  private count(t: IToken, what: string): number {
+    const value = Number(t.image);
+    if (!Number.isInteger(value) || value < 1) {
+      this.diagnostics.push({
+        code: 'VAE1003', severity: 'error', span: this.tokenSpan(t),
+        message: `${what} must be a positive whole number, not '${t.image}'.`,
+      });
+    }
+    return value;
+  }
+
+  file(ctx: C.FileCstChildren): A.Model {
+    const model = this.visit(ctx.model[0]) as A.Model;
+    return ctx.train ? { ...model, train: this.visit(ctx.train[0]) as A.TrainBlock } : model;
+  }
+
+  model(ctx: C.ModelCstChildren): A.Model {
+    return {
+      name: this.ident(ctx.Identifier[0]),
+      items: (ctx.modelItem ?? []).map((item) => this.visit(item) as A.ModelItem),
+      span: joinSpans(this.tokenSpan(ctx.Model[0]), this.tokenSpan(ctx.RBrace[0])),
+    };
+  }
+
+  modelItem(ctx: C.ModelItemCstChildren): A.ModelItem {
+    const child = ctx.dataDecl ?? ctx.latentDecl ?? ctx.paramDecl ?? ctx.netDecl ?? ctx.statement;
+    return this.visit(child![0]) as A.ModelItem;
+  }
+
+  dataDecl(ctx: C.DataDeclCstChildren): A.DataDecl {
+    const type = this.visit(ctx.typeExpr[0]) as A.TypeExpr;
+    return { kind: 'data', name: this.ident(ctx.Identifier[0]), type, span: joinSpans(this.tokenSpan(ctx.Data[0]), type.span) };
+  }
+
+  latentDecl(ctx: C.LatentDeclCstChildren): A.LatentDecl {
+    const type = this.visit(ctx.typeExpr[0]) as A.TypeExpr;
+    return { kind: 'latent', name: this.ident(ctx.Identifier[0]), type, span: joinSpans(this.tokenSpan(ctx.Latent[0]), type.span) };
+  }
+
+  paramDecl(ctx: C.ParamDeclCstChildren): A.ParamDecl {
+    const type = this.visit(ctx.typeExpr[0]) as A.TypeExpr;
+    const init = ctx.expr ? (this.visit(ctx.expr[0]) as A.Expr) : undefined;
+    const span = joinSpans(this.tokenSpan(ctx.Param[0]), init?.span ?? type.span);
+    return { kind: 'param', name: this.ident(ctx.Identifier[0]), type, init, span };
+  }
+
+  typeExpr(ctx: C.TypeExprCstChildren, node?: CstNode): A.TypeExpr {
+    const shape = (ctx.NumberLiteral ?? []).map((t) => this.count(t, 'A dimension'));
+    return { name: this.ident(ctx.Identifier[0]), shape, span: this.nodeSpan(node!) };
+  }
+
+  netDecl(ctx: C.NetDeclCstChildren, node?: CstNode): A.NetDecl {
+    return {
+      kind: 'net',
+      name: this.ident(ctx.Identifier[0]),
+      inputs: (ctx.netInput ?? []).map((n) => this.visit(n) as A.NetInput),
+      outputs: ctx.netOutput.map((n) => this.visit(n) as A.NetOutput),
+      layers: (ctx.layer ?? []).map((n) => this.visit(n) as A.DenseLayer),
+      span: this.nodeSpan(node!),
+    };
+  }
+
+  netInput(ctx: C.NetInputCstChildren, node?: CstNode): A.NetInput {
+    const type = ctx.typeExpr ? (this.visit(ctx.typeExpr[0]) as A.TypeExpr) : undefined;
+    return { name: this.ident(ctx.Identifier[0]), type, span: this.nodeSpan(node!) };
+  }
+
+  netOutput(ctx: C.NetOutputCstChildren, node?: CstNode): A.NetOutput {
+    return { name: this.ident(ctx.Identifier[0]), type: this.visit(ctx.typeExpr[0]) as A.TypeExpr, span: this.nodeSpan(node!) };
+  }
+
+  layer(ctx: C.LayerCstChildren, node?: CstNode): A.DenseLayer {
+    const activation = ctx.Identifier ? this.ident(ctx.Identifier[0]) : undefined;
+    return { units: this.count(ctx.NumberLiteral[0], 'A layer width'), activation, span: this.nodeSpan(node!) };
+  }
+
+  statement(ctx: C.StatementCstChildren, node?: CstNode): A.Statement {
+    const role: A.Role = ctx.Prior ? 'prior' : ctx.Likelihood ? 'likelihood' : 'guide';
+    return {
+      kind: 'statement', role, target: this.ident(ctx.Identifier[0]),
+      dist: this.visit(ctx.distribution[0]) as A.DistributionCall, span: this.nodeSpan(node!),
+    };
+  }
+
+  distribution(ctx: C.DistributionCstChildren, node?: CstNode): A.DistributionCall {
+    return {
+      name: this.ident(ctx.Identifier[0]),
+      args: (ctx.argument ?? []).map((a) => this.visit(a) as A.Argument),
+      span: this.nodeSpan(node!),
+    };
+  }
+
+  argument(ctx: C.ArgumentCstChildren, node?: CstNode): A.Argument {
+    const name = ctx.Identifier ? this.ident(ctx.Identifier[0]) : undefined;
+    return { name, value: this.visit(ctx.expr[0]) as A.Expr, span: this.nodeSpan(node!) };
+  }
+
+  expr(ctx: C.ExprCstChildren): A.Expr {
+    const ops = [...(ctx.Plus ?? []), ...(ctx.Minus ?? [])].sort((a, b) => a.startOffset - b.startOffset);
+    return this.leftAssociative(ctx.term, ops);
+  }
+
+  term(ctx: C.TermCstChildren): A.Expr {
+    const ops = [...(ctx.Star ?? []), ...(ctx.Slash ?? [])].sort((a, b) => a.startOffset - b.startOffset);
+    return this.leftAssociative(ctx.unary, ops);
+  }
+
+  /** `a - b + c` → `(a - b) + c`: operands and the operator tokens between them, in source order. */
+  private leftAssociative(operands: CstNode[], ops: IToken[]): A.Expr {
+    let result = this.visit(operands[0]) as A.Expr;
+    ops.forEach((op, i) => {
+      const right = this.visit(operands[i + 1]) as A.Expr;
+      result = { kind: 'binary', op: op.image as A.BinaryOp, left: result, right, span: joinSpans(result.span, right.span) };
+    });
+    return result;
+  }
+
+  unary(ctx: C.UnaryCstChildren, node?: CstNode): A.Expr {
+    if (ctx.postfix) return this.visit(ctx.postfix[0]) as A.Expr;
+    return { kind: 'neg', operand: this.visit(ctx.unary![0]) as A.Expr, span: this.nodeSpan(node!) };
+  }
+
+  postfix(ctx: C.PostfixCstChildren): A.Expr {
+    let result = this.visit(ctx.primary[0]) as A.Expr;
+    for (const field of ctx.Identifier ?? []) {
+      const f = this.ident(field);
+      result = { kind: 'member', object: result, field: f, span: joinSpans(result.span, f.span) };
+    }
+    return result;
+  }
+
+  primary(ctx: C.PrimaryCstChildren): A.Expr {
+    if (ctx.NumberLiteral) {
+      const t = ctx.NumberLiteral[0];
+      return { kind: 'num', value: Number(t.image), span: this.tokenSpan(t) };
+    }
+    return this.visit((ctx.call ?? ctx.parenExpr)![0]) as A.Expr;
+  }
+
+  call(ctx: C.CallCstChildren, node?: CstNode): A.Expr {
+    const name = this.ident(ctx.Identifier[0]);
+    if (!ctx.LParen) return { kind: 'ref', name, span: name.span };
+    return { kind: 'call', callee: name, args: (ctx.expr ?? []).map((e) => this.visit(e) as A.Expr), span: this.nodeSpan(node!) };
+  }
+
+  parenExpr(ctx: C.ParenExprCstChildren): A.Expr {
+    return this.visit(ctx.expr[0]) as A.Expr;
+  }
+
+  train(ctx: C.TrainCstChildren, node?: CstNode): A.TrainBlock {
+    return { settings: (ctx.setting ?? []).map((s) => this.visit(s) as A.Setting), span: this.nodeSpan(node!) };
+  }
+
+  setting(ctx: C.SettingCstChildren, node?: CstNode): A.Setting {
+    const nameToken = (ctx.Identifier ?? ctx.Data)![0];
+    return { name: this.ident(nameToken), value: this.visit(ctx.settingValue[0]) as A.SettingValue, span: this.nodeSpan(node!) };
+  }
+
+  settingValue(ctx: C.SettingValueCstChildren, node?: CstNode): A.SettingValue {
+    const span = this.nodeSpan(node!);
+    if (ctx.NumberLiteral) {
+      const sign = ctx.Minus ? -1 : 1;
+      return { kind: 'num', value: sign * Number(ctx.NumberLiteral[0].image), span };
+    }
+    const args = ctx.LParen ? (ctx.settingArg ?? []).map((a) => this.visit(a) as A.SettingArg) : undefined;
+    return { kind: 'word', name: this.ident(ctx.Identifier![0]), args, span };
+  }
+
+  settingArg(ctx: C.SettingArgCstChildren, node?: CstNode): A.SettingArg {
+    return { name: this.ident(ctx.Identifier[0]), value: this.visit(ctx.settingValue[0]) as A.SettingValue, span: this.nodeSpan(node!) };
+  }
+}
