@@ -1,0 +1,45 @@
+/**
+ * Backend selection: the native TensorFlow backend (`@tensorflow/tfjs-node`) when it loads, else
+ * WebAssembly, else plain JavaScript. `--backend` forces one. The choice is said in one line.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+let chosen: { name: BackendName; note: string } | undefined;
+
+/** Loads and activates a backend; returns its name and a one-line note on why it was chosen. */
+export async function selectBackend(forced?: BackendName): Promise<{ name: BackendName; note: string }> {
+  if (chosen && (!forced || forced === chosen.name)) return chosen;
+  const order: BackendName[] = forced ? [forced] : ['tensorflow', 'wasm', 'cpu'];
+  const failures: string[] = [];
+  for (const name of order) {
+    const why = await tryBackend(name);
+    if (why === undefined) {
+      const note = failures.length ? `backend: ${name} (${failures.join('; ')})` : `backend: ${name}`;
+      chosen = { name, note };
+      return chosen;
+    }
+    failures.push(`${name}: ${why}`);
+  }
+  throw new Error(`The ${forced} backend could not be loaded: ${failures.join('; ')}.`);
+}
+
+/** Undefined on success, else a short reason. */
+async function tryBackend(name: BackendName): Promise<string | undefined> {
+  try {
+    if (name === 'tensorflow') await import('@tensorflow/tfjs-node' as string);
+    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    if (!(await tf.setBackend(name))) return 'did not initialize';
+    await tf.ready();
+    return undefined;
+  } catch (e) {
+    const message = (e as Error).message ?? String(e);
+    if (name === 'tensorflow' && /Cannot find (module|package)/.test(message)) {
+      return 'tfjs-node is not installed (its install downloads libtensorflow, which needs internet)';
+    }
+    return message.split('\n')[0];
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * From a data set to the values a model sees: pixels scaled to [0, 1], binarized as the train
+ * block says. `binarize = dynamic` draws a fresh Bernoulli sample of every training image each
+ * time it is used (each epoch); the test images are binarized once, with a fixed seed, so that
+ * test losses are comparable across runs.
+ */
+import type { DatasetChoice } from '../../compiler/checked.js';
+import { Rng } from '../rng.js';
+import { loadBinarizedMnist, loadFreyFace, loadMnist, type Dataset, type Split } from './datasets.js';
+
+/** The seed of the test set's one binarization. */
+export const TEST_BINARIZATION_SEED = 20131220;
+
+/** Loads the data set that the train block names. */
+export function openDataset(choice: DatasetChoice, dataDir: string | undefined): Dataset {
+  if (choice.name === 'frey_face') return loadFreyFace(dataDir);
+  return choice.args.binarize === 'static' ? loadBinarizedMnist(dataDir) : loadMnist();
+}
+
+export class DataFeed {
+  readonly pixels: number;
+  readonly trainCount: number;
+  private readonly dynamic: boolean;
+  private testValues?: Float32Array;
+
+  constructor(readonly dataset: Dataset, choice: DatasetChoice, limit?: number) {
+    this.pixels = dataset.pixels;
+    this.trainCount = Math.min(dataset.train.count, limit ?? Infinity);
+    this.dynamic = choice.args.binarize === 'dynamic';
+  }
+
+  /** The values of training examples `indices`, row after row. */
+  trainBatch(indices: ArrayLike<number>, rng: Rng): Float32Array {
+    return this.values(this.dataset.train, indices, this.dynamic ? rng : undefined);
+  }
+
+  /** The whole test set, binarized once when the data set is binarized dynamically. */
+  testSet(): { values: Float32Array; count: number } {
+    const split = this.dataset.test;
+    this.testValues ??= this.values(split, { length: split.count } as ArrayLike<number>, this.dynamic ? new Rng(TEST_BINARIZATION_SEED) : undefined, true);
+    return { values: this.testValues, count: split.count };
+  }
+
+  /** Gathers rows; with `rng`, each pixel becomes 1 with probability (its grey level / 255). */
+  private values(split: Split, indices: ArrayLike<number>, rng: Rng | undefined, identity = false): Float32Array {
+    const n = indices.length;
+    const p = this.pixels;
+    const out = new Float32Array(n * p);
+    const scale = this.dataset.binary ? 1 : 1 / 255;
+    for (let r = 0; r < n; r++) {
+      const src = (identity ? r : indices[r]) * p;
+      const dst = r * p;
+      for (let j = 0; j < p; j++) {
+        const v = split.images[src + j] * scale;
+        out[dst + j] = rng ? (rng.uniform() < v ? 1 : 0) : v;
+      }
+    }
+    return out;
+  }
+}

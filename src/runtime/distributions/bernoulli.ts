@@ -1,0 +1,42 @@
+/** The Bernoulli distribution, by logits or by probabilities. */
+import * as tf from '@tensorflow/tfjs-core';
+import { Distribution } from './distribution.js';
+
+/** Probabilities are kept in [EPS, 1 - EPS] so that log p stays finite at 0 and 1. */
+const EPS = 1e-7;
+
+/**
+ * Bernoulli(logits = l), for x in {0, 1}:
+ *   log p(x) = x l - softplus(l) = -(max(l, 0) - x l + log(1 + exp(-|l|)))
+ * written in the second, overflow-free form. Bernoulli(probs = p): x log p + (1 - x) log(1 - p).
+ */
+export class Bernoulli extends Distribution {
+  readonly family = 'Bernoulli';
+
+  private constructor(readonly logits?: tf.Tensor, readonly probs?: tf.Tensor) {
+    super();
+  }
+
+  static fromLogits(logits: tf.Tensor): Bernoulli {
+    return new Bernoulli(logits, undefined);
+  }
+
+  static fromProbs(probs: tf.Tensor): Bernoulli {
+    return new Bernoulli(undefined, probs);
+  }
+
+  logProb(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      if (this.logits) {
+        const l = this.logits;
+        return tf.neg(tf.add(tf.sub(tf.relu(l), tf.mul(x, l)), tf.log1p(tf.exp(tf.neg(tf.abs(l))))));
+      }
+      const p = tf.clipByValue(this.probs!, EPS, 1 - EPS);
+      return tf.add(tf.mul(x, tf.log(p)), tf.mul(tf.sub(1, x), tf.log1p(tf.neg(p))));
+    });
+  }
+
+  mean(shape: number[]): tf.Tensor {
+    return tf.tidy(() => tf.broadcastTo(this.probs ?? tf.sigmoid(this.logits!), shape));
+  }
+}

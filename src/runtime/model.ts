@@ -1,0 +1,112 @@
+/**
+ * A compiled model with its weights: one training step, evaluation over a data set, samples
+ * from the prior and reconstructions. Every tensor a call allocates is freed before it returns.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; the tfjs bundle registers them all, in a global registry.
+import '@tensorflow/tfjs';
+import { decodeMean, drawNoise, elboTerms, encodeMean, initWeights, lossOf, samplePrior, type Batch, type Terms, type Weights } from '../compiler/emit-tfjs.js';
+import type { Objective } from '../compiler/lower.js';
+import type { Optimizer } from './optim.js';
+import { Rng } from './rng.js';
+
+/** Sums over a data set, divided by its size: −ELBO and its parts, per example, in nats. */
+export interface Evaluation {
+  loss: number;
+  rec: number;
+  kl: number;
+  /** `rec(x)`, `kl(z)`, ... */
+  terms: Record<string, number>;
+}
+
+/** Thrown when a step's loss is not finite; says which term went bad. */
+export class NonFiniteLossError extends Error {}
+
+/** The seed of the noise used in evaluation, so that a model's test loss is reproducible. */
+const EVAL_SEED = 7;
+
+export class VaeModel {
+  private readonly trainable: tf.Variable[];
+  private readonly nameOf = new Map<string, string>();
+
+  constructor(readonly objective: Objective, readonly weights: Weights) {
+    this.trainable = [...weights.values()];
+    for (const [name, v] of weights) this.nameOf.set(v.name, name);
+  }
+
+  static create(objective: Objective, seed: number): VaeModel {
+    return new VaeModel(objective, initWeights(objective, new Rng(seed)));
+  }
+
+  /** The batch as tensors: `values` holds `count` examples of the (single) data variable. */
+  batch(values: Float32Array, count: number): Batch {
+    const x = this.objective.model.data[0];
+    return new Map([[x.name, tf.tensor(values, [count, ...x.shape])]]);
+  }
+
+  /** One optimizer step on −ELBO; returns the batch's loss (per example, in nats). */
+  trainStep(values: Float32Array, count: number, optimizer: Optimizer, rng: Rng): number {
+    const noiseSeed = rng.state;
+    const loss = tf.tidy(() => {
+      const batch = this.batch(values, count);
+      const noise = drawNoise(this.objective, count, rng);
+      const { value, grads } = tf.variableGrads(() => lossOf(elboTerms(this.objective, this.weights, batch, noise)), this.trainable);
+      const byName: Record<string, tf.Tensor> = {};
+      for (const [tfName, g] of Object.entries(grads)) byName[this.nameOf.get(tfName)!] = g;
+      const lossValue = value.dataSync()[0];
+      if (Number.isFinite(lossValue)) optimizer.apply(this.weights, byName);
+      return lossValue;
+    });
+    if (!Number.isFinite(loss)) throw new NonFiniteLossError(this.diagnoseNonFinite(values, count, noiseSeed));
+    return loss;
+  }
+
+  /** Recomputes the terms with the same noise and names the ones that are not finite. */
+  private diagnoseNonFinite(values: Float32Array, count: number, noiseSeed: number): string {
+    const terms = tf.tidy(() => this.termSums(this.batch(values, count), new Rng(noiseSeed)));
+    const bad = Object.entries(terms).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k} is ${v}`);
+    const good = Object.entries(terms).filter(([, v]) => Number.isFinite(v)).map(([k, v]) => `${k} = ${(v / count).toFixed(2)}`);
+    const nanWeights = [...this.weights].filter(([, w]) => !Number.isFinite(tf.tidy(() => tf.sum(w).dataSync()[0]))).map(([k]) => k);
+    return `the loss is not finite: ${bad.join(', ') || 'no single term'}${good.length ? ` (${good.join(', ')})` : ''}` +
+      (nanWeights.length ? `; weights already not finite: ${nanWeights.slice(0, 4).join(', ')}` : '');
+  }
+
+  /** Σ over the batch of each term, as numbers: { 'rec(x)': ..., 'kl(z)': ... }. */
+  private termSums(batch: Batch, rng: Rng): Record<string, number> {
+    const count = batch.values().next().value!.shape[0];
+    const terms: Terms = elboTerms(this.objective, this.weights, batch, drawNoise(this.objective, count, rng));
+    const out: Record<string, number> = {};
+    for (const [name, t] of terms.rec) out[`rec(${name})`] = tf.sum(t).dataSync()[0];
+    for (const [name, t] of terms.kl) out[`kl(${name})`] = tf.sum(t).dataSync()[0];
+    return out;
+  }
+
+  /** −ELBO per example over `count` examples, in chunks, with fixed noise. */
+  evaluate(values: Float32Array, count: number, chunk = 1000): Evaluation {
+    const rng = new Rng(EVAL_SEED);
+    const per = values.length / count;
+    const sums: Record<string, number> = {};
+    for (let start = 0; start < count; start += chunk) {
+      const n = Math.min(chunk, count - start);
+      const part = tf.tidy(() => this.termSums(this.batch(values.subarray(start * per, (start + n) * per), n), rng));
+      for (const [k, v] of Object.entries(part)) sums[k] = (sums[k] ?? 0) + v;
+    }
+    const terms = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / count]));
+    const total = (prefix: string) => Object.entries(terms).filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
+    return { loss: total('rec(') + total('kl('), rec: total('rec('), kl: total('kl('), terms };
+  }
+
+  /** Decoder means for `n` draws from the prior, row after row. */
+  sampleMeans(n: number, seed: number): Float32Array {
+    return tf.tidy(() => decodeMean(this.objective, this.weights, samplePrior(this.objective, this.weights, n, new Rng(seed))).dataSync() as Float32Array);
+  }
+
+  /** Decoder means at the guide means of `count` examples. */
+  reconstructions(values: Float32Array, count: number): Float32Array {
+    return tf.tidy(() => decodeMean(this.objective, this.weights, encodeMean(this.objective, this.weights, this.batch(values, count))).dataSync() as Float32Array);
+  }
+
+  dispose(): void {
+    for (const w of this.weights.values()) w.dispose();
+  }
+}

@@ -1,0 +1,114 @@
+/** Tests for the IDX reader and the data-set loaders. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  DataError, FREY_FACE_TEST_COUNT, FREY_FACE_TRAIN_COUNT, loadBinarizedMnist, loadFreyFace, loadMnist, resolveDataDir,
+} from '../../src/runtime/data/datasets.js';
+import { parseIdx, readIdxFile } from '../../src/runtime/data/idx.js';
+
+/** An IDX file of unsigned bytes with the given dims and data. */
+function idx(dims: number[], data: number[]): Uint8Array {
+  const out = new Uint8Array(4 + 4 * dims.length + data.length);
+  const view = new DataView(out.buffer);
+  out.set([0, 0, 8, dims.length]);
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  out.set(data, 4 + 4 * dims.length);
+  return out;
+}
+
+const mean = (a: Uint8Array): number => a.reduce((s, v) => s + v, 0) / a.length;
+
+describe('parseIdx', () => {
+  const sample = idx([2, 2, 3], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]);
+
+  it('parses plain and gzipped IDX', () => {
+    for (const bytes of [sample, gzipSync(sample)]) {
+      const { dims, data } = parseIdx(bytes, '/x/a');
+      expect(dims).toEqual([2, 2, 3]);
+      expect(Array.from(data)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]);
+    }
+  });
+
+  it('rejects bad magic, naming the path and the bytes found', () => {
+    const bad = gzipSync(gzipSync(sample)); // gunzipped once, it still starts with 1f 8b
+    expect(() => parseIdx(bad, '/x/y.gz')).toThrow(DataError);
+    expect(() => parseIdx(bad, '/x/y.gz')).toThrow(/^\/x\/y\.gz: not an IDX file: expected magic 00 00 08 0N, found 1f 8b/);
+    expect(() => parseIdx(new Uint8Array([0, 0, 0x0d, 1]), '/x/f')).toThrow('found 00 00 0d 01');
+  });
+
+  it('rejects truncated data and headers', () => {
+    expect(() => parseIdx(sample.subarray(0, sample.length - 1), '/x/t')).toThrow(
+      /^\/x\/t: size mismatch: .*need 12 bytes of data, found 11/,
+    );
+    expect(() => parseIdx(sample.subarray(0, 10), '/x/h')).toThrow(/^\/x\/h: truncated IDX header/);
+  });
+
+  it('readIdxFile throws DataError for a missing file', () => {
+    expect(() => readIdxFile('/nonexistent/file.idx')).toThrow(new DataError('/nonexistent/file.idx: file not found'));
+  });
+});
+
+describe('loadMnist', () => {
+  const ds = loadMnist();
+
+  it('has the full MNIST shape and labels', () => {
+    expect([ds.train.count, ds.test.count]).toEqual([60000, 10000]);
+    expect([ds.imageShape, ds.pixels, ds.binary]).toEqual([[28, 28], 784, false]);
+    expect(ds.train.images.length).toBe(60000 * 784);
+    expect(ds.test.labels!.length).toBe(10000);
+    expect(Math.max(...ds.train.labels!)).toBe(9);
+  });
+
+  it('has the usual train mean 0.1307 and is cached', () => {
+    expect(mean(ds.train.images) / 255).toBeCloseTo(0.1307, 3);
+    expect(loadMnist()).toBe(ds);
+  });
+});
+
+describe('data dir', () => {
+  const empty = mkdtempSync(join(tmpdir(), 'vae-data-'));
+  afterAll(() => rmSync(empty, { recursive: true, force: true }));
+
+  it('resolveDataDir prefers the flag over VAE_DATA_DIR', () => {
+    expect(resolveDataDir('/flag')).toBe('/flag');
+    expect(resolveDataDir()).toBe(process.env.VAE_DATA_DIR || undefined);
+  });
+
+  it('says how to set the data dir when it is not set', () => {
+    expect(() => loadFreyFace(undefined)).toThrow(/needs a data directory.*--data-dir DIR.*VAE_DATA_DIR/);
+  });
+
+  it('names the missing path, its source and its checksum', () => {
+    const message = (() => { try { loadFreyFace(empty); } catch (e) { return (e as Error).message; } })();
+    expect(message).toContain(join(empty, 'frey-face/frey-idx3-ubyte.gz'));
+    expect(message).toContain('4dcc2b060e51264dbcab9dfe4493d2078dbda1950840089c90f13be4f9a47eb8');
+    expect(message).toContain('https://cs.nyu.edu/~roweis/data/frey_rawface.mat');
+    expect(() => loadBinarizedMnist(empty)).toThrow('29c9b0e88796ccc980a814814e1c510c28ec9591af9ee53de6f5b6f5e7d19992');
+  });
+});
+
+// These data sets are not in npm; they need the data directory (VAE_DATA_DIR, e.g. /work/shared/data).
+// Without it, skip rather than fail.
+const dataDir = process.env.VAE_DATA_DIR;
+
+describe.skipIf(!dataDir)('data-dir data sets (need VAE_DATA_DIR)', () => {
+  it('loads binarized MNIST with the README means', () => {
+    const ds = loadBinarizedMnist(dataDir);
+    expect([ds.train.count, ds.valid!.count, ds.test.count]).toEqual([50000, 10000, 10000]);
+    expect([ds.imageShape, ds.binary, ds.train.labels]).toEqual([[28, 28], true, undefined]);
+    expect(ds.test.images.every((v) => v <= 1)).toBe(true);
+    expect(mean(ds.train.images)).toBeCloseTo(0.13056, 4);
+    expect(mean(ds.test.images)).toBeCloseTo(0.13251, 4);
+  });
+
+  it('loads Frey Face with the fixed split and the README mean', () => {
+    const ds = loadFreyFace(dataDir);
+    expect([ds.train.count, ds.test.count]).toEqual([FREY_FACE_TRAIN_COUNT, FREY_FACE_TEST_COUNT]);
+    expect([ds.imageShape, ds.pixels, ds.binary]).toEqual([[28, 20], 560, false]);
+    const sum = mean(ds.train.images) * ds.train.images.length + mean(ds.test.images) * ds.test.images.length;
+    expect(sum / (1965 * 560)).toBeCloseTo(154.46, 2);
+  });
+});
