@@ -86,7 +86,7 @@ program.command('train')
     const { train } = await import('./runtime/train.js');
     const feed = new DataFeed(openDataset(config.dataset, resolveDataDir(flags.dataDir)), config.dataset, flags.limit);
     const out = flags.out ?? flags.resume ?? defaultRunDir(model.name);
-    console.log(`training ${model.name} on ${feed.trainCount} examples (test ${feed.dataset.test.count}), batch ${config.batch}, ${config.epochs} epochs, seed ${config.seed}; run directory ${out}`);
+    console.log(`training ${model.name} on ${feed.trainCount} examples (test ${feed.testCount}), batch ${config.batch}, ${config.epochs} epochs, seed ${config.seed}; run directory ${out}`);
     const result = train(lower(model, { forceMonteCarloKl: flags.mcKl }), { config, feed, out, resume: flags.resume, sourcePath: file, backend: backend.name });
     const last = result.metrics[result.metrics.length - 1];
     if (last) console.log(`done: test loss ${last.test_loss.toFixed(2)} nats; wrote ${join(out, 'metrics.jsonl')}, checkpoint.bin, samples.png, reconstructions.png`);

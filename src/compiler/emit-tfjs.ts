@@ -46,12 +46,15 @@ export function initWeights(o: Objective, rng: Rng): Weights {
   return weights;
 }
 
-/** The dense layers of a network: the hidden stack, then one linear head per output. */
+/**
+ * The dense layers of a network: the hidden stack, then one linear layer `out` holding every
+ * output head side by side (one matrix product instead of one per head; split afterwards).
+ */
 export function layerShapes(net: NetInfo): { name: string; in: number; out: number }[] {
   const widths = [net.inputWidth, ...net.layers.map((l) => l.units)];
   const hidden = net.layers.map((l, i) => ({ name: `hidden${i}`, in: widths[i], out: l.units }));
-  const last = widths[widths.length - 1];
-  return [...hidden, ...net.outputs.map((out) => ({ name: `out_${out.name}`, in: last, out: out.size }))];
+  const heads = net.outputs.reduce((sum, o) => sum + o.size, 0);
+  return [...hidden, { name: 'out', in: widths[widths.length - 1], out: heads }];
 }
 
 /** Evaluates expressions and distributions for one batch; each network call runs once. */
@@ -91,15 +94,28 @@ class Evaluation {
     const net = this.o.model.nets.find((n) => n.name === name)!;
     const inputs = args.map((a) => tf.reshape(tf.broadcastTo(this.expr(a), [this.batchSize, ...a.shape]), [this.batchSize, -1]));
     let h = (inputs.length === 1 ? inputs[0] : tf.concat(inputs, 1)) as tf.Tensor2D;
+    let inputNeedsGrad = args.some((a) => this.isLearned(a));
     net.layers.forEach((l, i) => {
-      h = dense(h, this.w(`${name}/hidden${i}/w`), this.w(`${name}/hidden${i}/b`), l.activation);
+      h = dense(h, this.w(`${name}/hidden${i}/w`), this.w(`${name}/hidden${i}/b`), l.activation, inputNeedsGrad);
+      inputNeedsGrad = true;
     });
-    const outputs = new Map(net.outputs.map((out) => {
-      const y = dense(h, this.w(`${name}/out_${out.name}/w`), this.w(`${name}/out_${out.name}/b`), 'linear');
-      return [out.name, tf.reshape(y, [this.batchSize, ...out.shape])] as const;
-    }));
+    const heads = dense(h, this.w(`${name}/out/w`), this.w(`${name}/out/b`), 'linear', inputNeedsGrad);
+    const parts = net.outputs.length === 1 ? [heads] : tf.split(heads, net.outputs.map((o) => o.size), 1);
+    const outputs = new Map(net.outputs.map((out, i) => [out.name, tf.reshape(parts[i], [this.batchSize, ...out.shape])] as const));
     this.netCache.set(key, outputs);
     return outputs;
+  }
+
+  /** Whether `e` depends on anything with a gradient (a latent, a parameter, a network). */
+  private isLearned(e: CExpr): boolean {
+    switch (e.kind) {
+      case 'const': return false;
+      case 'var': return this.o.model.latents.some((l) => l.name === e.name);
+      case 'param': case 'net': return true;
+      case 'fn': return this.isLearned(e.arg);
+      case 'neg': return this.isLearned(e.operand);
+      case 'binary': return this.isLearned(e.left) || this.isLearned(e.right);
+    }
   }
 
   private w<T extends tf.Tensor>(name: string): T {

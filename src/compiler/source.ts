@@ -80,13 +80,13 @@ export function joinSpans(a: Span, b: Span): Span {
 /**
  * Renders a diagnostic as editors and terminals expect it:
  *
- *     mnist.vae:4:7: error VAE2001: Unknown distribution 'Bernulli'.
+ *     mnist.vae:4:7: error: Unknown distribution 'Bernulli'. [VAE2008]
  *        4 |   x ~ Bernulli(logits = decode(z))
  *          |       ^^^^^^^^
  */
 export function renderDiagnostic(d: Diagnostic, src: SourceFile): string {
   const { line, column } = d.span.start;
-  const head = `${d.span.file}:${line}:${column}: ${d.severity} ${d.code}: ${d.message}`;
+  const head = `${d.span.file}:${line}:${column}: ${d.severity}: ${d.message} [${d.code}]`;
   const parts = [head, ...sourceExcerpt(d.span, src)];
   for (const r of d.related ?? []) {
     parts.push(`${r.span.file}:${r.span.start.line}:${r.span.start.column}: note: ${r.message}`);

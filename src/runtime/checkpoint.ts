@@ -59,11 +59,20 @@ export function loadCheckpoint(path: string): Checkpoint {
   }
   if (bytes.length < 12 || bytes.toString('latin1', 0, 8) !== MAGIC) throw new DataError(`${path}: not a checkpoint (expected the magic "${MAGIC}").`);
   const headerLength = bytes.readUInt32LE(8);
-  const header = JSON.parse(bytes.toString('utf8', 12, 12 + headerLength)) as CheckpointHeader;
+  const damaged = (why: string) => new DataError(`${path}: the checkpoint is damaged (${why}).`);
+  if (12 + headerLength > bytes.length) throw damaged('its header runs past the end of the file');
+  let header: CheckpointHeader;
+  try {
+    header = JSON.parse(bytes.toString('utf8', 12, 12 + headerLength)) as CheckpointHeader;
+  } catch {
+    throw damaged('its header is not valid JSON');
+  }
   if (header.version !== CHECKPOINT_VERSION) throw new DataError(`${path}: checkpoint version ${header.version}, but this version of vae reads version ${CHECKPOINT_VERSION}.`);
   const body = 12 + headerLength;
   const tensors = new Map(header.tensors.map((t) => {
     const n = t.shape.reduce((a, b) => a * b, 1);
+    // readFileSync may return a view into a shared pool: reading past the file's end would not fail.
+    if (body + t.offset + n * 4 > bytes.length) throw damaged(`it is truncated in tensor '${t.name}'`);
     const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset + body + t.offset, bytes.byteOffset + body + t.offset + n * 4));
     return [t.name, { shape: t.shape, values }] as const;
   }));

@@ -1,9 +1,9 @@
 /**
  * Optimizers over named variables, with state that a checkpoint can save and restore by name.
  *
- * Adam (Kingma & Ba 2015), with bias correction folded into the step size:
+ * Adam (Kingma & Ba 2015), with ε added to the bias-corrected √v̂ as PyTorch and tf.train.adam do:
  *   m ← β1 m + (1 − β1) g,   v ← β2 v + (1 − β2) g²
- *   w ← w − lr · sqrt(1 − β2^t) / (1 − β1^t) · m / (sqrt(v) + ε)
+ *   w ← w − lr / (1 − β1^t) · m / (sqrt(v) / sqrt(1 − β2^t) + ε)
  * SGD with momentum μ:  u ← μ u + g,  w ← w − lr · u.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -48,10 +48,12 @@ abstract class SlotOptimizer implements Optimizer {
     return { step: this.step, slots: new Map<string, tf.Tensor>(this.slots) };
   }
 
+  /** Replaces the state with copies of `slots` (which may be this optimizer's own `state()`). */
   restore(step: number, slots: Map<string, tf.Tensor>): void {
+    const fresh = [...slots].map(([name, t]) => [name, tf.variable(t.clone(), false)] as const);
     this.dispose();
     this.step = step;
-    for (const [name, t] of slots) this.slots.set(name, tf.variable(t, false));
+    for (const [name, v] of fresh) this.slots.set(name, v);
   }
 
   setLearningRate(lr: number): void {
@@ -72,7 +74,8 @@ class Adam extends SlotOptimizer {
   apply(variables: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): void {
     this.step++;
     const { beta1, beta2, epsilon } = this.s;
-    const stepSize = (this.lr * Math.sqrt(1 - beta2 ** this.step)) / (1 - beta1 ** this.step);
+    const stepSize = this.lr / (1 - beta1 ** this.step);
+    const vCorrection = Math.sqrt(1 - beta2 ** this.step);
     tf.tidy(() => {
       for (const [name, w] of variables) {
         const g = grads[name];
@@ -81,7 +84,7 @@ class Adam extends SlotOptimizer {
         const v = this.slot(`${name}/v`, w);
         m.assign(tf.add(tf.mul(beta1, m), tf.mul(1 - beta1, g)));
         v.assign(tf.add(tf.mul(beta2, v), tf.mul(1 - beta2, tf.square(g))));
-        w.assign(tf.sub(w, tf.mul(stepSize, tf.div(m, tf.add(tf.sqrt(v), epsilon)))));
+        w.assign(tf.sub(w, tf.mul(stepSize, tf.div(m, tf.add(tf.div(tf.sqrt(v), vCorrection), epsilon)))));
       }
     });
   }

@@ -72,7 +72,7 @@ export function train(objective: Objective, options: TrainOptions): TrainResult 
     metrics.push(m);
     log(formatEpoch(m, config.epochs));
     appendFileSync(join(out, METRICS_FILE), `${JSON.stringify(m)}\n`);
-    saveTrainingState(join(out, CHECKPOINT_FILE), model, optimizer, rng, epoch);
+    saveTrainingState(join(out, CHECKPOINT_FILE), model, optimizer, config.optimizer.name, rng, epoch);
   }
   writePictures(model, feed, out, config.seed);
   optimizer.dispose();
@@ -127,12 +127,12 @@ function writeRunFiles(options: TrainOptions): void {
   if (existsSync(join(options.out, METRICS_FILE))) writeFileSync(join(options.out, METRICS_FILE), '');
 }
 
-function saveTrainingState(path: string, model: VaeModel, optimizer: Optimizer, rng: Rng, epoch: number): void {
+function saveTrainingState(path: string, model: VaeModel, optimizer: Optimizer, optimizerName: string, rng: Rng, epoch: number): void {
   const state = optimizer.state();
   const tensors = new Map<string, tf.Tensor>([...model.weights, ...[...state.slots].map(([k, v]) => [`optimizer/${k}`, v] as const)]);
   saveCheckpoint(path, {
     model: model.objective.model.name, epoch, rngState: rng.state,
-    optimizer: { name: 'adam', step: state.step },
+    optimizer: { name: optimizerName, step: state.step },
   }, tensors);
 }
 

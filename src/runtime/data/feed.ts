@@ -23,9 +23,13 @@ export class DataFeed {
   private readonly dynamic: boolean;
   private testValues?: Float32Array;
 
-  constructor(readonly dataset: Dataset, choice: DatasetChoice, limit?: number) {
+  readonly testCount: number;
+
+  /** `limit` caps the training examples used, `testLimit` the test examples. */
+  constructor(readonly dataset: Dataset, choice: DatasetChoice, limit?: number, testLimit?: number) {
     this.pixels = dataset.pixels;
     this.trainCount = Math.min(dataset.train.count, limit ?? Infinity);
+    this.testCount = Math.min(dataset.test.count, testLimit ?? Infinity);
     this.dynamic = choice.args.binarize === 'dynamic';
   }
 
@@ -37,8 +41,8 @@ export class DataFeed {
   /** The whole test set, binarized once when the data set is binarized dynamically. */
   testSet(): { values: Float32Array; count: number } {
     const split = this.dataset.test;
-    this.testValues ??= this.values(split, { length: split.count } as ArrayLike<number>, this.dynamic ? new Rng(TEST_BINARIZATION_SEED) : undefined, true);
-    return { values: this.testValues, count: split.count };
+    this.testValues ??= this.values(split, { length: this.testCount } as ArrayLike<number>, this.dynamic ? new Rng(TEST_BINARIZATION_SEED) : undefined, true);
+    return { values: this.testValues, count: this.testCount };
   }
 
   /** Gathers rows; with `rng`, each pixel becomes 1 with probability (its grey level / 255). */
