@@ -41,8 +41,8 @@ function wholeNumber(v: A.SettingValue, min: number, out: Diagnostic[]): number 
 }
 
 /** Flattens `name(a = b, ...)`'s arguments into words and numbers. */
-function argsOf(v: Extract<A.SettingValue, { kind: 'word' }>): { name: string; value: A.SettingValue }[] {
-  return (v.args ?? []).map((a) => ({ name: a.name.name, value: a.value }));
+function argsOf(v: Extract<A.SettingValue, { kind: 'word' }>): { name: string; nameSpan: A.Ident['span']; value: A.SettingValue }[] {
+  return (v.args ?? []).map((a) => ({ name: a.name.name, nameSpan: a.name.span, value: a.value }));
 }
 
 function dataset(v: A.SettingValue, data: VarInfo[], out: Diagnostic[]): DatasetChoice | undefined {
@@ -52,20 +52,25 @@ function dataset(v: A.SettingValue, data: VarInfo[], out: Diagnostic[]): Dataset
     return undefined;
   }
   const args: Record<string, string> = {};
+  let badArgs = 0;
   for (const a of argsOf(v)) {
     const allowed = spec.args[a.name];
     const value = a.value.kind === 'word' ? a.value.name.name : String(a.value.value);
-    if (!allowed) out.push(D.badSetting(a.value.span, `${spec.name} has no argument '${a.name}'.${Object.keys(spec.args).length ? ` Expected ${orList(Object.keys(spec.args))}.` : ''}`));
-    else if (!allowed.includes(value)) out.push(D.badSetting(a.value.span, `'${a.name}' must be ${orList(allowed)}.`));
-    else args[a.name] = value;
+    if (!allowed) {
+      badArgs++;
+      out.push(D.badSetting(a.nameSpan, `${spec.name} has no argument '${a.name}'.${Object.keys(spec.args).length ? ` Expected ${orList(Object.keys(spec.args))}.` : ''}`));
+    } else if (!allowed.includes(value)) {
+      badArgs++;
+      out.push(D.badSetting(a.value.span, `'${a.name}' must be ${orList(allowed)}.`));
+    } else args[a.name] = value;
   }
   const choice = { name: spec.name, args, span: v.span };
-  checkDataFits(choice, data, out);
+  checkDataFits(choice, data, out, badArgs === 0);
   return choice;
 }
 
 /** The data set yields one variable per example: the model must declare exactly one, of a fitting type and size. */
-function checkDataFits(choice: DatasetChoice & { span: A.SettingValue['span'] }, data: VarInfo[], out: Diagnostic[]): void {
+function checkDataFits(choice: DatasetChoice & { span: A.SettingValue['span'] }, data: VarInfo[], out: Diagnostic[], argsValid: boolean): void {
   const spec = DATASETS[choice.name];
   if (data.length !== 1) {
     out.push(D.badSetting(choice.span, `${spec.name} provides one data variable (the images), but the model declares ${data.length}.`));
@@ -76,7 +81,8 @@ function checkDataFits(choice: DatasetChoice & { span: A.SettingValue['span'] },
   if (x.size !== spec.pixels) {
     out.push(D.shapeMismatch(choice.span, `${spec.name} has ${spec.pixels} values per example (${spec.imageShape.join('×')}), but '${x.name}' has ${x.size}.`));
   }
-  if (!supportWithin(type, x.type)) {
+  // With a rejected argument the value type is unknown (the default would only cascade an error).
+  if (argsValid && !supportWithin(type, x.type)) {
     const hint = spec.name === 'mnist' ? ' Binarize it, as in mnist(binarize = dynamic), or declare the data unit.' : '';
     out.push(D.supportMismatch(choice.span, `This data set yields ${type} values, but '${x.name}' is declared ${x.type}.${hint}`));
   }
@@ -92,7 +98,7 @@ function optimizer(v: A.SettingValue, out: Diagnostic[]): OptimizerChoice | unde
   const ranges = OPTIMIZERS[v.name.name];
   for (const a of argsOf(v)) {
     const range = ranges[a.name];
-    if (!range) out.push(D.badSetting(a.value.span, `${v.name.name} has no setting '${a.name}'. Expected ${orList(Object.keys(ranges))}.`));
+    if (!range) out.push(D.badSetting(a.nameSpan, `${v.name.name} has no setting '${a.name}'. Expected ${orList(Object.keys(ranges))}.`));
     else if (a.value.kind !== 'num' || a.value.value < range.min || a.value.value > range.max) {
       out.push(D.badSetting(a.value.span, `'${a.name}' must be a number from ${range.min} to ${range.max}.`));
     } else choice.settings[a.name] = a.value.value;

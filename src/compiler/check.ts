@@ -20,7 +20,7 @@ import { checkTrainBlock } from './check-train.js';
 type Symbol =
   | { kind: 'data' | 'latent'; info: VarInfo }
   | { kind: 'param'; info: ParamInfo; decl: A.ParamDecl }
-  | { kind: 'net'; decl: A.NetDecl; inputWidths?: number[] };
+  | { kind: 'net'; decl: A.NetDecl; used?: boolean; inputWidths?: number[] };
 
 /** Checks `model`; returns the checked model or every error found. */
 export function check(model: A.Model, src: SourceFile): Result<CheckedModel> {
@@ -31,6 +31,8 @@ class Checker {
   private readonly diagnostics: Diagnostic[] = [];
   private readonly symbols = new Map<string, Symbol>();
   private readonly declSpans = new Map<string, Span>();
+  /** Variables whose declared type is unknown: their stand-in type 'real' is not checked further. */
+  private readonly untyped = new Set<string>();
 
   constructor(private readonly model: A.Model, private readonly src: SourceFile) {}
 
@@ -50,6 +52,7 @@ class Checker {
       priors: new Map(byRole.priors.map((d) => [d.dist.target, d.dist])),
       guides: byRole.guides.map((d) => d.dist), likelihoods: byRole.likelihoods.map((d) => d.dist),
       train: train as TrainConfig,
+      warnings: this.diagnostics,
     });
   }
 
@@ -75,6 +78,7 @@ class Checker {
       this.symbols.set(name, { kind: 'param', decl, info: this.paramInfo(decl) });
     } else {
       const type = this.valueType(decl.type);
+      if (type !== decl.type.name.name) this.untyped.add(name);
       const size = product(decl.type.shape);
       this.symbols.set(name, { kind: decl.kind, info: { name, role: decl.kind, type, shape: decl.type.shape, size, span: decl.name.span } });
     }
@@ -138,10 +142,12 @@ class Checker {
     const nets: NetInfo[] = [];
     for (const s of this.symbols.values()) {
       if (s.kind !== 'net') continue;
-      if (!s.inputWidths) {
-        this.report({ code: 'VAE2016', severity: 'warning', span: s.decl.name.span, message: `Network '${s.decl.name.name}' is never used.` });
+      if (!s.used) {
+        this.report(D.unusedNetwork(s.decl.name.span, s.decl.name.name));
         continue;
       }
+      // A call with errors leaves the widths unknown; the model has errors then and no NetInfo is used.
+      if (!s.inputWidths) continue;
       nets.push({
         name: s.decl.name.name,
         inputWidth: s.inputWidths.reduce((a, b) => a + b, 0),
@@ -158,7 +164,10 @@ class Checker {
   private statement(stmt: A.Statement): { dist: DistInfo; stmt: A.Statement } | undefined {
     const target = this.targetOf(stmt);
     const family = FAMILIES[stmt.dist.name.name];
-    if (!family) return this.report(D.unknownDistribution(stmt.dist.name.span, stmt.dist.name.name, Object.keys(FAMILIES)));
+    if (!family) {
+      for (const arg of stmt.dist.args) this.expr(arg.value); // names in the arguments still resolve
+      return this.report(D.unknownDistribution(stmt.dist.name.span, stmt.dist.name.name, Object.keys(FAMILIES)));
+    }
     const params = this.bindArguments(stmt.dist, family);
     if (!target || !params) return undefined;
     this.checkSupport(stmt, family, target);
@@ -185,11 +194,13 @@ class Checker {
     const known = family.parameterizations.flat().map((p) => p.name);
     const bound: Record<string, CExpr> = {};
     let errors = 0;
+    let misnamed = 0;
     call.args.forEach((arg, i) => {
       const spec: ParamSpec | undefined = arg.name ? chosen.find((p) => p.name === arg.name!.name) : chosen[i];
       const value = this.expr(arg.value);
       if (!spec) {
         errors++;
+        if (arg.name && !known.includes(arg.name.name)) misnamed++;
         const msg = arg.name
           ? known.includes(arg.name.name)
             ? `${family.name} takes ${orList(chosen.map((p) => p.name))} or the other parameterization, not both.`
@@ -205,6 +216,7 @@ class Checker {
     });
     const missing = chosen.filter((p) => !bound[p.name] && !call.args.some((a, i) => (a.name ? a.name.name === p.name : chosen[i] === p)));
     if (missing.length > 0) {
+      if (misnamed > 0) return undefined; // the misnamed argument is most likely the missing one: one error
       const alternatives = family.parameterizations.length > 1 ? ` (or ${family.parameterizations.filter((p) => p !== chosen).map((p) => p.map((s) => s.name).join(', ')).join(' or ')})` : '';
       this.report(D.badArguments(call.span, `${family.name} needs ${orList(missing.map((p) => p.name))}${alternatives}.`));
       return undefined;
@@ -214,6 +226,7 @@ class Checker {
 
   /** The family's support must hold the data's values; a latent's type must be the family's support. */
   private checkSupport(stmt: A.Statement, family: FamilySpec, target: VarInfo): void {
+    if (this.untyped.has(target.name)) return;
     const fits = target.role === 'data'
       ? supportWithin(target.type, family.support)
       : supportWithin(target.type, family.support) && supportWithin(family.support, target.type);
@@ -318,6 +331,7 @@ class Checker {
   /** Checks a call's arguments against the network's inputs; the first call fixes untyped input widths. */
   private netCall(e: Extract<A.Expr, { kind: 'call' }>, sym: Extract<Symbol, { kind: 'net' }>): NetCall | undefined {
     const inputs = sym.decl.inputs;
+    sym.used = true;
     if (e.args.length !== inputs.length) {
       return this.report(D.badArguments(e.span, `Network '${sym.decl.name.name}' takes ${inputs.length} input${inputs.length === 1 ? '' : 's'} (${inputs.map((i) => i.name.name).join(', ')}), but is given ${e.args.length}.`));
     }
@@ -416,7 +430,8 @@ class Checker {
 
   /** The variables a distribution's parameters read, directly or through networks. */
   private reads(d: DistInfo): { name: string; span: Span }[] {
-    return Object.values(d.params).flatMap(freeVars);
+    const reads = Object.values(d.params).flatMap(freeVars);
+    return reads.filter((r, i) => reads.findIndex((o) => o.name === r.name) === i); // one place per variable
   }
 }
 

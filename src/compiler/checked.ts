@@ -4,7 +4,7 @@
  */
 import type * as A from './ast.js';
 import type { Activation, Support } from './catalog.js';
-import type { SourceFile, Span } from './source.js';
+import type { Diagnostic, SourceFile, Span } from './source.js';
 
 /** A checked expression: names resolved, shape known (`[]` is a scalar). */
 export type CExpr = (
@@ -64,4 +64,6 @@ export interface CheckedModel {
   guides: DistInfo[];
   likelihoods: DistInfo[];
   train: TrainConfig;
+  /** Warnings found while checking (the model is usable). */
+  warnings: Diagnostic[];
 }

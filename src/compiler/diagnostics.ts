@@ -31,3 +31,5 @@ export const notVisible = (span: Span, message: string): Diagnostic => error('VA
 export const badNetwork = (span: Span, message: string): Diagnostic => error('VAE2014', span, message);
 export const badExpression = (span: Span, message: string): Diagnostic => error('VAE2015', span, message);
 export const badSetting = (span: Span, message: string): Diagnostic => error('VAE3001', span, message);
+export const unusedNetwork = (span: Span, name: string): Diagnostic =>
+  ({ code: 'VAE2016', severity: 'warning', span, message: `Network '${name}' is never used.` });
