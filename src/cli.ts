@@ -134,7 +134,7 @@ function load(file: string): CheckedModel {
     throw new UsageError(`${file}: cannot read the model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
   }
   const result = checkModel(src);
-  const diagnostics = result.ok ? [] : result.diagnostics;
+  const diagnostics = result.ok ? result.value.warnings : result.diagnostics;
   for (const d of diagnostics) console.error(renderDiagnostic(d, src));
   if (!result.ok) {
     const errors = diagnostics.filter((d) => d.severity === 'error').length;

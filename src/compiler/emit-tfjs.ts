@@ -84,15 +84,19 @@ class Evaluation {
   }
 
   dist(d: DistInfo): Distribution {
-    const params = Object.fromEntries(Object.entries(d.params).map(([k, v]) => [k, this.expr(v)]));
-    return makeDistribution(d.family, params);
+    const { loc, scale } = d.params;
+    if (d.family === 'Normal' && isConst(loc, 0) && isConst(scale, 1)) return makeDistribution('Normal', {}, { standard: true });
+    // A scale written exp(e): log(scale) is e, which is computed anyway.
+    const logScale = scale?.kind === 'fn' && scale.fn === 'exp' ? this.expr(scale.arg) : undefined;
+    const params = Object.fromEntries(Object.entries(d.params).map(([k, v]) => [k, v === scale && logScale ? tf.exp(logScale) : this.expr(v)]));
+    return makeDistribution(d.family, params, { logScale });
   }
 
   private netOutputs(key: string, name: string, args: CExpr[]): Map<string, tf.Tensor> {
     const cached = this.netCache.get(key);
     if (cached) return cached;
     const net = this.o.model.nets.find((n) => n.name === name)!;
-    const inputs = args.map((a) => tf.reshape(tf.broadcastTo(this.expr(a), [this.batchSize, ...a.shape]), [this.batchSize, -1]));
+    const inputs = args.map((a) => tf.reshape(broadcastTo(this.expr(a), [this.batchSize, ...a.shape]), [this.batchSize, -1]));
     let h = (inputs.length === 1 ? inputs[0] : tf.concat(inputs, 1)) as tf.Tensor2D;
     let inputNeedsGrad = args.some((a) => this.isLearned(a));
     net.layers.forEach((l, i) => {
@@ -135,6 +139,13 @@ function applyFunction(fn: string, x: tf.Tensor): tf.Tensor {
   }
 }
 
+const isConst = (e: CExpr | undefined, value: number) => e?.kind === 'const' && e.value === value;
+
+/** tf.broadcastTo, without its copy when the shape is already right. */
+function broadcastTo(t: tf.Tensor, shape: number[]): tf.Tensor {
+  return t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : tf.broadcastTo(t, shape);
+}
+
 /** Σ over every axis but the first: [B, ...] → [B]. */
 function sumPerExample(t: tf.Tensor): tf.Tensor1D {
   return (t.rank <= 1 ? t : tf.sum(t, [...Array(t.rank - 1).keys()].map((i) => i + 1))) as tf.Tensor1D;
@@ -164,7 +175,7 @@ export function elboTerms(o: Objective, weights: Weights, batch: Batch, noise: M
     const p = ev.dist(t.prior);
     const z = ev.values.get(t.latent.name)!;
     const elementwise = t.kl.kind === 'closed-form' ? lookupKl(q.family, p.family)!(q, p) : tf.sub(q.logProb(z), p.logProb(z));
-    return [t.latent.name, sumPerExample(tf.broadcastTo(elementwise, z.shape))];
+    return [t.latent.name, sumPerExample(broadcastTo(elementwise, z.shape))];
   }));
   const rec = new Map(o.likelihoods.map((t) => [t.data.name, tf.neg(sumPerExample(ev.dist(t.dist).logProb(batch.get(t.data.name)!))) as tf.Tensor1D]));
   return { rec, kl };

@@ -26,13 +26,15 @@ export function lookupKl(qFamily: string, pFamily: string): KlFn | undefined {
 
 /**
  * KL(N(m1, s1) ‖ N(m2, s2)) = log(s2 / s1) + (s1^2 + (m1 - m2)^2) / (2 s2^2) - 1/2
- *                           = 0.5 ((m1 - m2) / s2)^2 + 0.5 (r^2 - 1) - log r,   r = s1 / s2.
+ *                           = 0.5 ((m1 - m2) / s2)^2 + 0.5 (r^2 - 1) - log r,   r = s1 / s2,
+ * and against the standard normal, KL(N(m, s) ‖ N(0, 1)) = 0.5 (m^2 + s^2 - 1) - log s.
  */
 registerKl('Normal', 'Normal', (q, p) => {
   const [a, b] = [q as Normal, p as Normal];
   return tf.tidy(() => {
+    if (b.isStandard) return tf.sub(tf.mul(0.5, tf.sub(tf.add(tf.square(a.loc), tf.square(a.scale)), 1)), a.logScale());
     const r = tf.div(a.scale, b.scale);
     const d = tf.div(tf.sub(a.loc, b.loc), b.scale);
-    return tf.sub(tf.mul(0.5, tf.add(tf.square(d), tf.sub(tf.square(r), 1))), tf.log(r));
+    return tf.sub(tf.mul(0.5, tf.add(tf.square(d), tf.sub(tf.square(r), 1))), tf.sub(a.logScale(), b.logScale()));
   });
 });

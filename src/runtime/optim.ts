@@ -12,8 +12,9 @@ import type { OptimizerChoice } from '../compiler/checked.js';
 export interface Optimizer {
   /** Applies one update; `grads` are by variable name. Does not dispose `grads`. */
   apply(variables: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): void;
-  /** The state by name (for checkpoints), and the step count. */
+  /** The step count and the state by slot name (`<variable>/m`, ...): copies the caller disposes. */
   state(): { step: number; slots: Map<string, tf.Tensor> };
+  /** Replaces the state with copies of `slots`. */
   restore(step: number, slots: Map<string, tf.Tensor>): void;
   setLearningRate(lr: number): void;
   dispose(): void;
@@ -45,7 +46,7 @@ abstract class SlotOptimizer implements Optimizer {
   }
 
   state() {
-    return { step: this.step, slots: new Map<string, tf.Tensor>(this.slots) };
+    return { step: this.step, slots: new Map([...this.slots].map(([k, s]) => [k, s.clone()] as const)) };
   }
 
   /** Replaces the state with copies of `slots` (which may be this optimizer's own `state()`). */
@@ -74,8 +75,10 @@ class Adam extends SlotOptimizer {
   apply(variables: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): void {
     this.step++;
     const { beta1, beta2, epsilon } = this.s;
-    const stepSize = this.lr / (1 - beta1 ** this.step);
-    const vCorrection = Math.sqrt(1 - beta2 ** this.step);
+    // m / (sqrt(v) / c + ε) = c · m / (sqrt(v) + c · ε) with c = sqrt(1 − β2^t): no division by
+    // a scalar, which the wasm backend broadcasts slowly (measured: 4.6 ms of a 30 ms step).
+    const c = Math.sqrt(1 - beta2 ** this.step);
+    const stepSize = (this.lr * c) / (1 - beta1 ** this.step);
     tf.tidy(() => {
       for (const [name, w] of variables) {
         const g = grads[name];
@@ -84,7 +87,7 @@ class Adam extends SlotOptimizer {
         const v = this.slot(`${name}/v`, w);
         m.assign(tf.add(tf.mul(beta1, m), tf.mul(1 - beta1, g)));
         v.assign(tf.add(tf.mul(beta2, v), tf.mul(1 - beta2, tf.square(g))));
-        w.assign(tf.sub(w, tf.mul(stepSize, tf.div(m, tf.add(tf.div(tf.sqrt(v), vCorrection), epsilon)))));
+        w.assign(tf.sub(w, tf.mul(stepSize, tf.div(m, tf.add(tf.sqrt(v), c * epsilon)))));
       }
     });
   }

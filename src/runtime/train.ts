@@ -134,6 +134,7 @@ function saveTrainingState(path: string, model: VaeModel, optimizer: Optimizer, 
     model: model.objective.model.name, epoch, rngState: rng.state,
     optimizer: { name: optimizerName, step: state.step },
   }, tensors);
+  for (const t of state.slots.values()) t.dispose();
 }
 
 /** Restores weights, optimizer state and the random stream; returns the epochs completed. */

@@ -7,10 +7,18 @@ import { Normal } from './normal.js';
 
 export { Bernoulli, Normal, type Distribution };
 
+/** What the compiler knows of a distribution's parameters beyond their values. */
+export interface ParameterFacts {
+  /** log(scale), when the scale is written exp(e). */
+  logScale?: tf.Tensor;
+  /** The parameters are the constants of the standard form (Normal(0, 1)). */
+  standard?: boolean;
+}
+
 /** Builds a distribution of `family` from its parameters by name (as `check.ts` bound them). */
-export function makeDistribution(family: string, p: Record<string, tf.Tensor>): Distribution {
+export function makeDistribution(family: string, p: Record<string, tf.Tensor>, facts: ParameterFacts = {}): Distribution {
   switch (family) {
-    case 'Normal': return new Normal(p.loc, p.scale);
+    case 'Normal': return facts.standard ? Normal.standard() : new Normal(p.loc, p.scale, facts.logScale);
     case 'Bernoulli': return p.logits ? Bernoulli.fromLogits(p.logits) : Bernoulli.fromProbs(p.probs);
     default: throw new InternalError(`no runtime distribution for family '${family}'`);
   }

@@ -7,18 +7,37 @@ const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
 /**
  * Normal(loc, scale):
  *   log p(x) = -0.5 ((x - loc) / scale)^2 - log(scale) - 0.5 log(2π)
+ *
+ * The compiler passes `logScale` when the scale is written `exp(e)` (so log(scale) is `e`, with
+ * no exp–log round trip), and marks the standard normal N(0, 1) so that the KL registry can use
+ * its shorter closed form.
  */
 export class Normal extends Distribution {
   readonly family = 'Normal';
 
-  constructor(readonly loc: tf.Tensor, readonly scale: tf.Tensor) {
+  constructor(
+    readonly loc: tf.Tensor,
+    readonly scale: tf.Tensor,
+    private readonly knownLogScale?: tf.Tensor,
+    readonly isStandard = false,
+  ) {
     super();
+  }
+
+  /** A standard normal N(0, 1). */
+  static standard(): Normal {
+    return new Normal(tf.scalar(0), tf.scalar(1), tf.scalar(0), true);
+  }
+
+  /** log(scale), from the compiler where it knows it. */
+  logScale(): tf.Tensor {
+    return this.knownLogScale ?? tf.log(this.scale);
   }
 
   logProb(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const z = tf.div(tf.sub(x, this.loc), this.scale);
-      return tf.sub(tf.neg(tf.add(tf.mul(0.5, tf.square(z)), tf.log(this.scale))), HALF_LOG_TWO_PI);
+      const z = this.isStandard ? x : tf.div(tf.sub(x, this.loc), this.scale);
+      return tf.sub(tf.neg(tf.add(tf.mul(0.5, tf.square(z)), this.logScale())), HALF_LOG_TWO_PI);
     });
   }
 
@@ -28,6 +47,6 @@ export class Normal extends Distribution {
 
   /** The reparameterization trick: z = loc + scale * eps, eps ~ N(0, I). */
   override rsample(eps: tf.Tensor): tf.Tensor {
-    return tf.add(this.loc, tf.mul(this.scale, eps));
+    return this.isStandard ? eps : tf.add(this.loc, tf.mul(this.scale, eps));
   }
 }
