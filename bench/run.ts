@@ -6,6 +6,7 @@
  *   npm run bench                       a table
  *   npm run bench -- --json             one JSON object per figure
  *   npm run bench -- --rounds 30 --backend cpu
+ *   npm run bench -- --threads 2        the wasm backend on two threads
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -46,7 +47,7 @@ const timed = (f: () => void) => {
 let peakRss = 0;
 const sampleRss = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss); };
 
-const backend = await selectBackend(flag('--backend') as BackendName | undefined);
+const backend = await selectBackend(flag('--backend') as BackendName | undefined, Number(flag('--threads') ?? 1));
 
 // ---- training steps: compiled vs hand-written vs hand-tuned, alternately ----------------------
 const checked = checkModel(readSource('models/mnist.vae'));

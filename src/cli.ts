@@ -54,9 +54,10 @@ const positiveNumber = (v: string) => {
   return n;
 };
 const backendOption = () => new Option('--backend <name>', 'tensorflow, wasm or cpu (default: the fastest that loads)').choices(['tensorflow', 'wasm', 'cpu']);
+const threadsOption = () => new Option('--threads <n>', 'threads of the wasm backend (faster only with idle cores)').argParser(positiveInt('--threads')).default(1);
 
 interface TrainFlags {
-  epochs?: number; batch?: number; lr?: number; seed?: number; out?: string; backend?: 'tensorflow' | 'wasm' | 'cpu';
+  epochs?: number; batch?: number; lr?: number; seed?: number; out?: string; backend?: 'tensorflow' | 'wasm' | 'cpu'; threads: number;
   dataDir?: string; limit?: number; resume?: string; mcKl?: boolean;
 }
 
@@ -69,6 +70,7 @@ program.command('train')
   .option('--seed <n>', 'random seed', nonNegativeInt)
   .option('--out <dir>', 'run directory (default runs/<model>-<time>)')
   .addOption(backendOption())
+  .addOption(threadsOption())
   .option('--data-dir <dir>', 'directory of the data files (default $VAE_DATA_DIR)')
   .option('--limit <n>', 'use the first N training examples', positiveInt('--limit'))
   .option('--resume <run>', 'continue the run in this directory from its checkpoint')
@@ -78,7 +80,7 @@ program.command('train')
     const config = withOverrides(model.train, flags);
     if (!config.dataset) throw new UsageError(`${file}: the train block names no data set; add, e.g., \`data mnist(binarize = dynamic)\`.`);
     const { selectBackend } = await import('./runtime/backend.js');
-    const backend = await selectBackend(flags.backend);
+    const backend = await selectBackend(flags.backend, flags.threads);
     console.log(backend.note);
     const { lower } = await import('./compiler/lower.js');
     const { openDataset, DataFeed } = await import('./runtime/data/feed.js');
@@ -99,8 +101,8 @@ program.command('sample')
   .option('-o, --output <file>', 'PNG file to write (default RUN/samples.png)')
   .option('--seed <n>', 'random seed', nonNegativeInt, 1)
   .addOption(backendOption())
-  .option('--data-dir <dir>', 'directory of the data files (default $VAE_DATA_DIR)')
-  .action(async (run: string, opts: { n: number; output?: string; seed: number; backend?: 'tensorflow' | 'wasm' | 'cpu' }) => {
+  .addOption(threadsOption())
+  .action(async (run: string, opts: { n: number; output?: string; seed: number; backend?: 'tensorflow' | 'wasm' | 'cpu'; threads: number }) => {
     const { readRun, CHECKPOINT_FILE } = await import('./runtime/train.js');
     let stored: ReturnType<typeof readRun>;
     try {
@@ -110,7 +112,7 @@ program.command('sample')
     }
     const model = load(stored.source);
     const { selectBackend } = await import('./runtime/backend.js');
-    console.log((await selectBackend(opts.backend)).note);
+    console.log((await selectBackend(opts.backend, opts.threads)).note);
     const { lower } = await import('./compiler/lower.js');
     const { VaeModel } = await import('./runtime/model.js');
     const { loadCheckpoint, restoreWeights } = await import('./runtime/checkpoint.js');

@@ -76,6 +76,18 @@ describe('vae train and vae sample', () => {
     expect([image.width, image.height]).toEqual([4 * 56 + 3, 4 * 56 + 3]);
   });
 
+  it('give the same losses on two wasm threads as on one', () => {
+    const runs = ['1', '2'].map((threads) => {
+      const out = join(tmp(), `threads-${threads}`);
+      const r = vae('train', 'models/mnist.vae', '--epochs', '1', '--limit', '256', '--batch', '64', '--backend', 'wasm', '--threads', threads, '--out', out);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(threads === '2' ? 'backend: wasm, 2 threads' : 'backend: wasm');
+      const m = JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8'));
+      return [m.train_loss, m.test_loss];
+    });
+    expect(runs[1]).toEqual(runs[0]);
+  });
+
   it('reject bad flags and missing data with one clear line', () => {
     const epochs = vae('train', 'models/mnist.vae', '--epochs', '0');
     expect(epochs.status).toBe(1);

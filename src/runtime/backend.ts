@@ -10,15 +10,19 @@ export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 let chosen: { name: BackendName; note: string } | undefined;
 
-/** Loads and activates a backend; returns its name and a one-line note on why it was chosen. */
-export async function selectBackend(forced?: BackendName): Promise<{ name: BackendName; note: string }> {
+/**
+ * Loads and activates a backend; returns its name and a one-line note on why it was chosen.
+ * `threads` above 1 runs the wasm backend on that many threads (see wasm-threads.ts).
+ */
+export async function selectBackend(forced?: BackendName, threads = 1): Promise<{ name: BackendName; note: string }> {
   if (chosen && (!forced || forced === chosen.name)) return chosen;
   const order: BackendName[] = forced ? [forced] : ['tensorflow', 'wasm', 'cpu'];
   const failures: string[] = [];
   for (const name of order) {
-    const why = await tryBackend(name);
+    const why = await tryBackend(name, threads);
     if (why === undefined) {
-      const note = failures.length ? `backend: ${name} (${failures.join('; ')})` : `backend: ${name}`;
+      const label = name === 'wasm' && threads > 1 ? `wasm, ${threads} threads` : name;
+      const note = failures.length ? `backend: ${label} (${failures.join('; ')})` : `backend: ${label}`;
       chosen = { name, note };
       return chosen;
     }
@@ -28,10 +32,11 @@ export async function selectBackend(forced?: BackendName): Promise<{ name: Backe
 }
 
 /** Undefined on success, else a short reason. */
-async function tryBackend(name: BackendName): Promise<string | undefined> {
+async function tryBackend(name: BackendName, threads: number): Promise<string | undefined> {
   try {
     if (name === 'tensorflow') await import('@tensorflow/tfjs-node' as string);
     if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    if (name === 'wasm' && threads > 1) (await import('./wasm-threads.js')).registerThreadedWasm(threads);
     if (!(await tf.setBackend(name))) return 'did not initialize';
     await tf.ready();
     return undefined;
