@@ -44,14 +44,17 @@ export const FAMILIES: Record<string, FamilySpec> = {
   },
 };
 
-/** Elementwise functions allowed in expressions, and what their result is known to satisfy. */
-export const FUNCTIONS: Record<string, { result: Constraint | 'any' }> = {
+/**
+ * Elementwise functions allowed in expressions, and what their result is known to satisfy
+ * ('argument': positive when its argument is).
+ */
+export const FUNCTIONS: Record<string, { result: Constraint | 'any' | 'argument' }> = {
   exp: { result: 'positive' },
   softplus: { result: 'positive' },
   sigmoid: { result: 'probability' },
   log: { result: 'any' },
   tanh: { result: 'any' },
-  sqrt: { result: 'positive' },
+  sqrt: { result: 'argument' },
 };
 
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'softplus', 'elu', 'linear'] as const;

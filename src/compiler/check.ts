@@ -95,6 +95,7 @@ class Checker {
   private paramInfo(decl: A.ParamDecl): ParamInfo {
     this.valueType(decl.type, ['real']);
     const init = decl.init ? this.constantValue(decl.init) : 0;
+    if (!Number.isFinite(init)) this.report(D.badExpression(decl.init!.span, `The initial value of '${decl.name.name}' is ${init}; it must be a finite number.`));
     return { name: decl.name.name, shape: decl.type.shape, size: product(decl.type.shape), init, span: decl.name.span };
   }
 
@@ -103,10 +104,7 @@ class Checker {
     switch (e.kind) {
       case 'num': return e.value;
       case 'neg': return -this.constantValue(e.operand);
-      case 'binary': {
-        const [l, r] = [this.constantValue(e.left), this.constantValue(e.right)];
-        return e.op === '+' ? l + r : e.op === '-' ? l - r : e.op === '*' ? l * r : l / r;
-      }
+      case 'binary': return fold(e.op, this.constantValue(e.left), this.constantValue(e.right));
       default:
         this.report(D.badExpression(e.span, 'An initial value must be a constant, such as 0 or -1.5.'));
         return 0;
@@ -114,6 +112,9 @@ class Checker {
   }
 
   private checkNetDecl(net: A.NetDecl): void {
+    if (FUNCTIONS[net.name.name]) {
+      this.report(D.badNetwork(net.name.span, `'${net.name.name}' is a built-in function, so a network of that name could never be called; name it otherwise.`));
+    }
     for (const layer of net.layers) {
       const act = layer.activation?.name ?? 'linear';
       if (!(ACTIVATIONS as readonly string[]).includes(act)) {
@@ -272,11 +273,22 @@ class Checker {
       case 'binary': {
         const [left, right] = [this.expr(e.left), this.expr(e.right)];
         if (!left || !right) return undefined;
+        if (left.kind === 'const' && right.kind === 'const') return { kind: 'const', value: fold(e.op, left.value, right.value), shape: [], span: e.span };
         const shape = broadcast(left.shape, right.shape);
         if (!shape) return this.report(D.shapeMismatch(e.span, `Cannot combine shapes ${showShape(left.shape)} and ${showShape(right.shape)} with '${e.op}'.`));
+        const batched = [left, right].filter((x) => this.isBatched(x));
+        if (batched.some((x) => x.shape.length < shape.length)) {
+          // A per-example value is [batch, ...shape]: an extra leading axis would meet the batch axis.
+          return this.report(D.shapeMismatch(e.span, `Combining shapes ${showShape(left.shape)} and ${showShape(right.shape)} would add an axis to per-example values; give both the same number of dimensions.`));
+        }
         return { kind: 'binary', op: e.op, left, right, shape, span: e.span };
       }
     }
+  }
+
+  /** Whether `e` has a value per example (it reads data, a latent or a network output). */
+  private isBatched(e: CExpr): boolean {
+    return freeVars(e).length > 0 || containsNet(e);
   }
 
   private ref(name: A.Ident): CExpr | undefined {
@@ -447,6 +459,20 @@ export function freeVars(e: CExpr): { name: string; span: Span }[] {
   }
 }
 
+function containsNet(e: CExpr): boolean {
+  switch (e.kind) {
+    case 'net': return true;
+    case 'fn': return containsNet(e.arg);
+    case 'neg': return containsNet(e.operand);
+    case 'binary': return containsNet(e.left) || containsNet(e.right);
+    default: return false;
+  }
+}
+
+function fold(op: A.BinaryOp, l: number, r: number): number {
+  return op === '+' ? l + r : op === '-' ? l - r : op === '*' ? l * r : l / r;
+}
+
 /** Whether `e` provably satisfies `c` (exp and softplus are positive, sigmoid is in (0, 1), ...). */
 function satisfies(e: CExpr, c: Constraint): boolean {
   if (c === 'real') return true;
@@ -454,6 +480,7 @@ function satisfies(e: CExpr, c: Constraint): boolean {
     case 'const': return c === 'positive' ? e.value > 0 : e.value > 0 && e.value < 1;
     case 'fn': {
       const r = FUNCTIONS[e.fn].result;
+      if (r === 'argument') return c === 'positive' && satisfies(e.arg, c);
       return r === c || (c === 'positive' && r === 'probability');
     }
     case 'binary':

@@ -97,7 +97,7 @@ export type NetDeclCstChildren = {
   Net: IToken[];
   Identifier: IToken[];
   LParen: (IToken)[];
-  netInput?: NetInputCstNode[];
+  netInput: NetInputCstNode[];
   Comma?: (IToken)[];
   RParen: (IToken)[];
   Arrow: IToken[];

@@ -17,7 +17,7 @@ export function explainObjective(o: Objective): string {
     '',
     'terms:',
     ...o.likelihoods.map((t) => `  rec(${t.data.name}): −log ${t.dist.family} summed over ${t.data.size} dimensions ${showShape(t.data.shape)}, averaged over the batch`),
-    ...o.latents.map((t) => `  kl(${t.latent.name}):  ${t.kl.kind === 'closed-form' ? `closed form ${t.kl.pair}` : 'Monte Carlo, log q(z) − log p(z) at one reparameterized sample'}, summed over ${t.latent.size} dimensions`),
+    ...o.latents.map((t) => `  kl(${t.latent.name}):  ${t.kl.kind === 'closed-form' ? `closed form ${t.kl.pair}` : `Monte Carlo, log q − log p at one reparameterized sample (${t.kl.reason})`}, summed over ${t.latent.size} dimensions`),
     '',
     'latents, in sampling order:',
     ...o.latents.map((t) => `  ${t.latent.name} ~ q = ${printDist(t.guide)}: reparameterized, ${t.latent.name} = ${printExpr(t.guide.params.loc)} + ${printExpr(t.guide.params.scale)} * eps, eps ~ N(0, I)`),

@@ -13,7 +13,8 @@ import { lookupKl } from '../runtime/kl.js';
 import { freeVars } from './check.js';
 import type { CheckedModel, DistInfo, VarInfo } from './checked.js';
 
-export type KlMethod = { kind: 'closed-form'; pair: string } | { kind: 'monte-carlo' };
+/** How a KL term is computed; for Monte Carlo, why no closed form applies. */
+export type KlMethod = { kind: 'closed-form'; pair: string } | { kind: 'monte-carlo'; reason: string };
 
 export interface LatentTerm {
   latent: VarInfo;
@@ -42,17 +43,30 @@ export interface LowerOptions {
 }
 
 export function lower(model: CheckedModel, options: LowerOptions = {}): Objective {
-  const latents = model.guides.map((guide): LatentTerm => {
+  const latents = model.guides.map((guide, i): LatentTerm => {
     const prior = model.priors.get(guide.target)!;
-    const closed = !options.forceMonteCarloKl && lookupKl(guide.family, prior.family);
     return {
       latent: model.latents.find((l) => l.name === guide.target)!,
       guide, prior,
-      kl: closed ? { kind: 'closed-form', pair: `${guide.family}‖${prior.family}` } : { kind: 'monte-carlo' },
+      kl: klMethod(guide, prior, model.guides.slice(i + 1).map((g) => g.target), options),
     };
   });
   const likelihoods = model.likelihoods.map((dist) => ({ data: model.data.find((d) => d.name === dist.target)!, dist }));
   return { model, latents, likelihoods, priorOrder: ancestralOrder(model) };
+}
+
+/**
+ * The closed form KL(q(z|·) ‖ p(z|u)) integrates over z with u held fixed. That is the ELBO's
+ * term only when every latent u that the prior reads is sampled before z; a u whose guide comes
+ * later is drawn from q(u|z, ...) and depends on z, so E_q[log q(z) − log p(z|u)] must be
+ * estimated by Monte Carlo.
+ */
+function klMethod(guide: DistInfo, prior: DistInfo, sampledLater: string[], options: LowerOptions): KlMethod {
+  if (options.forceMonteCarloKl) return { kind: 'monte-carlo', reason: 'Monte Carlo forced by --mc-kl' };
+  const later = [...new Set(Object.values(prior.params).flatMap(freeVars).map((v) => v.name).filter((n) => sampledLater.includes(n)))];
+  if (later.length > 0) return { kind: 'monte-carlo', reason: `the prior reads ${later.join(', ')}, sampled after ${guide.target}` };
+  if (!lookupKl(guide.family, prior.family)) return { kind: 'monte-carlo', reason: `no closed form for ${guide.family}‖${prior.family}` };
+  return { kind: 'closed-form', pair: `${guide.family}‖${prior.family}` };
 }
 
 /** A topological order of the priors (check.ts has ruled out cycles). */

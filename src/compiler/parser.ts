@@ -110,11 +110,11 @@ export class VaeParser extends CstParser {
     this.CONSUME(T.Net);
     this.CONSUME(T.Identifier);
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.netInput) });
+    this.AT_LEAST_ONE_SEP1({ SEP: T.Comma, DEF: () => this.SUBRULE(this.netInput) });
     this.CONSUME(T.RParen);
     this.CONSUME(T.Arrow);
     this.CONSUME2(T.LParen);
-    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.netOutput) });
+    this.AT_LEAST_ONE_SEP2({ SEP: T.Comma, DEF: () => this.SUBRULE(this.netOutput) });
     this.CONSUME2(T.RParen);
     this.CONSUME(T.LBrace);
     this.MANY(() => this.SUBRULE(this.layer));

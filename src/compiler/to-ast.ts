@@ -101,7 +101,7 @@ class AstBuilder extends BaseVisitor {
     return {
       kind: 'net',
       name: this.ident(ctx.Identifier[0]),
-      inputs: (ctx.netInput ?? []).map((n) => this.visit(n) as A.NetInput),
+      inputs: ctx.netInput.map((n) => this.visit(n) as A.NetInput),
       outputs: ctx.netOutput.map((n) => this.visit(n) as A.NetOutput),
       layers: (ctx.layer ?? []).map((n) => this.visit(n) as A.DenseLayer),
       span: this.nodeSpan(node!),

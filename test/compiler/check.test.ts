@@ -136,6 +136,15 @@ const cases: Case[] = [
   { name: 'data set whose values do not fit the data type', code: 'VAE2011', line: 11, column: 8, text: edit('binarize = dynamic', 'binarize = none') },
   { name: 'data set for a model with two data variables', code: 'VAE3001', line: 13, column: 8,
     text: edit('  latent z', '  data y : binary[784]\n  latent z').replace('  guide', '  likelihood y ~ Bernoulli(logits = dec(z).logits)\n  guide') },
+  // found by writing the language reference
+  { name: 'an extra leading axis that would meet the batch axis', code: 'VAE2010', line: 9, column: 20,
+    text: edit('  prior z', '  param p : real[20, 1] = 0\n  prior z').replace('Normal(enc(x).mu,', 'Normal(enc(x).mu + p,') },
+  { name: 'sqrt of something that may be negative as a scale', code: 'VAE2012', line: 8, column: 31,
+    text: edit('exp(enc(x).log_sigma)', 'sqrt(enc(x).log_sigma)') },
+  { name: 'a non-finite initial value', code: 'VAE2015', line: 6, column: 20, text: edit('  prior z', '  param s : real = 1/0\n  prior z') },
+
+  { name: 'a network named like a built-in function', code: 'VAE2014', line: 6, column: 7,
+    text: edit('  prior z', '  net exp(z) -> (o: real[3]) { dense 5 }\n  prior z') },
 ];
 
 describe('checkModel: one error per mistake, with its code at its place', () => {
@@ -270,5 +279,15 @@ describe('checkModel: the checked model', () => {
       .replace('  prior z', '  param s : real[3] = -0.5 * 2\n  prior z'));
     expect(m.nets.find((n) => n.name === 'dec')?.inputWidth).toBe(23);
     expect(m.params.map(({ span: _, ...p }) => p)).toEqual([{ name: 's', shape: [3], size: 3, init: -1 }]);
+  });
+});
+
+describe('checkModel: constants and positivity', () => {
+  it('folds constant arithmetic, so 1 - 0.5 is a positive scale', () => {
+    expect(errorsOf(edit('Normal(0, 1)', 'Normal(0, 1 - 0.5)'))).toEqual([]);
+  });
+
+  it('takes sqrt of a positive value as positive', () => {
+    expect(errorsOf(edit('exp(enc(x).log_sigma)', 'sqrt(exp(enc(x).log_sigma))'))).toEqual([]);
   });
 });

@@ -150,6 +150,9 @@ describe('parseModel: invalid files give one diagnostic at the right place', () 
     { name: 'a character outside the language', code: 'VAE1001', line: 2, column: 24, text: `model m {
   data x : binary[784] @
 }` },
+    { name: 'a network with no inputs', code: 'VAE1002', line: 2, column: 9, text: `model m {
+  net c() -> (o: real[2]) { dense 3 relu }
+}` },
     { name: 'a missing ~', code: 'VAE1002', line: 3, column: 11, text: `model m {
   latent z : real
   prior z Normal(0, 1)
