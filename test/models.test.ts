@@ -30,7 +30,8 @@ describe.each(models)('models/%s', (file) => {
   const config = checked.ok ? checked.value.train : undefined;
   const needsDataDir = !!config?.dataset && DATASETS[config.dataset.name].needsDataDir(config.dataset.args);
   // Skipped only for lack of the data directory (VAE_DATA_DIR), which CI always sets.
-  it.skipIf(needsDataDir && !dataDir)('trains: 20 steps of batch 32, finite losses that fall', () => {
+  const title = `trains: 20 steps of batch 32, finite losses that fall${needsDataDir ? ' (its data needs VAE_DATA_DIR)' : ''}`;
+  it.skipIf(needsDataDir && !dataDir)(title, () => {
     if (!checked.ok || !config?.dataset) throw new Error(`models/${file} does not check or names no data set`);
     const objective = lower(checked.value);
     const feed = new DataFeed(openDataset(config.dataset, dataDir), config.dataset, 32 * 20);

@@ -3,7 +3,7 @@
  * loss, and at each epoch's end the test loss and its parts, written to `metrics.jsonl` with a
  * checkpoint. Everything is seeded: the same seed gives the same numbers.
  */
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../compiler/checked.js';
@@ -71,7 +71,7 @@ export function train(objective: Objective, options: TrainOptions): TrainResult 
     const m = epochMetrics(epoch, trainLoss, ev, seconds, feed.trainCount);
     metrics.push(m);
     log(formatEpoch(m, config.epochs));
-    appendFileSync(join(out, METRICS_FILE), `${JSON.stringify(m)}\n`);
+    appendAtomic(join(out, METRICS_FILE), `${JSON.stringify(m)}\n`);
     saveTrainingState(join(out, CHECKPOINT_FILE), model, optimizer, config.optimizer.name, rng, epoch);
   }
   writePictures(model, feed, out, config.seed);
@@ -121,10 +121,15 @@ export function formatEpoch(m: EpochMetrics, epochs: number): string {
 
 /** The model file and the resolved settings, so that `vae sample RUN` can rebuild the model. */
 function writeRunFiles(options: TrainOptions): void {
-  if (options.sourcePath) copyFileSync(options.sourcePath, join(options.out, 'model.vae'));
+  if (options.sourcePath) writeFileAtomic(join(options.out, 'model.vae'), readFileSync(options.sourcePath));
   const run = { config: options.config, backend: options.backend, created: new Date().toISOString() };
   writeFileAtomic(join(options.out, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
-  if (existsSync(join(options.out, METRICS_FILE))) writeFileSync(join(options.out, METRICS_FILE), '');
+  writeFileAtomic(join(options.out, METRICS_FILE), '');
+}
+
+/** Appends `line` by rewriting the whole file atomically: a crash leaves the old or the new file, never half a line. */
+function appendAtomic(path: string, line: string): void {
+  writeFileAtomic(path, (existsSync(path) ? readFileSync(path, 'utf8') : '') + line);
 }
 
 function saveTrainingState(path: string, model: VaeModel, optimizer: Optimizer, optimizerName: string, rng: Rng, epoch: number): void {
