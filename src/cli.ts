@@ -79,14 +79,14 @@ program.command('train')
     const model = load(file);
     const config = withOverrides(model.train, flags);
     if (!config.dataset) throw new UsageError(`${file}: the train block names no data set; add, e.g., \`data mnist(binarize = dynamic)\`.`);
+    const { openDataset, DataFeed } = await import('./runtime/data/feed.js');
+    const { resolveDataDir } = await import('./runtime/data/datasets.js');
+    const feed = new DataFeed(openDataset(config.dataset, resolveDataDir(flags.dataDir)), config.dataset, flags.limit);
     const { selectBackend } = await import('./runtime/backend.js');
     const backend = await selectBackend(flags.backend, flags.threads);
     console.log(backend.note);
     const { lower } = await import('./compiler/lower.js');
-    const { openDataset, DataFeed } = await import('./runtime/data/feed.js');
-    const { resolveDataDir } = await import('./runtime/data/datasets.js');
     const { train } = await import('./runtime/train.js');
-    const feed = new DataFeed(openDataset(config.dataset, resolveDataDir(flags.dataDir)), config.dataset, flags.limit);
     const out = flags.out ?? flags.resume ?? defaultRunDir(model.name);
     console.log(`training ${model.name} on ${feed.trainCount} examples (test ${feed.testCount}), batch ${config.batch}, ${config.epochs} epochs, seed ${config.seed}; run directory ${out}`);
     const result = train(lower(model, { forceMonteCarloKl: flags.mcKl }), { config, feed, out, resume: flags.resume, sourcePath: file, backend: backend.name });

@@ -94,7 +94,9 @@ describe('vae train and vae sample', () => {
     expect(epochs.stderr).toMatch(/--epochs takes a whole number of at least 1/);
     const frey = vae('train', 'models/frey_face.vae', '--data-dir', '/nonexistent/data');
     expect(frey.status).toBe(1);
-    expect(frey.stderr).toMatch(/^error: \/nonexistent\/data\/frey-face\/frey-idx3-ubyte\.gz/m);
+    expect(frey.stderr).toMatch(/^error: missing data file \/nonexistent\/data\/frey-face\/frey-idx3-ubyte\.gz\n/);
+    expect(frey.stderr).toMatch(/expected SHA-256: [0-9a-f]{64}/);
+    expect(frey.stdout).toBe(''); // the data is opened before anything is printed
     const run = vae('sample', '/nonexistent/run');
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/not a run directory/);
