@@ -10,7 +10,8 @@ export interface HandVae {
   dispose(): void;
 }
 
-function denseWeights(inputs: number, outputs: number, seed: number): [tf.Variable, tf.Variable] {
+/** PyTorch's default initialization, U(−1/√fan_in, 1/√fan_in), as the compiled model uses. */
+export function denseWeights(inputs: number, outputs: number, seed: number): [tf.Variable, tf.Variable] {
   const bound = 1 / Math.sqrt(inputs);
   return [
     tf.variable(tf.randomUniform([inputs, outputs], -bound, bound, 'float32', seed)),
@@ -24,7 +25,6 @@ export function handWrittenVae(seed = 1): HandVae {
   const [wLogSigma, bLogSigma] = denseWeights(400, 20, seed + 4);
   const [w2, b2] = denseWeights(20, 400, seed + 6);
   const [w3, b3] = denseWeights(400, 784, seed + 8);
-  const optimizer = tf.train.adam(1e-3);
   let noiseSeed = seed;
 
   const loss = (x: tf.Tensor2D): tf.Scalar => {
@@ -42,6 +42,11 @@ export function handWrittenVae(seed = 1): HandVae {
     return tf.mean(tf.add(rec, kl));
   };
 
+  return trainer(loss, [w1, b1, wMu, bMu, wLogSigma, bLogSigma, w2, b2, w3, b3], tf.train.adam(1e-3));
+}
+
+/** A step of `optimizer` on `loss`, reading the loss back as the compiled model's step does. */
+export function trainer(loss: (x: tf.Tensor2D) => tf.Scalar, variables: tf.Variable[], optimizer: tf.Optimizer): HandVae {
   return {
     step(x) {
       const value = optimizer.minimize(() => loss(x), true)!;
@@ -50,7 +55,7 @@ export function handWrittenVae(seed = 1): HandVae {
       return v;
     },
     dispose() {
-      for (const v of [w1, b1, wMu, bMu, wLogSigma, bLogSigma, w2, b2, w3, b3]) v.dispose();
+      for (const v of variables) v.dispose();
       optimizer.dispose();
     },
   };

@@ -6,7 +6,7 @@
  * would reach: the compiled model must not be slower than this.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { HandVae } from './baseline.js';
+import { denseWeights, trainer, type HandVae } from './baseline.js';
 
 type Act = 'relu' | 'linear';
 
@@ -28,20 +28,11 @@ function dense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, act: Act, inputGrad: bo
   return f(x, w, b) as tf.Tensor2D;
 }
 
-function weights(inputs: number, outputs: number, seed: number): [tf.Variable, tf.Variable] {
-  const bound = 1 / Math.sqrt(inputs);
-  return [
-    tf.variable(tf.randomUniform([inputs, outputs], -bound, bound, 'float32', seed)),
-    tf.variable(tf.randomUniform([outputs], -bound, bound, 'float32', seed + 1)),
-  ];
-}
-
 export function handTunedVae(seed = 1): HandVae {
-  const [w1, b1] = weights(784, 400, seed);
-  const [wHeads, bHeads] = weights(400, 40, seed + 2);
-  const [w2, b2] = weights(20, 400, seed + 6);
-  const [w3, b3] = weights(400, 784, seed + 8);
-  const optimizer = tf.train.adam(1e-3);
+  const [w1, b1] = denseWeights(784, 400, seed);
+  const [wHeads, bHeads] = denseWeights(400, 40, seed + 2);
+  const [w2, b2] = denseWeights(20, 400, seed + 6);
+  const [w3, b3] = denseWeights(400, 784, seed + 8);
   let noiseSeed = seed;
 
   const loss = (x: tf.Tensor2D): tf.Scalar => {
@@ -56,16 +47,5 @@ export function handTunedVae(seed = 1): HandVae {
     return tf.mean(tf.add(rec, kl));
   };
 
-  return {
-    step(x) {
-      const value = optimizer.minimize(() => loss(x), true)!;
-      const v = value.dataSync()[0];
-      value.dispose();
-      return v;
-    },
-    dispose() {
-      for (const v of [w1, b1, wHeads, bHeads, w2, b2, w3, b3]) v.dispose();
-      optimizer.dispose();
-    },
-  };
+  return trainer(loss, [w1, b1, wHeads, bHeads, w2, b2, w3, b3], tf.train.adam(1e-3));
 }
