@@ -1,33 +1,66 @@
 /**
  * Checks the train block: known settings with values in range, a known data set that fits the
- * model's data variable, a known optimizer. Produces the `TrainConfig` with defaults filled in.
+ * model's data variable, a known optimizer, objective and schedule. Produces the `TrainConfig`
+ * with defaults filled in.
  */
 import type * as A from './ast.js';
 import { DATASETS, OPTIMIZERS, supportWithin } from './catalog.js';
-import type { DatasetChoice, OptimizerChoice, TrainConfig, VarInfo } from './checked.js';
+import type { DatasetChoice, ObjectiveChoice, OptimizerChoice, ScheduleChoice, TrainConfig, VarInfo } from './checked.js';
 import * as D from './diagnostics.js';
 import { orList, type Diagnostic } from './source.js';
 
 export const TRAIN_DEFAULTS = { batch: 128, epochs: 10, seed: 1 } as const;
-const SETTINGS = ['data', 'optimizer', 'batch', 'epochs', 'seed'] as const;
+
+/** How each setting is read into the config; `undefined` means an error was reported. */
+type Reader = (v: A.SettingValue, config: TrainConfig, data: VarInfo[], out: Diagnostic[]) => void;
+
+const READERS: Record<string, Reader> = {
+  data: (v, c, data, out) => { c.dataset = dataset(v, data, out); },
+  optimizer: (v, c, _, out) => { c.optimizer = optimizer(v, out) ?? c.optimizer; },
+  batch: (v, c, _, out) => { c.batch = wholeNumber(v, 1, out) ?? c.batch; },
+  epochs: (v, c, _, out) => { c.epochs = wholeNumber(v, 1, out) ?? c.epochs; },
+  seed: (v, c, _, out) => { c.seed = wholeNumber(v, 0, out) ?? c.seed; },
+  objective: (v, c, _, out) => { c.objective = objective(v, out) ?? c.objective; },
+  beta: (v, c, _, out) => { c.beta = positiveNumber(v, out) ?? c.beta; },
+  kl_warmup: (v, c, _, out) => { c.klWarmup = wholeNumber(v, 0, out) ?? c.klWarmup; },
+  free_bits: (v, c, _, out) => { c.freeBits = nonNegativeNumber(v, out) ?? c.freeBits; },
+  schedule: (v, c, _, out) => { c.schedule = schedule(v, out) ?? c.schedule; },
+  clip_norm: (v, c, _, out) => { c.clipNorm = positiveNumber(v, out) ?? c.clipNorm; },
+};
+
+export function defaultTrainConfig(): TrainConfig {
+  return {
+    ...TRAIN_DEFAULTS, optimizer: defaultOptimizer('adam'), objective: { kind: 'elbo', samples: 1 },
+    beta: 1, klWarmup: 0, freeBits: 0, schedule: { kind: 'constant' },
+  };
+}
 
 /** Validates `block` (absent: all defaults, no data set) and pushes any errors onto `out`. */
 export function checkTrainBlock(block: A.TrainBlock | undefined, data: VarInfo[], out: Diagnostic[]): TrainConfig {
-  const config: TrainConfig = { ...TRAIN_DEFAULTS, optimizer: defaultOptimizer('adam') };
-  const seen = new Set<string>();
+  const config = defaultTrainConfig();
+  const seen = new Map<string, A.Setting>();
   for (const s of block?.settings ?? []) {
     const name = s.name.name;
-    if (!(SETTINGS as readonly string[]).includes(name)) {
-      out.push(D.badSetting(s.name.span, `Unknown setting '${name}'. Expected ${orList(SETTINGS)}.`));
+    const read = READERS[name];
+    if (!read) {
+      out.push(D.badSetting(s.name.span, `Unknown setting '${name}'. Expected ${orList(Object.keys(READERS))}.`));
       continue;
     }
     if (seen.has(name)) out.push(D.badSetting(s.name.span, `'${name}' is set twice.`));
-    seen.add(name);
-    if (name === 'data') config.dataset = dataset(s.value, data, out);
-    else if (name === 'optimizer') config.optimizer = optimizer(s.value, out) ?? config.optimizer;
-    else config[name as 'batch' | 'epochs' | 'seed'] = wholeNumber(s.value, name === 'seed' ? 0 : 1, out) ?? config[name as 'batch'];
+    seen.set(name, s);
+    read(s.value, config, data, out);
   }
+  checkObjectiveSettings(config, seen, out);
   return config;
+}
+
+/** The IWAE bound has no separate KL term to weight, warm up or hold at free bits. */
+function checkObjectiveSettings(config: TrainConfig, seen: Map<string, A.Setting>, out: Diagnostic[]): void {
+  if (config.objective.kind !== 'iwae') return;
+  for (const name of ['beta', 'kl_warmup', 'free_bits']) {
+    const s = seen.get(name);
+    if (s) out.push(D.badSetting(s.name.span, `'${name}' weights the KL term of the ELBO; the iwae bound has no separate KL term. Use objective elbo.`));
+  }
 }
 
 export function defaultOptimizer(name: string): OptimizerChoice {
@@ -40,37 +73,59 @@ function wholeNumber(v: A.SettingValue, min: number, out: Diagnostic[]): number 
   return undefined;
 }
 
-/** Flattens `name(a = b, ...)`'s arguments into words and numbers. */
-function argsOf(v: Extract<A.SettingValue, { kind: 'word' }>): { name: string; nameSpan: A.Ident['span']; value: A.SettingValue }[] {
-  return (v.args ?? []).map((a) => ({ name: a.name.name, nameSpan: a.name.span, value: a.value }));
+function positiveNumber(v: A.SettingValue, out: Diagnostic[]): number | undefined {
+  if (v.kind === 'num' && v.value > 0 && Number.isFinite(v.value)) return v.value;
+  out.push(D.badSetting(v.span, 'Expected a positive number.'));
+  return undefined;
+}
+
+function nonNegativeNumber(v: A.SettingValue, out: Diagnostic[]): number | undefined {
+  if (v.kind === 'num' && v.value >= 0 && Number.isFinite(v.value)) return v.value;
+  out.push(D.badSetting(v.span, 'Expected a number of at least 0.'));
+  return undefined;
+}
+
+/** A call-like value `name(a = ..., ...)` whose name is one of `known`, or an error. */
+function call(v: A.SettingValue, what: string, known: string[], out: Diagnostic[]): Extract<A.SettingValue, { kind: 'word' }> | undefined {
+  if (v.kind === 'word' && known.includes(v.name.name)) return v;
+  out.push(D.badSetting(v.span, `Unknown ${what}. Expected ${orList(known)}.`));
+  return undefined;
+}
+
+/** The arguments of a call-like value, each checked to be one of `allowed`. */
+function argsOf(v: Extract<A.SettingValue, { kind: 'word' }>, allowed: string[], out: Diagnostic[]): Map<string, A.SettingValue> {
+  const args = new Map<string, A.SettingValue>();
+  for (const a of v.args ?? []) {
+    if (!allowed.includes(a.name.name)) {
+      const expected = allowed.length ? ` Expected ${orList(allowed)}.` : '';
+      out.push(D.badSetting(a.name.span, `${v.name.name} has no argument '${a.name.name}'.${expected}`));
+    } else args.set(a.name.name, a.value);
+  }
+  return args;
 }
 
 function dataset(v: A.SettingValue, data: VarInfo[], out: Diagnostic[]): DatasetChoice | undefined {
-  const spec = v.kind === 'word' ? DATASETS[v.name.name] : undefined;
-  if (v.kind !== 'word' || !spec) {
-    out.push(D.badSetting(v.span, `Unknown data set. Expected ${orList(Object.keys(DATASETS))}.`));
-    return undefined;
-  }
+  const w = call(v, 'data set', Object.keys(DATASETS), out);
+  if (!w) return undefined;
+  const spec = DATASETS[w.name.name];
   const args: Record<string, string> = {};
-  let badArgs = 0;
-  for (const a of argsOf(v)) {
-    const allowed = spec.args[a.name];
-    const value = a.value.kind === 'word' ? a.value.name.name : String(a.value.value);
-    if (!allowed) {
-      badArgs++;
-      out.push(D.badSetting(a.nameSpan, `${spec.name} has no argument '${a.name}'.${Object.keys(spec.args).length ? ` Expected ${orList(Object.keys(spec.args))}.` : ''}`));
-    } else if (!allowed.includes(value)) {
-      badArgs++;
-      out.push(D.badSetting(a.value.span, `'${a.name}' must be ${orList(allowed)}.`));
-    } else args[a.name] = value;
+  const given = argsOf(w, Object.keys(spec.args), out);
+  let rejected = given.size < (w.args?.length ?? 0);
+  for (const [name, value] of given) {
+    const text = value.kind === 'word' ? value.name.name : value.kind === 'num' ? String(value.value) : '[...]';
+    if (spec.args[name].includes(text)) args[name] = text;
+    else {
+      rejected = true;
+      out.push(D.badSetting(value.span, `'${name}' must be ${orList(spec.args[name])}.`));
+    }
   }
   const choice = { name: spec.name, args, span: v.span };
-  checkDataFits(choice, data, out, badArgs === 0);
+  if (!rejected) checkDataFits(choice, data, out);
   return choice;
 }
 
 /** The data set yields one variable per example: the model must declare exactly one, of a fitting type and size. */
-function checkDataFits(choice: DatasetChoice & { span: A.SettingValue['span'] }, data: VarInfo[], out: Diagnostic[], argsValid: boolean): void {
+function checkDataFits(choice: DatasetChoice & { span: A.SettingValue['span'] }, data: VarInfo[], out: Diagnostic[]): void {
   const spec = DATASETS[choice.name];
   if (data.length !== 1) {
     out.push(D.badSetting(choice.span, `${spec.name} provides one data variable (the images), but the model declares ${data.length}.`));
@@ -81,27 +136,53 @@ function checkDataFits(choice: DatasetChoice & { span: A.SettingValue['span'] },
   if (x.size !== spec.pixels) {
     out.push(D.shapeMismatch(choice.span, `${spec.name} has ${spec.pixels} values per example (${spec.imageShape.join('×')}), but '${x.name}' has ${x.size}.`));
   }
-  // With a rejected argument the value type is unknown (the default would only cascade an error).
-  if (argsValid && !supportWithin(type, x.type)) {
+  if (!supportWithin(type, x.type)) {
     const hint = spec.name === 'mnist' ? ' Binarize it, as in mnist(binarize = dynamic), or declare the data unit.' : '';
     out.push(D.supportMismatch(choice.span, `This data set yields ${type} values, but '${x.name}' is declared ${x.type}.${hint}`));
   }
 }
 
 function optimizer(v: A.SettingValue, out: Diagnostic[]): OptimizerChoice | undefined {
-  const known = Object.keys(OPTIMIZERS);
-  if (v.kind !== 'word' || !OPTIMIZERS[v.name.name]) {
-    out.push(D.badSetting(v.span, `Unknown optimizer. Expected ${orList(known)}.`));
-    return undefined;
-  }
-  const choice = defaultOptimizer(v.name.name);
-  const ranges = OPTIMIZERS[v.name.name];
-  for (const a of argsOf(v)) {
-    const range = ranges[a.name];
-    if (!range) out.push(D.badSetting(a.nameSpan, `${v.name.name} has no setting '${a.name}'. Expected ${orList(Object.keys(ranges))}.`));
-    else if (a.value.kind !== 'num' || a.value.value < range.min || a.value.value > range.max) {
-      out.push(D.badSetting(a.value.span, `'${a.name}' must be a number from ${range.min} to ${range.max}.`));
-    } else choice.settings[a.name] = a.value.value;
+  const w = call(v, 'optimizer', Object.keys(OPTIMIZERS), out);
+  if (!w) return undefined;
+  const choice = defaultOptimizer(w.name.name);
+  const ranges = OPTIMIZERS[w.name.name];
+  for (const [name, value] of argsOf(w, Object.keys(ranges), out)) {
+    const range = ranges[name];
+    if (value.kind !== 'num' || value.value < range.min || value.value > range.max) {
+      out.push(D.badSetting(value.span, `'${name}' must be a number from ${range.min} to ${range.max}.`));
+    } else choice.settings[name] = value.value;
   }
   return choice;
+}
+
+/** `elbo`, `elbo(samples = S)`, `iwae(k = K)`. */
+function objective(v: A.SettingValue, out: Diagnostic[]): ObjectiveChoice | undefined {
+  const w = call(v, 'objective', ['elbo', 'iwae'], out);
+  if (!w) return undefined;
+  const param = w.name.name === 'elbo' ? 'samples' : 'k';
+  const value = argsOf(w, [param], out).get(param);
+  const count = value ? wholeNumber(value, 1, out) : 1;
+  if (count === undefined) return undefined;
+  return w.name.name === 'elbo' ? { kind: 'elbo', samples: count } : { kind: 'iwae', k: count };
+}
+
+/** `constant`, `step(at = [30, 60], factor = 0.1)`, `burda`. */
+function schedule(v: A.SettingValue, out: Diagnostic[]): ScheduleChoice | undefined {
+  const w = call(v, 'schedule', ['constant', 'step', 'burda'], out);
+  if (!w) return undefined;
+  if (w.name.name !== 'step') {
+    argsOf(w, [], out);
+    return { kind: w.name.name as 'constant' | 'burda' };
+  }
+  const args = argsOf(w, ['at', 'factor'], out);
+  const at = args.get('at');
+  const epochs = at?.kind === 'list' ? at.items.map((i) => wholeNumber(i, 1, out)) : [];
+  if (!at || at.kind !== 'list' || epochs.some((e, i) => e === undefined || (i > 0 && e <= epochs[i - 1]!))) {
+    out.push(D.badSetting(at?.span ?? w.span, 'step needs at = [e1, e2, ...]: the epochs, increasing, after which the learning rate is multiplied by factor.'));
+    return undefined;
+  }
+  const factorValue = args.get('factor');
+  const factor = factorValue ? positiveNumber(factorValue, out) : 0.1;
+  return factor === undefined ? undefined : { kind: 'step', at: epochs as number[], factor };
 }

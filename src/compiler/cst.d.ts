@@ -288,10 +288,13 @@ export interface SettingValueCstNode extends CstNode {
 export type SettingValueCstChildren = {
   Minus?: IToken[];
   NumberLiteral?: IToken[];
+  LBracket?: IToken[];
+  settingValue?: SettingValueCstNode[];
+  Comma?: (IToken)[];
+  RBracket?: IToken[];
   Identifier?: IToken[];
   LParen?: IToken[];
   settingArg?: SettingArgCstNode[];
-  Comma?: IToken[];
   RParen?: IToken[];
 };
 

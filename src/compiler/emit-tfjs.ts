@@ -11,16 +11,25 @@ import { dense } from '../runtime/dense.js';
 import { makeDistribution, type Distribution } from '../runtime/distributions/index.js';
 import { lookupKl } from '../runtime/kl.js';
 import type { Rng } from '../runtime/rng.js';
-import type { CExpr, DistInfo, NetInfo } from './checked.js';
+import type { CExpr, DistInfo, NetInfo, ObjectiveChoice } from './checked.js';
 import type { Objective } from './lower.js';
 
 /** Values of the data variables for one batch, by name, each [B, ...shape]. */
 export type Batch = Map<string, tf.Tensor>;
 
-/** −log p(x|·) for each likelihood and KL(q‖p) (or its estimate) for each latent: [B] each. */
+/**
+ * −log p(x|·) for each likelihood, [N]; and for each latent its KL(q‖p) (closed form) or its
+ * estimate log q(z) − log p(z), per example and dimension, [N, size].
+ */
 export interface Terms {
   rec: Map<string, tf.Tensor1D>;
-  kl: Map<string, tf.Tensor1D>;
+  kl: Map<string, tf.Tensor2D>;
+}
+
+/** How the KL terms enter the loss: their weight (β, warmed up) and the free-bits floor λ. */
+export interface KlWeighting {
+  weight: number;
+  freeBits: number;
 }
 
 /** The weights of a model: `net/hidden0/w`, `net/hidden0/b`, `net/out_mu/w`, ..., `param/name`. */
@@ -159,9 +168,10 @@ export function drawNoise(o: Objective, batchSize: number, rng: Rng): Map<string
 /**
  * The terms of −ELBO for each example of `batch`:
  *   z_i = loc_i + scale_i * eps_i in guide order,
- *   rec(x) = −Σ_d log p(x_d | ·),   kl(z) = Σ_d KL(q(z_d|·) ‖ p(z_d|·)) or Σ_d [log q(z_d) − log p(z_d)].
+ *   rec(x) = −Σ_d log p(x_d | ·),   kl(z)_d = KL(q(z_d|·) ‖ p(z_d|·)), or log q(z_d) − log p(z_d)
+ *   where the objective says Monte Carlo (or `allMonteCarlo`, for importance weights).
  */
-export function elboTerms(o: Objective, weights: Weights, batch: Batch, noise: Map<string, tf.Tensor>): Terms {
+export function elboTerms(o: Objective, weights: Weights, batch: Batch, noise: Map<string, tf.Tensor>, allMonteCarlo = false): Terms {
   const batchSize = batch.values().next().value!.shape[0];
   const ev = new Evaluation(o, weights, new Map(batch), batchSize);
   const guides = new Map<string, Distribution>();
@@ -174,17 +184,62 @@ export function elboTerms(o: Objective, weights: Weights, batch: Batch, noise: M
     const q = guides.get(t.latent.name)!;
     const p = ev.dist(t.prior);
     const z = ev.values.get(t.latent.name)!;
-    const elementwise = t.kl.kind === 'closed-form' ? lookupKl(q.family, p.family)!(q, p) : tf.sub(q.logProb(z), p.logProb(z));
-    return [t.latent.name, sumPerExample(broadcastTo(elementwise, z.shape))];
+    const closed = !allMonteCarlo && t.kl.kind === 'closed-form';
+    const elementwise = closed ? lookupKl(q.family, p.family)!(q, p) : tf.sub(q.logProb(z), p.logProb(z));
+    return [t.latent.name, tf.reshape(broadcastTo(elementwise, z.shape), [batchSize, t.latent.size]) as tf.Tensor2D];
   }));
   const rec = new Map(o.likelihoods.map((t) => [t.data.name, tf.neg(sumPerExample(ev.dist(t.dist).logProb(batch.get(t.data.name)!))) as tf.Tensor1D]));
   return { rec, kl };
 }
 
-/** −ELBO averaged over the batch: mean_b [Σ rec + Σ kl]. */
-export function lossOf(terms: Terms): tf.Scalar {
-  const all = [...terms.rec.values(), ...terms.kl.values()];
-  return tf.mean(all.length === 1 ? all[0] : tf.addN(all)) as tf.Scalar;
+/** −ELBO per example: Σ rec + Σ kl, [N]. */
+export function negativeElbo(terms: Terms): tf.Tensor1D {
+  const all = [...terms.rec.values(), ...[...terms.kl.values()].map((k) => tf.sum(k, 1))];
+  return (all.length === 1 ? all[0] : tf.addN(all)) as tf.Tensor1D;
+}
+
+/**
+ * The training loss from the terms: mean_b[Σ rec] + w · Σ_z Σ_d KL_d, where with free bits λ
+ * each dimension's KL is first averaged over the batch and held at no less than λ
+ * (Kingma et al. 2016): Σ_d max(λ, mean_b KL_{b,d}). With w = 1 and λ = 0 this is −ELBO.
+ */
+export function lossOf(terms: Terms, weighting: KlWeighting = { weight: 1, freeBits: 0 }): tf.Scalar {
+  if (weighting.weight === 1 && weighting.freeBits === 0) return tf.mean(negativeElbo(terms)) as tf.Scalar;
+  const rec = [...terms.rec.values()].map((r) => tf.mean(r));
+  const kl = [...terms.kl.values()].map((k) => {
+    const perDimension = tf.mean(k, 0);
+    return tf.sum(weighting.freeBits > 0 ? tf.maximum(perDimension, weighting.freeBits) : perDimension);
+  });
+  return tf.add(tf.addN(rec), tf.mul(weighting.weight, kl.length === 1 ? kl[0] : tf.addN(kl))) as tf.Scalar;
+}
+
+/** log w = log p(x, z) − log q(z | x) per example at one sample of the guides, [N]. */
+export function logImportanceWeights(o: Objective, weights: Weights, batch: Batch, noise: Map<string, tf.Tensor>): tf.Tensor1D {
+  return tf.neg(negativeElbo(elboTerms(o, weights, batch, noise, true)));
+}
+
+/** `batch` repeated `times` times along the first axis: row r·B + b is example b. */
+export function repeatBatch(batch: Batch, times: number): Batch {
+  if (times === 1) return batch;
+  return new Map([...batch].map(([k, t]) => [k, tf.tile(t, [times, ...t.shape.slice(1).map(() => 1)])]));
+}
+
+/**
+ * The IWAE bound of Burda et al. (2015) for each example, with K samples:
+ *   log (1/K) Σ_k w_k = logsumexp_k(log w_k) − log K,   w_k = p(x, z_k) / q(z_k | x).
+ */
+export function iwaeBound(o: Objective, weights: Weights, batch: Batch, k: number, rng: Rng): tf.Tensor1D {
+  const n = batch.values().next().value!.shape[0];
+  const logW = logImportanceWeights(o, weights, repeatBatch(batch, k), drawNoise(o, n * k, rng));
+  return tf.sub(tf.logSumExp(tf.reshape(logW, [k, n]), 0), Math.log(k)) as tf.Tensor1D;
+}
+
+/** The loss that training minimizes, per the train block's objective: −ELBO (S samples, weighted KL) or −IWAE. */
+export function trainingLoss(o: Objective, weights: Weights, batch: Batch, objective: ObjectiveChoice, weighting: KlWeighting, rng: Rng): tf.Scalar {
+  const n = batch.values().next().value!.shape[0];
+  if (objective.kind === 'iwae') return tf.neg(tf.mean(iwaeBound(o, weights, batch, objective.k, rng))) as tf.Scalar;
+  const s = objective.samples;
+  return lossOf(elboTerms(o, weights, repeatBatch(batch, s), drawNoise(o, n * s, rng)), weighting);
 }
 
 /** Latents drawn from the prior in ancestral order, `n` of each. */

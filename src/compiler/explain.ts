@@ -2,6 +2,7 @@
  * `vae explain`: the objective as the compiler derived it, in the notation of the paper.
  */
 import { showShape } from './check.js';
+import type { TrainConfig } from './checked.js';
 import type { Objective } from './lower.js';
 import { printDist, printExpr } from './print.js';
 
@@ -26,7 +27,20 @@ export function explainObjective(o: Objective): string {
     ...m.nets.map((n) => `  ${n.name}: ${[n.inputWidth, ...n.layers.map((l) => `${l.units} ${l.activation}`)].join(' → ')} → ${n.outputs.map((out) => `${out.name}[${out.size}]`).join(', ')}`),
   ];
   if (m.params.length > 0) lines.push('', 'learned parameters:', ...m.params.map((p) => `  ${p.name} ${showShape(p.shape)} = ${p.init}`));
+  lines.push('', `training objective: ${describeTraining(m.train)}`);
   const mc = o.latents.filter((t) => t.kl.kind === 'monte-carlo').map((t) => t.latent.name);
   lines.push('', mc.length ? `Monte Carlo KL terms: ${mc.join(', ')}` : 'Monte Carlo KL terms: none (every KL is in closed form)');
   return lines.join('\n');
+}
+
+/** The train block's objective in words, with the formula where it differs from the plain ELBO. */
+export function describeTraining(t: TrainConfig): string {
+  if (t.objective.kind === 'iwae') {
+    return `iwae(k = ${t.objective.k}): loss = −log (1/K) Σ_k p(x, z_k) / q(z_k | x), K = ${t.objective.k} (Burda et al. 2015)`;
+  }
+  const parts = [t.objective.samples === 1 ? 'elbo, one sample per example' : `elbo, averaged over ${t.objective.samples} samples per example`];
+  if (t.beta !== 1) parts.push(`KL weighted by beta = ${t.beta}`);
+  if (t.klWarmup > 0) parts.push(`KL weight rising linearly from 0 to ${t.beta} over ${t.klWarmup} epochs`);
+  if (t.freeBits > 0) parts.push(`free bits: each latent dimension's KL, averaged over the batch, counts as at least ${t.freeBits} nats`);
+  return parts.join('; ');
 }

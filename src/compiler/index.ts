@@ -7,7 +7,9 @@ import type * as A from './ast.js';
 import { check } from './check.js';
 import type { CheckedModel } from './checked.js';
 import { parse } from './parser.js';
-import { fail, ok, type Result, type SourceFile } from './source.js';
+import { checkTrainBlock } from './check-train.js';
+import type { TrainConfig } from './checked.js';
+import { fail, ok, type Diagnostic, type Result, type SourceFile } from './source.js';
 import { toAst } from './to-ast.js';
 
 /** Parses `src` into an AST. */
@@ -22,6 +24,37 @@ export function checkModel(src: SourceFile): Result<CheckedModel> {
   if (!ast.ok) return ast;
   return check(ast.value, src);
 }
+
+/** The text that `--set` settings are checked as: a train block, one setting per line. */
+export function settingsSource(settings: string[]): SourceFile {
+  return { name: '--set', text: `model m { } train {\n${settings.join('\n')}\n}\n` };
+}
+
+/**
+ * Applies train settings written on the command line (`--set "kl_warmup 10"`) over `model`'s,
+ * parsed and checked as a train block of their own (`settingsSource`, against which the
+ * diagnostics are rendered), so errors read as they would in a file.
+ */
+export function overrideSettings(model: CheckedModel, settings: string[]): Result<CheckedModel> {
+  if (settings.length === 0) return ok(model);
+  const parsed = parseModel(settingsSource(settings));
+  if (!parsed.ok) return parsed;
+  const block = parsed.value.train!;
+  const diagnostics: Diagnostic[] = [];
+  const overrides = checkTrainBlock(block, model.data, diagnostics);
+  if (diagnostics.length > 0) return fail(diagnostics);
+  const given = new Set(block.settings.map((s) => s.name.name));
+  const merged = { ...model.train };
+  for (const [key, name] of SETTING_KEYS) if (given.has(name)) (merged as Record<string, unknown>)[key] = overrides[key];
+  return ok({ ...model, train: merged });
+}
+
+/** Setting names in the language and their fields in TrainConfig. */
+const SETTING_KEYS: [keyof TrainConfig, string][] = [
+  ['dataset', 'data'], ['optimizer', 'optimizer'], ['batch', 'batch'], ['epochs', 'epochs'], ['seed', 'seed'],
+  ['objective', 'objective'], ['beta', 'beta'], ['klWarmup', 'kl_warmup'], ['freeBits', 'free_bits'],
+  ['schedule', 'schedule'], ['clipNorm', 'clip_norm'],
+];
 
 /** Reads a model file; its name in diagnostics is the path as given. */
 export function readSource(path: string): SourceFile {

@@ -239,10 +239,17 @@ export class VaeParser extends CstParser {
     this.SUBRULE(this.settingValue);
   });
 
-  /** `128`, `dynamic`, `adam(lr = 1e-3)`, `-1` */
+  /** `128`, `dynamic`, `adam(lr = 1e-3)`, `-1`, `[30, 60]` */
   settingValue = this.RULE('settingValue', () => {
     this.OR([
       { ALT: () => { this.OPTION(() => this.CONSUME(T.Minus)); this.CONSUME(T.NumberLiteral); } },
+      {
+        ALT: () => {
+          this.CONSUME(T.LBracket);
+          this.MANY_SEP2({ SEP: T.Comma, DEF: () => this.SUBRULE2(this.settingValue) });
+          this.CONSUME(T.RBracket);
+        },
+      },
       {
         ALT: () => {
           this.CONSUME(T.Identifier);

@@ -210,6 +210,7 @@ class AstBuilder extends BaseVisitor {
       const sign = ctx.Minus ? -1 : 1;
       return { kind: 'num', value: sign * Number(ctx.NumberLiteral[0].image), span };
     }
+    if (ctx.LBracket) return { kind: 'list', items: (ctx.settingValue ?? []).map((v) => this.visit(v) as A.SettingValue), span };
     const args = ctx.LParen ? (ctx.settingArg ?? []).map((a) => this.visit(a) as A.SettingArg) : undefined;
     return { kind: 'word', name: this.ident(ctx.Identifier![0]), args, span };
   }

@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; the tfjs bundle registers them all, in a global registry.
 import '@tensorflow/tfjs';
-import { decodeMean, drawNoise, elboTerms, encodeMean, initWeights, lossOf, samplePrior, type Batch, type Terms, type Weights } from '../compiler/emit-tfjs.js';
+import { decodeMean, drawNoise, elboTerms, encodeMean, initWeights, samplePrior, trainingLoss, type Batch, type KlWeighting, type Terms, type Weights } from '../compiler/emit-tfjs.js';
+import type { ObjectiveChoice } from '../compiler/checked.js';
 import type { Objective } from '../compiler/lower.js';
 import type { Optimizer } from './optim.js';
 import { Rng } from './rng.js';
@@ -17,6 +18,27 @@ export interface Evaluation {
   kl: number;
   /** `rec(x)`, `kl(z)`, ... */
   terms: Record<string, number>;
+}
+
+/** What a training step optimizes. */
+export interface StepSettings {
+  objective: ObjectiveChoice;
+  weighting: KlWeighting;
+  /** Clip the gradient to this global norm. */
+  clipNorm?: number;
+}
+
+export const ELBO_STEP: StepSettings = { objective: { kind: 'elbo', samples: 1 }, weighting: { weight: 1, freeBits: 0 } };
+
+/**
+ * Gradients scaled by min(1, c / ‖g‖), where ‖g‖ is the norm of all gradients together
+ * (Pascanu et al. 2013); unchanged without `c`.
+ */
+export function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number | undefined): tf.NamedTensorMap {
+  if (clipNorm === undefined) return grads;
+  const norm = Math.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
+  if (!(norm > clipNorm)) return grads;
+  return Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, clipNorm / norm)]));
 }
 
 /** Thrown when a step's loss is not finite; says which term went bad. */
@@ -54,17 +76,21 @@ export class VaeModel {
     return new Map([[x.name, tf.tensor(values, [count, ...x.shape])]]);
   }
 
-  /** One optimizer step on −ELBO; returns the batch's loss (per example, in nats). */
-  trainStep(values: Float32Array, count: number, optimizer: Optimizer, rng: Rng): number {
+  /**
+   * One optimizer step on the training loss (−ELBO unless `settings` say otherwise); returns the
+   * batch's loss per example, in nats.
+   */
+  trainStep(values: Float32Array, count: number, optimizer: Optimizer, rng: Rng, settings: StepSettings = ELBO_STEP): number {
     const noiseSeed = rng.state;
     const loss = tf.tidy(() => {
       const batch = this.batch(values, count);
-      const noise = drawNoise(this.objective, count, rng);
-      const { value, grads } = tf.variableGrads(() => lossOf(elboTerms(this.objective, this.weights, batch, noise)), this.trainable);
-      const byName: Record<string, tf.Tensor> = {};
-      for (const [tfName, g] of Object.entries(grads)) byName[this.nameOf.get(tfName)!] = g;
+      const { value, grads } = tf.variableGrads(
+        () => trainingLoss(this.objective, this.weights, batch, settings.objective, settings.weighting, rng), this.trainable);
       const lossValue = value.dataSync()[0];
-      if (Number.isFinite(lossValue)) optimizer.apply(this.weights, byName);
+      if (!Number.isFinite(lossValue)) return lossValue;
+      const byName: Record<string, tf.Tensor> = {};
+      for (const [tfName, g] of Object.entries(clipByGlobalNorm(grads, settings.clipNorm))) byName[this.nameOf.get(tfName)!] = g;
+      optimizer.apply(this.weights, byName);
       return lossValue;
     });
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(this.diagnoseNonFinite(values, count, noiseSeed));

@@ -12,7 +12,8 @@ import { writeFileAtomic } from './atomic-write.js';
 import { loadCheckpoint, restoreWeights, saveCheckpoint } from './checkpoint.js';
 import type { DataFeed } from './data/feed.js';
 import { writeImageGrid } from './image.js';
-import { VaeModel, type Evaluation } from './model.js';
+import { VaeModel, type Evaluation, type StepSettings } from './model.js';
+import { klWeightAt, learningRateAt } from './schedule.js';
 import { makeOptimizer, type Optimizer } from './optim.js';
 import { Progress } from './progress.js';
 import { Rng } from './rng.js';
@@ -86,12 +87,18 @@ function runEpoch(model: VaeModel, optimizer: Optimizer, feed: DataFeed, config:
   const progress = new Progress(`epoch ${epoch}/${config.epochs}`, steps, verbose);
   let sum = 0;
   let seen = 0;
+  optimizer.setLearningRate(learningRateAt(config, epoch));
   for (let s = 0; s < steps; s++) {
     const indices = order.subarray(s * config.batch, Math.min((s + 1) * config.batch, feed.trainCount));
     const values = feed.trainBatch(indices, rng);
+    const settings: StepSettings = {
+      objective: config.objective,
+      weighting: { weight: klWeightAt(config, epoch - 1 + s / steps), freeBits: config.freeBits },
+      clipNorm: config.clipNorm,
+    };
     let loss: number;
     try {
-      loss = model.trainStep(values, indices.length, optimizer, rng);
+      loss = model.trainStep(values, indices.length, optimizer, rng, settings);
     } catch (e) {
       progress.stop();
       if (e instanceof Error) e.message = `training stopped at epoch ${epoch}, step ${s + 1}: ${e.message}`;

@@ -255,13 +255,17 @@ describe('checkModel: the checked model', () => {
       dataset: { name: 'mnist', args: { binarize: 'dynamic' }, span: expect.anything() },
       optimizer: { name: 'adam', settings: { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
       batch: 128, epochs: 10, seed: 1,
+      objective: { kind: 'elbo', samples: 1 }, beta: 1, klWarmup: 0, freeBits: 0, schedule: { kind: 'constant' },
     });
   });
 
   it('fills in the train defaults (no train block, or an empty one)', () => {
     const noTrain = BASE.slice(0, BASE.indexOf('train {'));
     for (const text of [noTrain, `${noTrain}train { }`]) {
-      expect(checked(text).train).toEqual({ ...TRAIN_DEFAULTS, optimizer: { name: 'adam', settings: { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } } });
+      expect(checked(text).train).toEqual({
+        ...TRAIN_DEFAULTS, optimizer: { name: 'adam', settings: { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
+        objective: { kind: 'elbo', samples: 1 }, beta: 1, klWarmup: 0, freeBits: 0, schedule: { kind: 'constant' },
+      });
     }
     const t = checked(edit('adam(lr = 1e-3)', 'sgd(momentum = 0.5)').replace('batch 128', 'epochs 3')).train;
     expect(t).toMatchObject({ optimizer: { name: 'sgd', settings: { lr: 1e-3, momentum: 0.5 } }, batch: 128, epochs: 3, seed: 1 });

@@ -124,7 +124,7 @@ model m { // trailing
 
   it('parses train settings: numbers, negative numbers, words and calls', () => {
     const t = parsed('model m { } train { data mnist(binarize = static) optimizer sgd(lr = 1e-2, momentum = 0.9) seed -1 epochs 3 }').train!;
-    expect(t.settings.map((s) => [s.name.name, s.value.kind === 'num' ? s.value.value : s.value.name.name]))
+    expect(t.settings.map((s) => [s.name.name, s.value.kind === 'num' ? s.value.value : s.value.kind === 'word' ? s.value.name.name : 'list']))
       .toEqual([['data', 'mnist'], ['optimizer', 'sgd'], ['seed', -1], ['epochs', 3]]);
     const opt = t.settings[1].value as Extract<A.SettingValue, { kind: 'word' }>;
     expect(opt.args?.map((a) => [a.name.name, a.value.kind === 'num' && a.value.value])).toEqual([['lr', 0.01], ['momentum', 0.9]]);

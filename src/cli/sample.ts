@@ -1,0 +1,27 @@
+/** `vae sample`: decoder means for draws from the prior of a trained run, as a PNG grid. */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { assertRunDir, backendOption, loadRun, nonNegativeInt, positiveInt, threadsOption, useBackend, type BackendFlags } from './common.js';
+
+export function register(program: Command): void {
+  program.command('sample')
+    .description('Decode draws from the prior of a trained run into a PNG grid.')
+    .argument('<run>', 'a run directory written by `vae train`')
+    .option('-n <count>', 'number of samples', positiveInt('-n'), 64)
+    .option('-o, --output <file>', 'PNG file to write (default RUN/samples.png)')
+    .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 1)
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .action(async (run: string, opts: BackendFlags & { n: number; output?: string; seed: number }) => {
+      assertRunDir(run);
+      await useBackend(opts);
+      const { config, vae } = await loadRun(run);
+      const { writeImageGrid } = await import('../runtime/image.js');
+      const { DATASETS } = await import('../compiler/catalog.js');
+      const [rows, cols] = DATASETS[config.dataset!.name].imageShape;
+      const output = opts.output ?? join(run, 'samples.png');
+      writeImageGrid(output, vae.sampleMeans(opts.n, opts.seed), opts.n, rows, cols, Math.ceil(Math.sqrt(opts.n)));
+      console.log(`wrote ${output} (${opts.n} samples)`);
+    });
+}
+
