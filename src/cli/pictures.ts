@@ -1,0 +1,6 @@
+/** `vae pictures`: (being written). */
+import type { Command } from 'commander';
+
+export function register(program: Command): void {
+  void program;
+}
