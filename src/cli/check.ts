@@ -1,7 +1,6 @@
 /** `vae check` and `vae explain`: the front end, without training. */
 import type { Command } from 'commander';
-import type { CheckedModel } from '../compiler/checked.js';
-import { count, load } from './common.js';
+import { count, load, parameterCount } from './common.js';
 
 export function register(program: Command): void {
   program.command('check')
@@ -22,14 +21,4 @@ export function register(program: Command): void {
       const { explainObjective } = await import('../compiler/explain.js');
       console.log(explainObjective(lower(load(file), { forceMonteCarloKl: opts.mcKl })));
     });
-}
-
-/** Weights and biases of every network, plus learned parameters. */
-function parameterCount(model: CheckedModel): number {
-  const nets = model.nets.reduce((sum, n) => {
-    const widths = [n.inputWidth, ...n.layers.map((l) => l.units)];
-    const hidden = n.layers.reduce((s, l, i) => s + (widths[i] + 1) * l.units, 0);
-    return sum + hidden + n.outputs.reduce((s, o) => s + (widths[widths.length - 1] + 1) * o.size, 0);
-  }, 0);
-  return nets + model.params.reduce((s, p) => s + p.size, 0);
 }

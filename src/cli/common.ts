@@ -91,3 +91,13 @@ export async function loadRun(run: string): Promise<LoadedRun> {
   restoreWeights(loadCheckpoint(path), vae.weights, path);
   return { model, config: stored.config, vae };
 }
+
+/** Weights and biases of every network, plus learned parameters. */
+export function parameterCount(model: CheckedModel): number {
+  const nets = model.nets.reduce((sum, n) => {
+    const widths = [n.inputWidth, ...n.layers.map((l) => l.units)];
+    const hidden = n.layers.reduce((s, l, i) => s + (widths[i] + 1) * l.units, 0);
+    return sum + hidden + n.outputs.reduce((s, o) => s + (widths[widths.length - 1] + 1) * o.size, 0);
+  }, 0);
+  return nets + model.params.reduce((s, p) => s + p.size, 0);
+}

@@ -4,12 +4,13 @@ import type { Command } from 'commander';
 import type { CheckedModel, TrainConfig } from '../compiler/checked.js';
 import { overrideSettings, settingsSource } from '../compiler/index.js';
 import { renderDiagnostic } from '../compiler/source.js';
+import type { TrainResult } from '../runtime/train.js';
 import {
   backendOption, collect, count, load, nonNegativeInt, positiveInt, positiveNumber, threadsOption,
   UsageError, useBackend, type BackendFlags,
 } from './common.js';
 
-interface TrainFlags extends BackendFlags {
+export interface TrainFlags extends BackendFlags {
   epochs?: number; batch?: number; lr?: number; seed?: number; out?: string;
   dataDir?: string; limit?: number; resume?: string; mcKl?: boolean; set: string[]; objective?: string;
 }
@@ -35,6 +36,13 @@ export function register(program: Command): void {
 }
 
 async function train(file: string, flags: TrainFlags): Promise<void> {
+  const result = await trainFile(file, flags);
+  const last = result.metrics[result.metrics.length - 1];
+  if (last) console.log(`done: test loss ${last.test_loss.toFixed(2)} nats; wrote ${join(result.out, 'metrics.jsonl')}, checkpoint.bin, samples.png, reconstructions.png`);
+}
+
+/** Trains a model file as `vae train` does, printing the progress; returns the run. */
+export async function trainFile(file: string, flags: TrainFlags): Promise<TrainResult> {
   const model = withSettings(load(file), [...flags.set, ...(flags.objective ? [`objective ${flags.objective}`] : [])]);
   const config = withOverrides(model.train, flags);
   if (!config.dataset) throw new UsageError(`${file}: the train block names no data set; add, e.g., \`data mnist(binarize = dynamic)\`.`);
@@ -46,9 +54,7 @@ async function train(file: string, flags: TrainFlags): Promise<void> {
   const { train: run } = await import('../runtime/train.js');
   const out = flags.out ?? flags.resume ?? defaultRunDir(model.name);
   console.log(`training ${model.name} on ${feed.trainCount} examples (test ${feed.testCount}), batch ${config.batch}, ${config.epochs} epochs, seed ${config.seed}; run directory ${out}`);
-  const result = run(lower(model, { forceMonteCarloKl: flags.mcKl }), { config, feed, out, resume: flags.resume, sourcePath: file, backend });
-  const last = result.metrics[result.metrics.length - 1];
-  if (last) console.log(`done: test loss ${last.test_loss.toFixed(2)} nats; wrote ${join(out, 'metrics.jsonl')}, checkpoint.bin, samples.png, reconstructions.png`);
+  return run(lower(model, { forceMonteCarloKl: flags.mcKl }), { config, feed, out, resume: flags.resume, sourcePath: file, backend });
 }
 
 /** `model` with `--set` settings applied; their errors are rendered like a model file's. */
