@@ -55,7 +55,7 @@ function readAndDispose(t: tf.Tensor): Float32Array {
 }
 
 /** The seed of the noise used in evaluation, so that a model's test loss is reproducible. */
-const EVAL_SEED = 7;
+export const EVAL_SEED = 7;
 
 export class VaeModel {
   private readonly trainable: tf.Variable[];
