@@ -1,6 +1,116 @@
-/** `vae pictures`: (being written). */
-import type { Command } from 'commander';
+/**
+ * `vae interpolate`, `vae manifold` and `vae latents`: pictures of a trained run's latent space,
+ * as PNG files in the run directory (or `-o FILE.png`).
+ */
+import { join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { checkModel, readSource } from '../compiler/index.js';
+import type { DataFeed } from '../runtime/data/feed.js';
+import {
+  assertRunDir, backendOption, loadRun, positiveInt, threadsOption, UsageError, useBackend, type BackendFlags, type LoadedRun,
+} from './common.js';
+
+interface PictureFlags extends BackendFlags { output?: string; dataDir?: string }
+
+/** A command `name <run>` with the options every picture command shares. */
+function pictureCommand(program: Command, name: string, description: string, file: string, data: boolean): Command {
+  const cmd = program.command(name).description(description)
+    .argument('<run>', 'a run directory written by `vae train`')
+    .option('-o, --output <file>', `PNG file to write (default RUN/${file})`);
+  if (data) cmd.option('--data-dir <dir>', 'directory of the data files (default $VAE_DATA_DIR)');
+  return cmd.addOption(backendOption()).addOption(threadsOption());
+}
+
+/**
+ * The run's test set (at most `limit` examples), opened before the backend is chosen so that a
+ * data error is the only thing printed.
+ */
+async function openTestSet(run: string, dataDir: string | undefined, limit?: number): Promise<DataFeed> {
+  const { readRun } = await import('../runtime/train.js');
+  const { config } = readRun(run);
+  if (!config.dataset) throw new UsageError(`${run}: the run's train block names no data set.`);
+  const { openDataset, DataFeed } = await import('../runtime/data/feed.js');
+  const { resolveDataDir } = await import('../runtime/data/datasets.js');
+  return new DataFeed(openDataset(config.dataset, resolveDataDir(dataDir)), config.dataset, undefined, limit);
+}
+
+/** The run's image shape, [rows, cols]. */
+async function imageShape(loaded: LoadedRun): Promise<[number, number]> {
+  const { DATASETS } = await import('../compiler/catalog.js');
+  return DATASETS[loaded.config.dataset!.name].imageShape;
+}
+
+const atLeastTwo = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 2) throw new InvalidArgumentError(`${flag} takes a whole number of at least 2.`);
+  return n;
+};
 
 export function register(program: Command): void {
-  void program;
+  pictureCommand(program, 'interpolate',
+    'Decode straight lines in latent space between the guide means of pairs of test images: one row per pair, the two images at its ends.',
+    'interpolation.png', true)
+    .option('--pairs <n>', 'number of pairs (rows)', positiveInt('--pairs'), 8)
+    .option('--steps <n>', 'decoded points per line, both ends included', atLeastTwo('--steps'), 10)
+    .action(async (run: string, opts: PictureFlags & { pairs: number; steps: number }) => {
+      assertRunDir(run);
+      const feed = await openTestSet(run, opts.dataDir, 2 * opts.pairs);
+      if (feed.testCount < 2 * opts.pairs) throw new UsageError(`--pairs ${opts.pairs} needs ${2 * opts.pairs} test images; the data set has ${feed.testCount}.`);
+      await useBackend(opts);
+      const loaded = await loadRun(run);
+      const { interpolations } = await import('../runtime/pictures.js');
+      const { writeImageGrid } = await import('../runtime/image.js');
+      const grid = interpolations(loaded.vae, feed.testSet().values, opts.pairs, opts.steps);
+      const output = opts.output ?? join(run, 'interpolation.png');
+      writeImageGrid(output, grid.images, grid.count, ...(await imageShape(loaded)), grid.columns);
+      console.log(`wrote ${output} (${opts.pairs} pairs of test images, ${opts.steps} steps each)`);
+    });
+
+  pictureCommand(program, 'manifold',
+    'Decode an n×n grid at the quantiles of the prior of a model with one 2-dimensional latent (Kingma & Welling 2013, Fig. 4).',
+    'manifold.png', false)
+    .option('-n <count>', 'grid points per side', positiveInt('-n'), 20)
+    .action(async (run: string, opts: PictureFlags & { n: number }) => {
+      assertRunDir(run);
+      const { manifold, manifoldProblem } = await import('../runtime/pictures.js');
+      // Said before anything else is printed; a model that does not check is reported by loadRun.
+      const { readRun } = await import('../runtime/train.js');
+      const { lower } = await import('../compiler/lower.js');
+      const checked = checkModel(readSource(readRun(run).source));
+      const problem = checked.ok ? manifoldProblem(lower(checked.value)) : undefined;
+      if (problem) throw new UsageError(`${run}: ${problem}`);
+      await useBackend(opts);
+      const loaded = await loadRun(run);
+      const { writeImageGrid } = await import('../runtime/image.js');
+      const grid = manifold(loaded.vae, opts.n);
+      const output = opts.output ?? join(run, 'manifold.png');
+      writeImageGrid(output, grid.images, grid.count, ...(await imageShape(loaded)), grid.columns);
+      console.log(`wrote ${output} (${opts.n}×${opts.n} decodes; z1 grows to the right, z2 upwards)`);
+    });
+
+  pictureCommand(program, 'latents',
+    'Scatter the guide means of test images (first two dimensions of the first latent), coloured by label where the data set has labels.',
+    'latents.png', true)
+    .option('--limit <n>', 'number of test images', positiveInt('--limit'), 5000)
+    .action(async (run: string, opts: PictureFlags & { limit: number }) => {
+      assertRunDir(run);
+      const feed = await openTestSet(run, opts.dataDir, opts.limit);
+      await useBackend(opts);
+      const loaded = await loadRun(run);
+      const latent = loaded.vae.objective.latents[0].latent;
+      if (latent.size < 2) throw new UsageError(`${run}: the latent ${latent.name} has 1 dimension; the scatter needs 2.`);
+      const { latentMeans } = await import('../runtime/pictures.js');
+      const { writeScatterPlot } = await import('../runtime/plot.js');
+      const { values, count } = feed.testSet();
+      const labels = feed.dataset.test.labels;
+      const points = latentMeans(loaded.vae, values, count, labels);
+      const which = latent.size > 2 ? `, dimensions 1 and 2 of ${latent.size}` : '';
+      const output = opts.output ?? join(run, 'latents.png');
+      writeScatterPlot(output, points, {
+        title: `${loaded.model.name}: posterior means of ${latent.name}${which}, ${count} test images`,
+        xLabel: `${latent.name}, dimension 1`, yLabel: `${latent.name}, dimension 2`,
+        classes: labels ? Array.from({ length: Math.max(...labels.subarray(0, count)) + 1 }, (_, i) => String(i)) : [],
+      });
+      console.log(`wrote ${output} (${count} test images${labels ? ', coloured by label' : ''})`);
+    });
 }
