@@ -111,3 +111,138 @@ describe('vae train and vae sample', () => {
     expect(vae('train', '--help').stdout).toMatch(/--resume <run>/);
   });
 });
+
+describe('vae eval', () => {
+  it('evaluates a short run: JSON with the NLL, active units and KL per dimension, also in RUN/eval.json', () => {
+    const out = join(tmp(), 'run');
+    const t = vae('train', 'models/mnist.vae', '--epochs', '1', '--limit', '256', '--batch', '64', '--out', out);
+    expect(t.status, t.stderr).toBe(0);
+    const r = vae('eval', out, '--k', '20', '--limit', '50', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ run: out, model: 'mnist_vae', examples: 50, k: 20 });
+    for (const key of ['loss', 'rec', 'kl', 'nll', 'nll_stderr', 'seconds', 'examples_per_second']) expect(result[key], key).toBeTypeOf('number');
+    // The importance-sampled NLL is at most the single-sample −ELBO, up to Monte Carlo noise.
+    expect(result.nll).toBeLessThan(result.loss + 3 * result.nll_stderr);
+    expect(result.latents.z.dimensions).toBe(20);
+    expect(result.latents.z.kl_per_dimension).toHaveLength(20);
+    expect(result.latents.z.active_units).toBeGreaterThanOrEqual(0);
+    expect(JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'))).toEqual(result);
+    const table = vae('eval', out, '--k', '2', '--limit', '5');
+    expect(table.status, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^NLL +\d+\.\d+ ± \d+\.\d+ nats {2}\(importance sampling, k = 2;/m);
+    expect(table.stdout).toMatch(/^active units +z: \d+ of 20$/m);
+  });
+
+  it('says in one line that a directory is not a run, and has --help', () => {
+    const r = vae('eval', '/nonexistent');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('error: /nonexistent: not a run directory (expected model.vae, run.json and checkpoint.bin written by `vae train`).\n');
+    expect(vae('eval', '--help').stdout).toMatch(/^Usage: vae eval \[options\] <run>/);
+  });
+});
+
+describe('--set and --objective', () => {
+  it('vae train --objective "iwae(k = 2)" with --set settings trains, and run.json records them', () => {
+    const out = join(tmp(), 'iwae');
+    const r = vae('train', 'models/mnist.vae', '--epochs', '1', '--limit', '128', '--batch', '64', '--objective', 'iwae(k = 2)',
+      '--set', 'clip_norm 100', '--set', 'schedule step(at = [1], factor = 0.5)', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/epoch 1\/1 {2}train \d+\.\d+ {2}test \d+\.\d+/);
+    const { config } = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(config).toMatchObject({
+      objective: { kind: 'iwae', k: 2 }, clipNorm: 100, schedule: { kind: 'step', at: [1], factor: 0.5 },
+      beta: 1, klWarmup: 0, freeBits: 0, batch: 64, epochs: 1,
+    });
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8'));
+    expect(Number.isFinite(metrics.train_loss)).toBe(true);
+  });
+
+  it('vae explain states the training objective of the train block', () => {
+    const elbo = vae('explain', 'models/iwae_mnist.vae');
+    expect(elbo.status, elbo.stderr).toBe(0);
+    expect(elbo.stdout).toContain('training objective: elbo, one sample per example');
+    const file = join(tmp(), 'iwae5.vae');
+    writeFileSync(file, readFileSync('models/iwae_mnist.vae', 'utf8').replace('objective elbo', 'objective iwae(k = 5)'));
+    const iwae = vae('explain', file);
+    expect(iwae.status, iwae.stderr).toBe(0);
+    expect(iwae.stdout).toContain('training objective: iwae(k = 5): loss = −log (1/K) Σ_k p(x, z_k) / q(z_k | x), K = 5');
+  });
+
+  it('a bad --set setting exits 1 with --set:LINE:COL: error:, the setting and a caret, before anything else', () => {
+    const r = vae('train', 'models/mnist.vae', '--set', 'free_bits -1');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toMatch(/^--set:2:11: error: Expected a number of at least 0\. \[VAE3001\]$/);
+    expect(lines[1]).toBe(' 2 | free_bits -1');
+    expect(lines[2]).toBe('   |           ^^');
+    expect(lines[3]).toBe('error: --set: 1 error.');
+    // A second --set is line 3; every bad setting is reported.
+    const two = vae('train', 'models/mnist.vae', '--set', 'beta 0', '--set', 'clip_norm -2');
+    expect(two.status).toBe(1);
+    expect(two.stderr).toMatch(/^--set:2:6: error: Expected a positive number\./m);
+    expect(two.stderr).toMatch(/^--set:3:11: error: Expected a positive number\./m);
+    expect(two.stderr).toMatch(/^error: --set: 2 errors\.$/m);
+  });
+
+  it('an unknown --set setting names the known settings', () => {
+    const r = vae('train', 'models/mnist.vae', '--set', 'bogus 1');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^--set:2:1: error: Unknown setting 'bogus'\. Expected /);
+    for (const name of ['data', 'optimizer', 'batch', 'epochs', 'seed', 'objective', 'beta', 'kl_warmup', 'free_bits', 'schedule', 'clip_norm']) {
+      expect(r.stderr).toContain(`'${name}'`);
+    }
+  });
+
+  it('--objective is checked like --set "objective ...", and iwae refuses a KL weight from either', () => {
+    const bad = vae('train', 'models/mnist.vae', '--objective', 'iwae(k = 0)');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^--set:2:20: error: Expected a whole number of at least 1\./);
+    expect(bad.stderr).toContain(' 2 | objective iwae(k = 0)');
+    const beta = vae('train', 'models/mnist.vae', '--objective', 'iwae(k = 2)', '--set', 'beta 0.5');
+    expect(beta.status).toBe(1);
+    expect(beta.stderr).toMatch(/^--set:2:1: error: 'beta' weights the KL term of the ELBO/);
+    // The model file's kl_warmup against --objective iwae: the error is at the objective.
+    const file = join(tmp(), 'warm.vae');
+    writeFileSync(file, readFileSync('models/mnist.vae', 'utf8').replace(/(\n\s*seed)/, '\n  kl_warmup 5$1'));
+    const warm = vae('train', file, '--objective', 'iwae(k = 2)');
+    expect(warm.status).toBe(1);
+    expect(warm.stderr).toMatch(/^--set:2:1: error: The model file sets 'kl_warmup'/);
+  });
+});
+
+describe('picture commands', () => {
+  it('interpolate, manifold and latents write PNGs of a trained 2-d run; manifold refuses other latents', () => {
+    const out = join(tmp(), 'run2d');
+    const r = vae('train', 'models/mnist_2d.vae', '--epochs', '1', '--limit', '256', '--batch', '64', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    const size = (file: string) => {
+      const png = PNG.sync.read(readFileSync(file));
+      return [png.width, png.height];
+    };
+    const tile = 57; // 28×28 at scale 2, plus a 1-pixel border
+    const interpolate = vae('interpolate', out, '--pairs', '3', '--steps', '4');
+    expect(interpolate.status, interpolate.stderr).toBe(0);
+    expect(interpolate.stdout).toContain(`wrote ${join(out, 'interpolation.png')} (3 pairs of test images, 4 steps each)`);
+    expect(size(join(out, 'interpolation.png'))).toEqual([6 * tile - 1, 3 * tile - 1]);
+    const manifold = vae('manifold', out, '-n', '5', '-o', join(out, 'm5.png'));
+    expect(manifold.status, manifold.stderr).toBe(0);
+    expect(size(join(out, 'm5.png'))).toEqual([5 * tile - 1, 5 * tile - 1]);
+    const latents = vae('latents', out, '--limit', '500');
+    expect(latents.status, latents.stderr).toBe(0);
+    expect(latents.stdout).toContain('(500 test images, coloured by label)');
+    expect(size(join(out, 'latents.png'))).toEqual([800, 700]);
+
+    // The same run with a 20-dimensional latent in its model file: a one-line error, nothing else.
+    const other = tmp();
+    for (const f of ['run.json', 'checkpoint.bin']) writeFileSync(join(other, f), readFileSync(join(out, f)));
+    writeFileSync(join(other, 'model.vae'), readFileSync('models/mnist.vae'));
+    const refused = vae('manifold', other);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^error: .*: the manifold needs a model with exactly one latent of 2 dimensions; mnist_vae has z \(20 dimensions\)\.\n$/);
+    expect(refused.stdout).toBe('');
+    expect(vae('interpolate', out, '--steps', '1').stderr).toMatch(/--steps takes a whole number of at least 2/);
+    for (const cmd of ['interpolate', 'manifold', 'latents']) expect(vae(cmd, '--help').stdout).toMatch(new RegExp(`^Usage: vae ${cmd} \\[options\\] <run>`));
+  });
+});

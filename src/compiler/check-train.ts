@@ -178,7 +178,8 @@ function schedule(v: A.SettingValue, out: Diagnostic[]): ScheduleChoice | undefi
   const args = argsOf(w, ['at', 'factor'], out);
   const at = args.get('at');
   const epochs = at?.kind === 'list' ? at.items.map((i) => wholeNumber(i, 1, out)) : [];
-  if (!at || at.kind !== 'list' || epochs.some((e, i) => e === undefined || (i > 0 && e <= epochs[i - 1]!))) {
+  if (epochs.some((e) => e === undefined)) return undefined; // reported: an item that is not a whole number ≥ 1
+  if (!at || at.kind !== 'list' || epochs.length === 0 || epochs.some((e, i) => i > 0 && e! <= epochs[i - 1]!)) {
     out.push(D.badSetting(at?.span ?? w.span, 'step needs at = [e1, e2, ...]: the epochs, increasing, after which the learning rate is multiplied by factor.'));
     return undefined;
   }

@@ -8,6 +8,7 @@ import { check } from './check.js';
 import type { CheckedModel } from './checked.js';
 import { parse } from './parser.js';
 import { checkTrainBlock } from './check-train.js';
+import * as D from './diagnostics.js';
 import type { TrainConfig } from './checked.js';
 import { fail, ok, type Diagnostic, type Result, type SourceFile } from './source.js';
 import { toAst } from './to-ast.js';
@@ -46,7 +47,28 @@ export function overrideSettings(model: CheckedModel, settings: string[]): Resul
   const given = new Set(block.settings.map((s) => s.name.name));
   const merged = { ...model.train };
   for (const [key, name] of SETTING_KEYS) if (given.has(name)) (merged as Record<string, unknown>)[key] = overrides[key];
+  checkMergedObjective(merged, block, diagnostics);
+  if (diagnostics.length > 0) return fail(diagnostics);
   return ok({ ...model, train: merged });
+}
+
+/**
+ * The iwae bound has no KL term to weight: `checkTrainBlock` rejects iwae with beta, kl_warmup or
+ * free_bits within one block; this rejects them split between the model file and `--set`, at
+ * the `--set` setting that makes the conflict.
+ */
+function checkMergedObjective(merged: TrainConfig, block: A.TrainBlock, out: Diagnostic[]): void {
+  if (merged.objective.kind !== 'iwae') return;
+  const objective = block.settings.find((s) => s.name.name === 'objective');
+  const changed: Record<string, boolean> = { beta: merged.beta !== 1, kl_warmup: merged.klWarmup !== 0, free_bits: merged.freeBits !== 0 };
+  for (const [name, notDefault] of Object.entries(changed)) {
+    const here = block.settings.find((s) => s.name.name === name);
+    if (here) {
+      out.push(D.badSetting(here.name.span, `'${name}' weights the KL term of the ELBO; the model's objective is iwae, whose bound has no separate KL term. Use objective elbo.`));
+    } else if (notDefault && objective) {
+      out.push(D.badSetting(objective.name.span, `The model file sets '${name}', which weights the KL term of the ELBO; the iwae bound has no separate KL term. Remove '${name}' from the file, or use objective elbo.`));
+    }
+  }
 }
 
 /** Setting names in the language and their fields in TrainConfig. */

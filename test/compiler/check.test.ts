@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TRAIN_DEFAULTS } from '../../src/compiler/check-train.js';
-import { checkModel, readSource } from '../../src/compiler/index.js';
+import { checkModel, overrideSettings, readSource, settingsSource } from '../../src/compiler/index.js';
+import { renderDiagnostic } from '../../src/compiler/source.js';
 import { BASE, ROOT, at, checked, diagnosticsOf, edit, errorsOf, rendered } from './helpers.js';
 
 /** Two latents in a hierarchy: p(z2) p(z1 | z2) p(x | z1), guides q(z1 | x) then q(z2 | z1). */
@@ -145,6 +146,31 @@ const cases: Case[] = [
 
   { name: 'a network named like a built-in function', code: 'VAE2014', line: 6, column: 7,
     text: edit('  prior z', '  net exp(z) -> (o: real[3]) { dense 5 }\n  prior z') },
+
+  // the train block: objectives, KL weighting, schedules, clipping (line 13 is the edited setting)
+  { name: 'unknown objective', code: 'VAE3001', line: 13, column: 13, text: edit('batch 128', 'objective elbow') },
+  { name: 'iwae with k = 0', code: 'VAE3001', line: 13, column: 22, text: edit('batch 128', 'objective iwae(k = 0)') },
+  { name: 'elbo with a fractional number of samples', code: 'VAE3001', line: 13, column: 28, text: edit('batch 128', 'objective elbo(samples = 1.5)') },
+  { name: 'elbo with an argument of iwae', code: 'VAE3001', line: 13, column: 18, text: edit('batch 128', 'objective elbo(k = 5)') },
+  { name: 'beta 0', code: 'VAE3001', line: 13, column: 8, text: edit('batch 128', 'beta 0') },
+  { name: 'a negative beta', code: 'VAE3001', line: 13, column: 8, text: edit('batch 128', 'beta -0.5') },
+  { name: 'kl_warmup -1', code: 'VAE3001', line: 13, column: 13, text: edit('batch 128', 'kl_warmup -1') },
+  { name: 'a fractional kl_warmup', code: 'VAE3001', line: 13, column: 13, text: edit('batch 128', 'kl_warmup 2.5') },
+  { name: 'free_bits -1', code: 'VAE3001', line: 13, column: 13, text: edit('batch 128', 'free_bits -1') },
+  { name: 'step schedule without at', code: 'VAE3001', line: 13, column: 12, text: edit('batch 128', 'schedule step(factor = 0.5)') },
+  { name: 'step schedule with at not a list', code: 'VAE3001', line: 13, column: 22, text: edit('batch 128', 'schedule step(at = 30)') },
+  { name: 'step schedule with at not increasing', code: 'VAE3001', line: 13, column: 22, text: edit('batch 128', 'schedule step(at = [30, 20])') },
+  { name: 'step schedule with an epoch repeated', code: 'VAE3001', line: 13, column: 22, text: edit('batch 128', 'schedule step(at = [30, 30])') },
+  { name: 'step schedule with an empty at', code: 'VAE3001', line: 13, column: 22, text: edit('batch 128', 'schedule step(at = [])') },
+  { name: 'step schedule with epoch 0', code: 'VAE3001', line: 13, column: 26, text: edit('batch 128', 'schedule step(at = [5, 0])') },
+  { name: 'step schedule with factor 0', code: 'VAE3001', line: 13, column: 36, text: edit('batch 128', 'schedule step(at = [5], factor = 0)') },
+  { name: 'unknown schedule', code: 'VAE3001', line: 13, column: 12, text: edit('batch 128', 'schedule cosine') },
+  { name: 'burda with an argument', code: 'VAE3001', line: 13, column: 18, text: edit('batch 128', 'schedule burda(lr = 1)') },
+  { name: 'clip_norm 0', code: 'VAE3001', line: 13, column: 13, text: edit('batch 128', 'clip_norm 0') },
+  { name: 'iwae with beta: the error is at beta', code: 'VAE3001', line: 14, column: 3, text: edit('batch 128', 'objective iwae(k = 5)\n  beta 0.5') },
+  { name: 'iwae with beta given first: the error is still at beta', code: 'VAE3001', line: 13, column: 3, text: edit('batch 128', 'beta 0.5\n  objective iwae(k = 5)') },
+  { name: 'iwae with kl_warmup', code: 'VAE3001', line: 14, column: 3, text: edit('batch 128', 'objective iwae(k = 5)\n  kl_warmup 10') },
+  { name: 'iwae with free_bits', code: 'VAE3001', line: 14, column: 3, text: edit('batch 128', 'objective iwae(k = 5)\n  free_bits 0.5') },
 ];
 
 describe('checkModel: one error per mistake, with its code at its place', () => {
@@ -293,5 +319,107 @@ describe('checkModel: constants and positivity', () => {
 
   it('takes sqrt of a positive value as positive', () => {
     expect(errorsOf(edit('exp(enc(x).log_sigma)', 'sqrt(exp(enc(x).log_sigma))'))).toEqual([]);
+  });
+});
+
+describe('checkModel: the train block’s objective, KL weighting, schedule and clipping', () => {
+  const ADAM = { name: 'adam', settings: { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } };
+
+  it('reads every new setting into the TrainConfig', () => {
+    const text = edit('batch 128', [
+      'batch 64', 'objective elbo(samples = 5)', 'beta 0.5', 'kl_warmup 10', 'free_bits 0.25',
+      'schedule step(at = [30, 60], factor = 0.2)', 'clip_norm 5',
+    ].join('\n  '));
+    expect(diagnosticsOf(text)).toEqual([]);
+    expect(checked(text).train).toEqual({
+      dataset: { name: 'mnist', args: { binarize: 'dynamic' }, span: expect.anything() },
+      optimizer: ADAM, batch: 64, epochs: 10, seed: 1,
+      objective: { kind: 'elbo', samples: 5 }, beta: 0.5, klWarmup: 10, freeBits: 0.25,
+      schedule: { kind: 'step', at: [30, 60], factor: 0.2 }, clipNorm: 5,
+    });
+  });
+
+  it('reads iwae with the burda schedule', () => {
+    const t = checked(edit('batch 128', 'batch 20\n  objective iwae(k = 50)\n  schedule burda\n  clip_norm 1e3')).train;
+    expect(t).toMatchObject({ batch: 20, objective: { kind: 'iwae', k: 50 }, beta: 1, klWarmup: 0, freeBits: 0, schedule: { kind: 'burda' }, clipNorm: 1000 });
+  });
+
+  it('fills in the defaults of each form: elbo is one sample, iwae k = 1, step factor 0.1, constant', () => {
+    const train = (setting: string) => checked(edit('batch 128', setting)).train;
+    expect(train('objective elbo').objective).toEqual({ kind: 'elbo', samples: 1 });
+    expect(train('objective elbo()').objective).toEqual({ kind: 'elbo', samples: 1 });
+    expect(train('objective iwae').objective).toEqual({ kind: 'iwae', k: 1 });
+    expect(train('schedule step(at = [3])').schedule).toEqual({ kind: 'step', at: [3], factor: 0.1 });
+    expect(train('schedule constant').schedule).toEqual({ kind: 'constant' });
+    expect(train('kl_warmup 0').klWarmup).toBe(0);
+    expect(train('free_bits 0').freeBits).toBe(0);
+    expect(train('beta 1').beta).toBe(1);
+    expect(train('batch 128').clipNorm).toBeUndefined();
+  });
+
+  it('models/iwae_mnist.vae checks, with the burda schedule and Adam’s epsilon 1e-4', () => {
+    const r = checkModel(readSource(`${ROOT}models/iwae_mnist.vae`));
+    if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+    expect(r.value.train).toMatchObject({
+      batch: 20, epochs: 20, objective: { kind: 'elbo', samples: 1 }, schedule: { kind: 'burda' },
+      optimizer: { name: 'adam', settings: { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-4 } },
+    });
+  });
+
+  it('gives one error for one mistake in a schedule or objective', () => {
+    const only = (text: string) => diagnosticsOf(text).map((d) => `${at(d)} ${d.severity}`);
+    // A bad epoch in the list is not also a badly formed list.
+    expect(only(edit('batch 128', 'schedule step(at = [1.5, 3])'))).toEqual(['VAE3001 13:23 error']);
+    // A rejected iwae is not then in conflict with beta.
+    expect(only(edit('batch 128', 'objective iwae(k = 0)\n  beta 0.5'))).toEqual(['VAE3001 13:22 error']);
+    // Each KL setting given with iwae is its own error.
+    expect(only(edit('batch 128', 'objective iwae(k = 2)\n  beta 2\n  kl_warmup 3\n  free_bits 1')))
+      .toEqual(['VAE3001 14:3 error', 'VAE3001 15:3 error', 'VAE3001 16:3 error']);
+  });
+});
+
+describe('overrideSettings: --set over the model file’s train block', () => {
+  const model = () => checked(BASE);
+  /** The errors with the file they point into: always the --set settings. */
+  const errors = (r: ReturnType<typeof overrideSettings>) => (r.ok ? [] : r.diagnostics.map((d) => `${at(d)} in ${d.span.file}`));
+
+  it('replaces the settings given and keeps the others', () => {
+    const r = overrideSettings(model(), ['kl_warmup 10', 'objective elbo(samples = 2)', 'schedule step(at = [2], factor = 0.5)']);
+    if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+    expect(r.value.train).toMatchObject({
+      batch: 128, klWarmup: 10, objective: { kind: 'elbo', samples: 2 }, schedule: { kind: 'step', at: [2], factor: 0.5 },
+      optimizer: { name: 'adam', settings: { lr: 1e-3 } }, dataset: { name: 'mnist' },
+    });
+    expect(model().train.klWarmup).toBe(0);
+    const m = model();
+    const none = overrideSettings(m, []);
+    expect(none.ok && none.value).toBe(m);
+  });
+
+  it('checks the settings as a train block of their own, one per line from line 2', () => {
+    const src = settingsSource(['beta 2', 'free_bits -1']);
+    expect(src.text.split('\n')[2]).toBe('free_bits -1');
+    const r = overrideSettings(model(), ['beta 2', 'free_bits -1']);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.diagnostics.map(at)).toEqual(['VAE3001 3:11']);
+      expect(renderDiagnostic(r.diagnostics[0], src)).toMatch(/^--set:3:11: error: /);
+    }
+  });
+
+  it('rejects iwae with beta, kl_warmup or free_bits also when one comes from the file and the other from --set', () => {
+    // The file says iwae; --set adds beta: the error is at beta.
+    const iwae = checked(edit('batch 128', 'objective iwae(k = 2)'));
+    expect(errors(overrideSettings(iwae, ['beta 0.5']))).toEqual(['VAE3001 2:1 in --set']);
+    expect(errors(overrideSettings(iwae, ['seed 3', 'kl_warmup 4']))).toEqual(['VAE3001 3:1 in --set']);
+    // ... unless --set also switches to the ELBO.
+    expect(overrideSettings(iwae, ['objective elbo', 'beta 0.5']).ok).toBe(true);
+    // The file sets free bits; --set switches to iwae: the error is at the objective.
+    const freeBits = checked(edit('batch 128', 'free_bits 0.5'));
+    const r = overrideSettings(freeBits, ['objective iwae(k = 2)']);
+    expect(errors(r)).toEqual(['VAE3001 2:1 in --set']);
+    expect(!r.ok && r.diagnostics[0].message).toMatch(/free_bits/);
+    // Switching to iwae over a file with the ELBO's defaults is fine.
+    expect(overrideSettings(model(), ['objective iwae(k = 2)']).ok).toBe(true);
   });
 });
