@@ -11,7 +11,8 @@ import { dense } from '../runtime/dense.js';
 import { makeDistribution, type Distribution } from '../runtime/distributions/index.js';
 import { lookupKl } from '../runtime/kl.js';
 import type { Rng } from '../runtime/rng.js';
-import type { CExpr, DistInfo, NetInfo, ObjectiveChoice } from './checked.js';
+import { freeVars } from './check.js';
+import type { CExpr, DistInfo, NetCall, NetInfo, ObjectiveChoice } from './checked.js';
 import type { Objective } from './lower.js';
 
 /** Values of the data variables for one batch, by name, each [B, ...shape]. */
@@ -66,30 +67,55 @@ export function layerShapes(net: NetInfo): { name: string; in: number; out: numb
   return [...hidden, { name: 'out', in: widths[widths.length - 1], out: heads }];
 }
 
-/** Evaluates expressions and distributions for one batch; each network call runs once. */
+/**
+ * Evaluates expressions and distributions for one batch; each network call runs once.
+ *
+ * With `repeats` R > 1 the batch holds R samples of each of B examples (row r·B + b is example b):
+ * `values` holds the data once per example ([B, ...]) and the latents for every row ([R·B, ...]).
+ * A network call that reads no latent (an encoder of the data) then runs once per example and its
+ * outputs are tiled R times, instead of running on R identical copies of each example.
+ */
 class Evaluation {
   private readonly netCache = new Map<string, Map<string, tf.Tensor>>();
+  private readonly tiledData = new Map<string, tf.Tensor>();
+  private readonly latentNames: Set<string>;
 
   constructor(
     private readonly o: Objective,
     private readonly weights: Weights,
     readonly values: Map<string, tf.Tensor>,
     readonly batchSize: number,
-  ) {}
+    private readonly repeats = 1,
+  ) {
+    this.latentNames = new Set(o.model.latents.map((l) => l.name));
+  }
 
-  expr(e: CExpr): tf.Tensor {
+  /** The value of `e` for every row, or (`perExample`) once per example, for expressions that read no latent. */
+  expr(e: CExpr, perExample = false): tf.Tensor {
     switch (e.kind) {
       case 'const': return tf.scalar(e.value);
-      case 'var': return this.values.get(e.name)!;
+      case 'var': return this.variable(e.name, perExample);
       case 'param': return this.weights.get(`param/${e.name}`)!;
-      case 'net': return this.netOutputs(e.call.key, e.call.net, e.call.args).get(e.output)!;
-      case 'neg': return tf.neg(this.expr(e.operand));
-      case 'fn': return applyFunction(e.fn, this.expr(e.arg));
+      case 'net': return this.netOutputs(e.call, perExample).get(e.output)!;
+      case 'neg': return tf.neg(this.expr(e.operand, perExample));
+      case 'fn': return applyFunction(e.fn, this.expr(e.arg, perExample));
       case 'binary': {
-        const [l, r] = [this.expr(e.left), this.expr(e.right)];
+        const [l, r] = [this.expr(e.left, perExample), this.expr(e.right, perExample)];
         return e.op === '+' ? tf.add(l, r) : e.op === '-' ? tf.sub(l, r) : e.op === '*' ? tf.mul(l, r) : tf.div(l, r);
       }
     }
+  }
+
+  /** A variable's value; data is tiled to every row unless asked for once per example. */
+  variable(name: string, perExample = false): tf.Tensor {
+    const v = this.values.get(name)!;
+    if (this.repeats === 1 || perExample || this.latentNames.has(name)) return v;
+    let tiled = this.tiledData.get(name);
+    if (!tiled) {
+      tiled = tile(v, this.repeats);
+      this.tiledData.set(name, tiled);
+    }
+    return tiled;
   }
 
   dist(d: DistInfo): Distribution {
@@ -101,22 +127,31 @@ class Evaluation {
     return makeDistribution(d.family, params, { logScale });
   }
 
-  private netOutputs(key: string, name: string, args: CExpr[]): Map<string, tf.Tensor> {
+  private netOutputs(call: NetCall, perExample: boolean): Map<string, tf.Tensor> {
+    const key = perExample ? `${call.key}@example` : call.key;
     const cached = this.netCache.get(key);
     if (cached) return cached;
-    const net = this.o.model.nets.find((n) => n.name === name)!;
-    const inputs = args.map((a) => tf.reshape(broadcastTo(this.expr(a), [this.batchSize, ...a.shape]), [this.batchSize, -1]));
+    const outputs = !perExample && this.repeats > 1 && !call.args.some((a) => freeVars(a).some((v) => this.latentNames.has(v.name)))
+      ? new Map([...this.netOutputs(call, true)].map(([k, t]) => [k, tile(t, this.repeats)] as const))
+      : this.runNet(call, perExample ? this.batchSize / this.repeats : this.batchSize, perExample);
+    this.netCache.set(key, outputs);
+    return outputs;
+  }
+
+  /** The network of `call` on `rows` rows: dense layers, then the heads split by output. */
+  private runNet(call: NetCall, rows: number, perExample: boolean): Map<string, tf.Tensor> {
+    const net = this.o.model.nets.find((n) => n.name === call.net)!;
+    const name = net.name;
+    const inputs = call.args.map((a) => tf.reshape(broadcastTo(this.expr(a, perExample), [rows, ...a.shape]), [rows, -1]));
     let h = (inputs.length === 1 ? inputs[0] : tf.concat(inputs, 1)) as tf.Tensor2D;
-    let inputNeedsGrad = args.some((a) => this.isLearned(a));
+    let inputNeedsGrad = call.args.some((a) => this.isLearned(a));
     net.layers.forEach((l, i) => {
       h = dense(h, this.w(`${name}/hidden${i}/w`), this.w(`${name}/hidden${i}/b`), l.activation, inputNeedsGrad);
       inputNeedsGrad = true;
     });
     const heads = dense(h, this.w(`${name}/out/w`), this.w(`${name}/out/b`), 'linear', inputNeedsGrad);
     const parts = net.outputs.length === 1 ? [heads] : tf.split(heads, net.outputs.map((o) => o.size), 1);
-    const outputs = new Map(net.outputs.map((out, i) => [out.name, tf.reshape(parts[i], [this.batchSize, ...out.shape])] as const));
-    this.netCache.set(key, outputs);
-    return outputs;
+    return new Map(net.outputs.map((out, i) => [out.name, tf.reshape(parts[i], [rows, ...out.shape])] as const));
   }
 
   /** Whether `e` depends on anything with a gradient (a latent, a parameter, a network). */
@@ -148,6 +183,11 @@ function applyFunction(fn: string, x: tf.Tensor): tf.Tensor {
   }
 }
 
+/** `t` repeated `times` times along the first axis: row r·B + b is row b. */
+function tile(t: tf.Tensor, times: number): tf.Tensor {
+  return tf.tile(t, [times, ...t.shape.slice(1).map(() => 1)]);
+}
+
 const isConst = (e: CExpr | undefined, value: number) => e?.kind === 'const' && e.value === value;
 
 /** tf.broadcastTo, without its copy when the shape is already right. */
@@ -170,10 +210,13 @@ export function drawNoise(o: Objective, batchSize: number, rng: Rng): Map<string
  *   z_i = loc_i + scale_i * eps_i in guide order,
  *   rec(x) = −Σ_d log p(x_d | ·),   kl(z)_d = KL(q(z_d|·) ‖ p(z_d|·)), or log q(z_d) − log p(z_d)
  *   where the objective says Monte Carlo (or `allMonteCarlo`, for importance weights).
+ * With `repeats` R, `batch` holds B examples and `noise` R·B rows: R samples of each example,
+ * row r·B + b (the same rows as on `repeatBatch(batch, R)`, computed without repeating the
+ * networks that read only data).
  */
-export function elboTerms(o: Objective, weights: Weights, batch: Batch, noise: Map<string, tf.Tensor>, allMonteCarlo = false): Terms {
-  const batchSize = batch.values().next().value!.shape[0];
-  const ev = new Evaluation(o, weights, new Map(batch), batchSize);
+export function elboTerms(o: Objective, weights: Weights, batch: Batch, noise: Map<string, tf.Tensor>, allMonteCarlo = false, repeats = 1): Terms {
+  const batchSize = batch.values().next().value!.shape[0] * repeats;
+  const ev = new Evaluation(o, weights, new Map(batch), batchSize, repeats);
   const guides = new Map<string, Distribution>();
   for (const t of o.latents) {
     const q = ev.dist(t.guide);
@@ -188,7 +231,7 @@ export function elboTerms(o: Objective, weights: Weights, batch: Batch, noise: M
     const elementwise = closed ? lookupKl(q.family, p.family)!(q, p) : tf.sub(q.logProb(z), p.logProb(z));
     return [t.latent.name, tf.reshape(broadcastTo(elementwise, z.shape), [batchSize, t.latent.size]) as tf.Tensor2D];
   }));
-  const rec = new Map(o.likelihoods.map((t) => [t.data.name, tf.neg(sumPerExample(ev.dist(t.dist).logProb(batch.get(t.data.name)!))) as tf.Tensor1D]));
+  const rec = new Map(o.likelihoods.map((t) => [t.data.name, tf.neg(sumPerExample(ev.dist(t.dist).logProb(ev.variable(t.data.name)))) as tf.Tensor1D]));
   return { rec, kl };
 }
 
@@ -214,14 +257,14 @@ export function lossOf(terms: Terms, weighting: KlWeighting = { weight: 1, freeB
 }
 
 /** log w = log p(x, z) − log q(z | x) per example at one sample of the guides, [N]. */
-export function logImportanceWeights(o: Objective, weights: Weights, batch: Batch, noise: Map<string, tf.Tensor>): tf.Tensor1D {
-  return tf.neg(negativeElbo(elboTerms(o, weights, batch, noise, true)));
+export function logImportanceWeights(o: Objective, weights: Weights, batch: Batch, noise: Map<string, tf.Tensor>, repeats = 1): tf.Tensor1D {
+  return tf.neg(negativeElbo(elboTerms(o, weights, batch, noise, true, repeats)));
 }
 
 /** `batch` repeated `times` times along the first axis: row r·B + b is example b. */
 export function repeatBatch(batch: Batch, times: number): Batch {
   if (times === 1) return batch;
-  return new Map([...batch].map(([k, t]) => [k, tf.tile(t, [times, ...t.shape.slice(1).map(() => 1)])]));
+  return new Map([...batch].map(([k, t]) => [k, tile(t, times)]));
 }
 
 /**
@@ -230,7 +273,7 @@ export function repeatBatch(batch: Batch, times: number): Batch {
  */
 export function iwaeBound(o: Objective, weights: Weights, batch: Batch, k: number, rng: Rng): tf.Tensor1D {
   const n = batch.values().next().value!.shape[0];
-  const logW = logImportanceWeights(o, weights, repeatBatch(batch, k), drawNoise(o, n * k, rng));
+  const logW = logImportanceWeights(o, weights, batch, drawNoise(o, n * k, rng), k);
   return tf.sub(tf.logSumExp(tf.reshape(logW, [k, n]), 0), Math.log(k)) as tf.Tensor1D;
 }
 
@@ -239,7 +282,7 @@ export function trainingLoss(o: Objective, weights: Weights, batch: Batch, objec
   const n = batch.values().next().value!.shape[0];
   if (objective.kind === 'iwae') return tf.neg(tf.mean(iwaeBound(o, weights, batch, objective.k, rng))) as tf.Scalar;
   const s = objective.samples;
-  return lossOf(elboTerms(o, weights, repeatBatch(batch, s), drawNoise(o, n * s, rng)), weighting);
+  return lossOf(elboTerms(o, weights, batch, drawNoise(o, n * s, rng), false, s), weighting);
 }
 
 /** Latents drawn from the prior in ancestral order, `n` of each. */

@@ -16,7 +16,7 @@
  * latent), so the estimate does not depend on the chunking. Every tensor is freed before a call returns.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { drawNoise, elboTerms, encodeMean, logImportanceWeights, repeatBatch } from '../compiler/emit-tfjs.js';
+import { drawNoise, elboTerms, encodeMean, logImportanceWeights } from '../compiler/emit-tfjs.js';
 import type { Objective } from '../compiler/lower.js';
 import { EVAL_SEED, type Evaluation, type VaeModel } from './model.js';
 import { Rng } from './rng.js';
@@ -132,7 +132,7 @@ export function importanceSampledNll(vae: VaeModel, test: Examples, k: number, o
             const slices = noise.map((perLatent) => tf.slice(perLatent[j], s0, s));
             return [t.latent.name, tf.reshape(e === 1 ? slices[0] : tf.stack(slices, 1), [s * e, ...t.latent.shape])];
           }));
-          return logImportanceWeights(o, vae.weights, repeatBatch(batch, s), eps);
+          return logImportanceWeights(o, vae.weights, batch, eps, s);
         }));
         for (let r = 0; r < s; r++) {
           for (let b = 0; b < e; b++) {
