@@ -130,7 +130,8 @@ export function formatEpoch(m: EpochMetrics, epochs: number): string {
 function writeRunFiles(options: TrainOptions): void {
   if (options.sourcePath) writeFileAtomic(join(options.out, 'model.vae'), readFileSync(options.sourcePath));
   const run = { config: options.config, backend: options.backend, created: new Date().toISOString() };
-  writeFileAtomic(join(options.out, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
+  // Source spans locate settings in the model file; they are not settings of the run.
+  writeFileAtomic(join(options.out, 'run.json'), `${JSON.stringify(run, (key, value) => (key === 'span' ? undefined : value), 2)}\n`);
   writeFileAtomic(join(options.out, METRICS_FILE), '');
 }
 
