@@ -83,4 +83,3 @@ export function readSource(path: string): SourceFile {
   return { name: path, text: readFileSync(path, 'utf8') };
 }
 
-export { ok };

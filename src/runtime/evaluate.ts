@@ -18,7 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { drawNoise, elboTerms, encodeMean, logImportanceWeights } from '../compiler/emit-tfjs.js';
 import type { Objective } from '../compiler/lower.js';
-import { EVAL_SEED, type Evaluation, type VaeModel } from './model.js';
+import { EVAL_SEED, readAndDispose, type Evaluation, type VaeModel } from './model.js';
 import { Rng } from './rng.js';
 
 /** A set of examples: `count` rows of the model's data variable, row after row. */
@@ -220,11 +220,4 @@ function meanAndStdErr(xs: Float64Array): { mean: number; stderr: number } {
 export function exampleNoise(o: Objective, seed: number, i: number, k: number): Map<string, tf.Tensor> {
   const rng = new Rng((Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(seed + 1, 0x85ebca6b)) >>> 0);
   return new Map(o.latents.map((t) => [t.latent.name, tf.randomNormal([k, ...t.latent.shape], 0, 1, 'float32', rng.nextSeed())]));
-}
-
-/** A tensor's values, then the tensor freed. */
-function readAndDispose(t: tf.Tensor): Float32Array {
-  const values = t.dataSync() as Float32Array;
-  t.dispose();
-  return values;
 }

@@ -48,7 +48,7 @@ export class NonFiniteLossError extends Error {}
  * A tensor's values, then the tensor freed. (Returning a typed array from tf.tidy is slow:
  * tidy walks it element by element looking for tensors.)
  */
-function readAndDispose(t: tf.Tensor): Float32Array {
+export function readAndDispose(t: tf.Tensor): Float32Array {
   const values = t.dataSync() as Float32Array;
   t.dispose();
   return values;
