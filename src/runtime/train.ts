@@ -10,6 +10,7 @@ import type { TrainConfig } from '../compiler/checked.js';
 import type { Objective } from '../compiler/lower.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { loadCheckpoint, restoreWeights, saveCheckpoint } from './checkpoint.js';
+import { DataError } from './data/errors.js';
 import type { DataFeed } from './data/feed.js';
 import { writeImageGrid } from './image.js';
 import { VaeModel, type Evaluation, type StepSettings } from './model.js';
@@ -60,7 +61,7 @@ export function train(objective: Objective, options: TrainOptions): TrainResult 
   const model = VaeModel.create(objective, config.seed);
   const optimizer = makeOptimizer(config.optimizer);
   const rng = new Rng(config.seed ^ 0x5eed);
-  const startEpoch = options.resume ? resume(options.resume, model, optimizer, rng) : 0;
+  const startEpoch = options.resume ? resume(options.resume, model, optimizer, config.optimizer.name, rng) : 0;
   if (!options.resume) writeRunFiles(options);
   const test = feed.testSet();
   const metrics: EpochMetrics[] = [];
@@ -151,9 +152,12 @@ function saveTrainingState(path: string, model: VaeModel, optimizer: Optimizer, 
 }
 
 /** Restores weights, optimizer state and the random stream; returns the epochs completed. */
-function resume(runDir: string, model: VaeModel, optimizer: Optimizer, rng: Rng): number {
+function resume(runDir: string, model: VaeModel, optimizer: Optimizer, optimizerName: string, rng: Rng): number {
   const path = join(runDir, CHECKPOINT_FILE);
   const ckpt = loadCheckpoint(path);
+  if (ckpt.header.optimizer.name !== optimizerName) {
+    throw new DataError(`${path}: this run was trained with ${ckpt.header.optimizer.name}, not ${optimizerName}; its optimizer state cannot continue under another optimizer.`);
+  }
   restoreWeights(ckpt, model.weights, path);
   const slots = new Map<string, tf.Tensor>();
   for (const [name, t] of ckpt.tensors) {

@@ -81,6 +81,15 @@ describe('training on 500 MNIST examples', () => {
     straight.model.dispose();
     resumed.model.dispose();
   });
+
+  it('refuses to resume under another optimizer', () => {
+    const out = tmp();
+    shortRun(1, out).model.dispose();
+    const model = mnistModel();
+    const config: TrainConfig = { ...model.train, epochs: 2, batch: 50, optimizer: { name: 'sgd', settings: { lr: 0.01, momentum: 0.9 } } };
+    const feed = new DataFeed(loadMnist(), config.dataset!, 500, 500);
+    expect(() => train(lower(model), { config, feed, out, resume: out, verbose: false })).toThrow(/trained with adam, not sgd/);
+  });
 });
 
 describe('training steps', () => {
