@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dense } from '../runtime/dense.js';
 import { makeDistribution, type Distribution } from '../runtime/distributions/index.js';
-import { lookupKl } from '../runtime/kl.js';
+import { lookupKl } from '../runtime/kls.js';
 import type { Rng } from '../runtime/rng.js';
 import { freeVars } from './check.js';
 import type { CExpr, DistInfo, NetCall, NetInfo, ObjectiveChoice } from './checked.js';
@@ -221,7 +221,7 @@ export function elboTerms(o: Objective, weights: Weights, batch: Batch, noise: M
   for (const t of o.latents) {
     const q = ev.dist(t.guide);
     guides.set(t.latent.name, q);
-    ev.values.set(t.latent.name, q.rsample!(noise.get(t.latent.name)!));
+    ev.values.set(t.latent.name, q.fromNoise(noise.get(t.latent.name)!));
   }
   const kl = new Map(o.latents.map((t) => {
     const q = guides.get(t.latent.name)!;
@@ -293,7 +293,7 @@ export function samplePrior(o: Objective, weights: Weights, n: number, rng: Rng)
     const p = ev.dist(t.prior);
     const shape = [n, ...t.latent.shape];
     const eps = tf.randomNormal(shape, 0, 1, 'float32', rng.nextSeed());
-    ev.values.set(name, p.rsample ? p.rsample(tf.broadcastTo(eps, shape)) : eps);
+    ev.values.set(name, p.fromNoise(tf.broadcastTo(eps, shape)));
   }
   return ev.values;
 }

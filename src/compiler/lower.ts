@@ -9,7 +9,7 @@
  * reads other latents is evaluated at their sampled values. Each term is summed over the
  * variable's dimensions and averaged over the batch.
  */
-import { lookupKl } from '../runtime/kl.js';
+import { lookupKl } from '../runtime/kls.js';
 import { freeVars } from './check.js';
 import type { CheckedModel, DistInfo, VarInfo } from './checked.js';
 

@@ -120,18 +120,18 @@ describe('Bernoulli.logProb', () => {
   });
 });
 
-describe('Normal.rsample', () => {
+describe('Normal.fromNoise', () => {
   const loc = [0.5, -2, 3], scale = [0.1, 1, 4], eps = [1.3, -0.7, 0.01];
 
   it('is loc + scale·eps exactly (one float32 multiply, one float32 add)', () => {
     const d = new Normal(tf.tensor1d(loc), tf.tensor1d(scale));
     const f = Math.fround;
-    expect(read(d.rsample(tf.tensor1d(eps)))).toEqual(loc.map((m, i) => f(f(m) + f(f(scale[i]) * f(eps[i])))));
+    expect(read(d.fromNoise(tf.tensor1d(eps)))).toEqual(loc.map((m, i) => f(f(m) + f(f(scale[i]) * f(eps[i])))));
   });
 
   it('has gradient 1 in loc and eps in scale', () => {
     const e = tf.tensor1d(eps);
-    const [dLoc, dScale] = tf.grads((m: tf.Tensor, s: tf.Tensor) => tf.sum(new Normal(m, s).rsample(e)))([tf.tensor1d(loc), tf.tensor1d(scale)]);
+    const [dLoc, dScale] = tf.grads((m: tf.Tensor, s: tf.Tensor) => tf.sum(new Normal(m, s).fromNoise(e)))([tf.tensor1d(loc), tf.tensor1d(scale)]);
     expect(read(dLoc)).toEqual([1, 1, 1]);
     expect(read(dScale)).toEqual(eps.map(Math.fround));
   });
@@ -147,7 +147,7 @@ describe('reparameterized gradients of expectations', () => {
   function perSampleGrads(f: (z: tf.Tensor) => tf.Tensor, mu: number, sigma: number, seed: number) {
     return tf.tidy(() => {
       const eps = tf.randomNormal([N], 0, 1, 'float32', seed);
-      const g = tf.grads((m: tf.Tensor, s: tf.Tensor) => tf.sum(f(new Normal(m, s).rsample(eps))));
+      const g = tf.grads((m: tf.Tensor, s: tf.Tensor) => tf.sum(f(new Normal(m, s).fromNoise(eps))));
       const [dMu, dSigma] = g([tf.fill([N], mu), tf.fill([N], sigma)]);
       return { dMu: meanAndStdErr(dMu.dataSync()), dSigma: meanAndStdErr(dSigma.dataSync()) };
     });
@@ -165,7 +165,7 @@ describe('reparameterized gradients of expectations', () => {
     // The mean gradient through scalar parameters is the mean of the per-sample ones.
     const [gMu, gSigma] = tf.tidy(() => {
       const eps = tf.randomNormal([N], 0, 1, 'float32', 1234);
-      return tf.grads((m: tf.Tensor, s: tf.Tensor) => tf.mean(tf.square(new Normal(m, s).rsample(eps))))([tf.scalar(mu), tf.scalar(sigma)]);
+      return tf.grads((m: tf.Tensor, s: tf.Tensor) => tf.mean(tf.square(new Normal(m, s).fromNoise(eps))))([tf.scalar(mu), tf.scalar(sigma)]);
     });
     expectClose(read(gMu), [dMu.mean], 1e-4, 1e-5);
     expectClose(read(gSigma), [dSigma.mean], 1e-4, 1e-5);

@@ -78,10 +78,10 @@ describe('KL(Normal ‖ Normal), closed form', () => {
 describe('KL(Normal ‖ Normal), closed form vs Monte Carlo', () => {
   const N = 200_000;
 
-  /** Per-sample log q(z) − log p(z), z = q.rsample(eps), through our logProb and rsample. */
+  /** Per-sample log q(z) − log p(z), z = q.fromNoise(eps), through our logProb and rsample. */
   function logRatios(q: Normal, p: Normal, seed: number): Float32Array {
     return tf.tidy(() => {
-      const z = q.rsample(tf.randomNormal([N], 0, 1, 'float32', seed));
+      const z = q.fromNoise(tf.randomNormal([N], 0, 1, 'float32', seed));
       return tf.sub(q.logProb(z), p.logProb(z)).dataSync() as Float32Array;
     });
   }

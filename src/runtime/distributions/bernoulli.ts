@@ -15,6 +15,8 @@ const EPS = 1e-7;
  */
 export class Bernoulli extends Distribution {
   readonly family = 'Bernoulli';
+  readonly reparameterized = false;
+  override readonly noiseKind = 'uniform';
 
   private constructor(readonly logits?: tf.Tensor, readonly probs?: tf.Tensor) {
     super();
@@ -38,6 +40,11 @@ export class Bernoulli extends Distribution {
 
   mean(shape: number[]): tf.Tensor {
     return tf.tidy(() => tf.broadcastTo(this.probs ?? tf.sigmoid(this.logits!), shape));
+  }
+
+  /** x = 1 where u < p, from u ~ U(0, 1): not differentiable (see the score-function estimator). */
+  fromNoise(u: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.cast(tf.less(u, this.probs ?? tf.sigmoid(this.logits!)), 'float32'));
   }
 }
 

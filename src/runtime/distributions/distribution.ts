@@ -1,23 +1,64 @@
 /**
  * The base of the distribution library. A distribution holds tensors of parameters that broadcast
- * to the shape of the variable it describes; `logProb` is elementwise (the caller sums over the
- * event's dimensions, so the reconstruction term is a sum over data dimensions, not a mean).
+ * to the shape of the variable it describes.
+ *
+ * - `eventRank` 0 (elementwise families: Normal, Laplace, Bernoulli, ...): `logProb(x)` has x's
+ *   shape and the caller sums over the variable's dimensions (so the reconstruction term is a sum
+ *   over data dimensions, not a mean).
+ * - `eventRank` 1 (vector families: MultivariateNormal, OneHotCategorical, mixtures): one event is
+ *   the last axis; `logProb(x)` drops it ([N, D] → [N]).
+ *
+ * Sampling goes through standard noise so that the compiler can draw (and reuse) the noise:
+ * `fromNoise(noise)` maps noise of kind `noiseKind` (N(0, 1) or U(0, 1), i.i.d.) and shape
+ * `noiseShape(sampleShape)` to a sample of `sampleShape`; when `reparameterized`, the sample is a
+ * differentiable function of the parameters (z = loc + scale * eps for the Normal).
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+
+export type NoiseKind = 'normal' | 'uniform';
 
 export abstract class Distribution {
   /** The family's name, as in the language and the KL registry (`Normal`, `Bernoulli`). */
   abstract readonly family: string;
 
-  /** Elementwise log density (or mass) of `x`. */
+  /** 0: elementwise; 1: one event is the last axis. */
+  readonly eventRank: 0 | 1 = 0;
+
+  /** Whether `fromNoise` is differentiable in the parameters. */
+  abstract readonly reparameterized: boolean;
+
+  /** The kind of standard noise `fromNoise` transforms. */
+  readonly noiseKind: NoiseKind = 'normal';
+
+  /** Log density (or mass) of `x`: elementwise, or per event for vector families. */
   abstract logProb(x: tf.Tensor): tf.Tensor;
 
   /** The mean, broadcast to `shape`: what pictures of samples show. */
   abstract mean(shape: number[]): tf.Tensor;
 
-  /**
-   * A reparameterized sample, differentiable in the parameters, given standard noise `eps` of
-   * the output's shape; undefined for families without one.
-   */
-  rsample?(eps: tf.Tensor): tf.Tensor;
+  /** The sample that standard noise of `noiseShape(shape)` gives; differentiable when `reparameterized`. */
+  abstract fromNoise(noise: tf.Tensor): tf.Tensor;
+
+  /** The shape of the noise that gives a sample of `sampleShape` (the same, for most families). */
+  noiseShape(sampleShape: number[]): number[] {
+    return sampleShape;
+  }
+
+  /** `shape`-shaped samples drawn with `seed`: prior samples and pictures. */
+  sample(shape: number[], seed: number): tf.Tensor {
+    return tf.tidy(() => {
+      const noise = drawStandardNoise(this.noiseKind, this.noiseShape(shape), seed);
+      return this.fromNoise(noise);
+    });
+  }
+}
+
+/** U(0, 1) noise is kept in [1e-7, 1 − 1e-7] (float32) so that log u and log(1 − u) are finite. */
+export const UNIFORM_EPS = 1e-7;
+
+/** i.i.d. N(0, 1) or U(UNIFORM_EPS, 1 − UNIFORM_EPS) noise of `shape`. */
+export function drawStandardNoise(kind: NoiseKind, shape: number[], seed: number): tf.Tensor {
+  return kind === 'normal'
+    ? tf.randomNormal(shape, 0, 1, 'float32', seed)
+    : tf.randomUniform(shape, UNIFORM_EPS, 1 - UNIFORM_EPS, 'float32', seed);
 }

@@ -2,10 +2,14 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { InternalError } from '../../compiler/source.js';
 import { Bernoulli } from './bernoulli.js';
-import type { Distribution } from './distribution.js';
+import { Distribution, drawStandardNoise, type NoiseKind } from './distribution.js';
 import { Normal } from './normal.js';
+import { SCALAR_FAMILIES } from './scalar-families.js';
+import { VECTOR_FAMILIES } from './vector-families.js';
 
-export { Bernoulli, Normal, type Distribution };
+export { Bernoulli, Distribution, drawStandardNoise, Normal, type NoiseKind };
+export * from './scalar-families.js';
+export * from './vector-families.js';
 
 /** What the compiler knows of a distribution's parameters beyond their values. */
 export interface ParameterFacts {
@@ -15,11 +19,22 @@ export interface ParameterFacts {
   standard?: boolean;
 }
 
+/** Builds a distribution from its parameters, named as in the language (`loc`, `scale`, `logits`, ...). */
+export type DistributionFactory = (p: Record<string, tf.Tensor>, facts: ParameterFacts) => Distribution;
+
+const FACTORIES: Record<string, DistributionFactory> = {
+  Normal: (p, facts) => (facts.standard ? Normal.standard() : new Normal(p.loc, p.scale, facts.logScale)),
+  Bernoulli: (p) => (p.logits ? Bernoulli.fromLogits(p.logits) : Bernoulli.fromProbs(p.probs)),
+  ...SCALAR_FAMILIES,
+  ...VECTOR_FAMILIES,
+};
+
 /** Builds a distribution of `family` from its parameters by name (as `check.ts` bound them). */
 export function makeDistribution(family: string, p: Record<string, tf.Tensor>, facts: ParameterFacts = {}): Distribution {
-  switch (family) {
-    case 'Normal': return facts.standard ? Normal.standard() : new Normal(p.loc, p.scale, facts.logScale);
-    case 'Bernoulli': return p.logits ? Bernoulli.fromLogits(p.logits) : Bernoulli.fromProbs(p.probs);
-    default: throw new InternalError(`no runtime distribution for family '${family}'`);
-  }
+  const factory = FACTORIES[family];
+  if (!factory) throw new InternalError(`no runtime distribution for family '${family}'`);
+  return factory(p, facts);
 }
+
+/** The families the runtime can build. */
+export const RUNTIME_FAMILIES: readonly string[] = Object.keys(FACTORIES);

@@ -14,6 +14,7 @@ const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
  */
 export class Normal extends Distribution {
   readonly family = 'Normal';
+  readonly reparameterized = true;
 
   constructor(
     readonly loc: tf.Tensor,
@@ -46,7 +47,7 @@ export class Normal extends Distribution {
   }
 
   /** The reparameterization trick: z = loc + scale * eps, eps ~ N(0, I). */
-  override rsample(eps: tf.Tensor): tf.Tensor {
+  fromNoise(eps: tf.Tensor): tf.Tensor {
     return this.isStandard ? eps : tf.add(this.loc, tf.mul(this.scale, eps));
   }
 }
