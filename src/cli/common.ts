@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import type { CheckedModel, TrainConfig } from '../compiler/checked.js';
-import { checkModel, readSource } from '../compiler/index.js';
+import { checkModel, parseConstants, readSource } from '../compiler/index.js';
 import { renderDiagnostic, type SourceFile } from '../compiler/source.js';
 import type { BackendName } from '../runtime/backend.js';
 import type { VaeModel } from '../runtime/model.js';
@@ -49,15 +49,28 @@ export async function useBackend(flags: BackendFlags): Promise<string> {
   return backend.name;
 }
 
+/** `--const name=value` (repeatable), for the commands that check a model file. */
+export const constOption = () =>
+  new Option('--const <name=value>', 'set a const of the model (repeatable): --const tau=0.3').argParser(collect).default([]);
+
+/** The `--const` flags as constants; a malformed one is a usage error. */
+export function constantsOf(flags: string[]): Record<string, number> {
+  try {
+    return parseConstants(flags);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 /** Reads and checks a model file; prints warnings; throws with rendered diagnostics on errors. */
-export function load(file: string): CheckedModel {
+export function load(file: string, constants: Record<string, number> = {}): CheckedModel {
   let src: SourceFile;
   try {
     src = readSource(file);
   } catch (e) {
     throw new UsageError(`${file}: cannot read the model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
   }
-  const result = checkModel(src);
+  const result = checkModel(src, { constants });
   const diagnostics = result.ok ? result.value.warnings : result.diagnostics;
   for (const d of diagnostics) console.error(renderDiagnostic(d, src));
   if (!result.ok) {
@@ -82,7 +95,7 @@ export async function loadRun(run: string): Promise<LoadedRun> {
   assertRunDir(run);
   const { readRun, CHECKPOINT_FILE } = await import('../runtime/train.js');
   const stored = readRun(run);
-  const model = load(stored.source);
+  const model = load(stored.source, stored.constants);
   const { lower } = await import('../compiler/lower.js');
   const { VaeModel } = await import('../runtime/model.js');
   const { loadCheckpoint, restoreWeights } = await import('../runtime/checkpoint.js');

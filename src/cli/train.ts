@@ -6,13 +6,13 @@ import { overrideSettings, settingsSource } from '../compiler/index.js';
 import { renderDiagnostic } from '../compiler/source.js';
 import type { TrainResult } from '../runtime/train.js';
 import {
-  backendOption, collect, count, load, nonNegativeInt, positiveInt, positiveNumber, threadsOption,
+  backendOption, collect, constantsOf, constOption, count, load, nonNegativeInt, positiveInt, positiveNumber, threadsOption,
   UsageError, useBackend, type BackendFlags,
 } from './common.js';
 
 export interface TrainFlags extends BackendFlags {
   epochs?: number; batch?: number; lr?: number; seed?: number; out?: string;
-  dataDir?: string; limit?: number; resume?: string; mcKl?: boolean; set: string[]; objective?: string;
+  dataDir?: string; limit?: number; resume?: string; mcKl?: boolean; set: string[]; objective?: string; const?: string[];
 }
 
 export function register(program: Command): void {
@@ -32,6 +32,7 @@ export function register(program: Command): void {
     .option('--mc-kl', 'use Monte Carlo for every KL term')
     .option('--set <setting>', 'a train-block setting, as in the file (repeatable): --set "kl_warmup 10"', collect, [])
     .option('--objective <objective>', 'shorthand for --set "objective ...": elbo, elbo(samples = 5), iwae(k = 5)')
+    .addOption(constOption())
     .action(train);
 }
 
@@ -43,7 +44,8 @@ async function train(file: string, flags: TrainFlags): Promise<void> {
 
 /** Trains a model file as `vae train` does, printing the progress; returns the run. */
 export async function trainFile(file: string, flags: TrainFlags): Promise<TrainResult> {
-  const model = withSettings(load(file), [...flags.set, ...(flags.objective ? [`objective ${flags.objective}`] : [])]);
+  const constants = constantsOf(flags.const ?? []);
+  const model = withSettings(load(file, constants), [...flags.set, ...(flags.objective ? [`objective ${flags.objective}`] : [])]);
   const config = withOverrides(model.train, flags);
   if (!config.dataset) throw new UsageError(`${file}: the train block names no data set; add, e.g., \`data mnist(binarize = dynamic)\`.`);
   const { openDataset, DataFeed } = await import('../runtime/data/feed.js');
@@ -54,7 +56,7 @@ export async function trainFile(file: string, flags: TrainFlags): Promise<TrainR
   const { train: run } = await import('../runtime/train.js');
   const out = flags.out ?? flags.resume ?? defaultRunDir(model.name);
   console.log(`training ${model.name} on ${feed.trainCount} examples (test ${feed.testCount}), batch ${config.batch}, ${config.epochs} epochs, seed ${config.seed}; run directory ${out}`);
-  return run(lower(model, { forceMonteCarloKl: flags.mcKl }), { config, feed, out, resume: flags.resume, sourcePath: file, backend });
+  return run(lower(model, { forceMonteCarloKl: flags.mcKl }), { config, feed, out, resume: flags.resume, sourcePath: file, backend, constants });
 }
 
 /** `model` with `--set` settings applied; their errors are rendered like a model file's. */

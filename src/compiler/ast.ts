@@ -14,6 +14,9 @@ export interface LatentDecl { kind: 'latent'; name: Ident; type: TypeExpr; span:
 /** A learned tensor, initialised to `init` (0 when absent). */
 export interface ParamDecl { kind: 'param'; name: Ident; type: TypeExpr; init?: Expr; span: Span }
 
+/** `const tau = 0.5`: a named constant (overridable from the command line). */
+export interface ConstDecl { kind: 'const'; name: Ident; value: Expr; span: Span }
+
 export interface NetInput { name: Ident; type?: TypeExpr; span: Span }
 export interface NetOutput { name: Ident; type: TypeExpr; span: Span }
 export interface DenseLayer { units: number; activation?: Ident; span: Span }
@@ -25,10 +28,12 @@ export interface NetDecl {
 export type Role = 'prior' | 'likelihood' | 'guide';
 export interface Argument { name?: Ident; value: Expr; span: Span }
 export interface DistributionCall { name: Ident; args: Argument[]; span: Span }
-/** `prior z ~ Normal(0, 1)` */
-export interface Statement { kind: 'statement'; role: Role; target: Ident; dist: DistributionCall; span: Span }
+/** `then planar(8)` (a flow after a guide) or `using score_function(decay = 0.9)` (its estimator). */
+export interface Modifier { kind: 'then' | 'using'; name: Ident; args: Argument[]; span: Span }
+/** `prior z ~ Normal(0, 1)`, `guide z ~ Normal(m, s) then planar(8)` */
+export interface Statement { kind: 'statement'; role: Role; target: Ident; dist: DistributionCall; modifiers: Modifier[]; span: Span }
 
-export type Declaration = DataDecl | LatentDecl | ParamDecl | NetDecl;
+export type Declaration = DataDecl | LatentDecl | ParamDecl | ConstDecl | NetDecl;
 export type ModelItem = Declaration | Statement;
 
 export type BinaryOp = '+' | '-' | '*' | '/';

@@ -4,20 +4,34 @@
  * the data sets. `check.ts` validates a model against this catalog; the runtime implements it.
  */
 
-/** Value types of data, latents and parameters. Each names a set of values (its support). */
-export type Support = 'binary' | 'unit' | 'positive' | 'real';
-export const VALUE_TYPES: readonly Support[] = ['binary', 'unit', 'positive', 'real'];
+/**
+ * Value types of data, latents and parameters. Each names a set of values (its support):
+ * `onehot[K]` one-hot vectors, `simplex[K]` vectors of K positive values that sum to 1.
+ */
+export type Support = 'binary' | 'unit' | 'positive' | 'real' | 'onehot' | 'simplex';
+export const VALUE_TYPES: readonly Support[] = ['binary', 'unit', 'positive', 'real', 'onehot', 'simplex'];
 
-/** `a ⊆ b`: binary ⊆ unit ⊆ real and positive ⊆ real. */
+/** `a ⊆ b`: binary ⊆ unit ⊆ real, positive ⊆ real and onehot ⊆ simplex. */
 export function supportWithin(a: Support, b: Support): boolean {
-  if (a === b || b === 'real') return true;
-  return a === 'binary' && b === 'unit';
+  if (a === b) return true;
+  if (a === 'onehot' || a === 'simplex') return a === 'onehot' && b === 'simplex';
+  return b === 'real' || (a === 'binary' && b === 'unit');
 }
 
 /** What a parameter's value must satisfy: any real, > 0, or in (0, 1). */
 export type Constraint = 'real' | 'positive' | 'probability';
 
-export interface ParamSpec { name: string; constraint: Constraint }
+/**
+ * A parameter's shape, given the variable's shape (D is the size of a vector variable):
+ * - 'elementwise' (the default): broadcasts to the variable's shape;
+ * - 'scalar': a single number (a temperature);
+ * - 'tril': [D(D−1)/2], the strictly lower triangle of a D × D matrix, row by row;
+ * - 'square': [D, D];  'factor': [D, r] for any rank r;
+ * - 'components': [K] for any number of components K;  'component-event': [K, D].
+ */
+export type ParamShape = 'elementwise' | 'scalar' | 'tril' | 'square' | 'factor' | 'components' | 'component-event';
+
+export interface ParamSpec { name: string; constraint: Constraint; shape?: ParamShape }
 
 /** A distribution family as the language sees it. */
 export interface FamilySpec {
@@ -27,21 +41,57 @@ export interface FamilySpec {
   support: Support;
   /** Whether samples are a differentiable function of the parameters (z = loc + scale * eps). */
   reparameterized: boolean;
-  /** The statistic drawn in pictures of samples (decoder means). */
-  summary: string;
+  /** 'vector': one event is the whole (1-d) variable, as for a full-covariance Gaussian. */
+  event: 'elementwise' | 'vector';
+  /** The standard noise its sampler transforms (see runtime/distributions/distribution.ts). */
+  noise: 'normal' | 'uniform';
 }
 
+const p = (name: string, constraint: Constraint = 'real', shape?: ParamShape): ParamSpec => ({ name, constraint, ...(shape ? { shape } : {}) });
+const family = (name: string, support: Support, parameterizations: ParamSpec[][], more: Partial<FamilySpec> = {}): FamilySpec =>
+  ({ name, support, parameterizations, reparameterized: true, event: 'elementwise', noise: 'normal', ...more });
+const locScale = [[p('loc'), p('scale', 'positive')]];
+const logitsOrProbs = [[p('logits')], [p('probs', 'probability')]];
+
 export const FAMILIES: Record<string, FamilySpec> = {
-  Normal: {
-    name: 'Normal',
-    parameterizations: [[{ name: 'loc', constraint: 'real' }, { name: 'scale', constraint: 'positive' }]],
-    support: 'real', reparameterized: true, summary: 'loc',
-  },
-  Bernoulli: {
-    name: 'Bernoulli',
-    parameterizations: [[{ name: 'logits', constraint: 'real' }], [{ name: 'probs', constraint: 'probability' }]],
-    support: 'binary', reparameterized: false, summary: 'probs',
-  },
+  Normal: family('Normal', 'real', locScale),
+  Laplace: family('Laplace', 'real', locScale, { noise: 'uniform' }),
+  Logistic: family('Logistic', 'real', locScale, { noise: 'uniform' }),
+  LogNormal: family('LogNormal', 'positive', locScale),
+  StudentT: family('StudentT', 'real', [[p('df', 'positive'), p('loc'), p('scale', 'positive')]], { reparameterized: false }),
+  Bernoulli: family('Bernoulli', 'binary', logitsOrProbs, { reparameterized: false, noise: 'uniform' }),
+  ContinuousBernoulli: family('ContinuousBernoulli', 'unit', logitsOrProbs, { noise: 'uniform' }),
+  Beta: family('Beta', 'unit', [[p('alpha', 'positive'), p('beta', 'positive')]], { reparameterized: false }),
+  OneHotCategorical: family('OneHotCategorical', 'onehot', logitsOrProbs, { reparameterized: false, event: 'vector', noise: 'uniform' }),
+  RelaxedOneHotCategorical: family('RelaxedOneHotCategorical', 'simplex',
+    [[p('temperature', 'positive', 'scalar'), p('logits')], [p('temperature', 'positive', 'scalar'), p('probs', 'probability')]],
+    { event: 'vector', noise: 'uniform' }),
+  MultivariateNormal: family('MultivariateNormal', 'real',
+    [[p('loc'), p('log_diag'), p('lower', 'real', 'tril')], [p('loc'), p('scale_tril', 'real', 'square')]], { event: 'vector' }),
+  LowRankMultivariateNormal: family('LowRankMultivariateNormal', 'real',
+    [[p('loc'), p('cov_factor', 'real', 'factor'), p('cov_diag', 'positive')]], { event: 'vector' }),
+  GaussianMixture: family('GaussianMixture', 'real',
+    [[p('logits', 'real', 'components'), p('locs', 'real', 'component-event'), p('scales', 'positive', 'component-event')]],
+    { reparameterized: false, event: 'vector' }),
+};
+
+/** The shape of the standard noise that gives one example's sample of `family` for a variable of `shape`. */
+export function noiseShape(family: FamilySpec, shape: number[], paramShapes: Record<string, number[]>): number[] {
+  const factor = paramShapes.cov_factor;
+  return factor ? [shape[0] + factor[factor.length - 1]] : shape;
+}
+
+/** Flows that can follow a Gaussian guide (`then planar(8)`), with their settings beyond the step count. */
+export const FLOWS: Record<string, { settings: readonly string[] }> = {
+  planar: { settings: ['context'] },
+  radial: { settings: ['context'] },
+  iaf: { settings: ['hidden', 'context'] },
+};
+
+/** Gradient estimators for a guide without a reparameterized sampler (`using score_function(...)`). */
+export const ESTIMATORS: Record<string, { settings: readonly string[] }> = {
+  relaxed: { settings: ['temperature'] },
+  score_function: { settings: ['decay', 'baseline'] },
 };
 
 /**
@@ -72,11 +122,13 @@ export interface DatasetSpec {
   args: Record<string, readonly string[]>;
   /** Whether the files come from the data directory (`--data-dir`, `VAE_DATA_DIR`). */
   needsDataDir: (args: Record<string, string>) => boolean;
+  /** The number of classes, for data sets with labels (`labels = y` binds them to `data y : onehot[K]`). */
+  classes?: number;
 }
 
 export const DATASETS: Record<string, DatasetSpec> = {
   mnist: {
-    name: 'mnist', pixels: 784, imageShape: [28, 28],
+    name: 'mnist', pixels: 784, imageShape: [28, 28], classes: 10,
     args: { binarize: ['dynamic', 'static', 'none'] },
     valueType: (a) => ((a.binarize ?? 'none') === 'none' ? 'unit' : 'binary'),
     needsDataDir: (a) => a.binarize === 'static',

@@ -109,8 +109,12 @@ function dataset(v: A.SettingValue, data: VarInfo[], out: Diagnostic[]): Dataset
   if (!w) return undefined;
   const spec = DATASETS[w.name.name];
   const args: Record<string, string> = {};
-  const given = argsOf(w, Object.keys(spec.args), out);
+  const given = argsOf(w, [...Object.keys(spec.args), ...(spec.classes ? ['labels'] : [])], out);
   let rejected = given.size < (w.args?.length ?? 0);
+  const labelsValue = given.get('labels');
+  given.delete('labels');
+  const labels = labelsValue && labelsVariable(labelsValue, spec.classes!, data, out);
+  if (labelsValue && !labels) rejected = true;
   for (const [name, value] of given) {
     const text = value.kind === 'word' ? value.name.name : value.kind === 'num' ? String(value.value) : '[...]';
     if (spec.args[name].includes(text)) args[name] = text;
@@ -119,19 +123,43 @@ function dataset(v: A.SettingValue, data: VarInfo[], out: Diagnostic[]): Dataset
       out.push(D.badSetting(value.span, `'${name}' must be ${orList(spec.args[name])}.`));
     }
   }
-  const choice = { name: spec.name, args, span: v.span };
+  if (labels && args.binarize === 'static') {
+    rejected = true;
+    out.push(D.badSetting(labelsValue!.span, 'Statically binarized MNIST (Larochelle & Murray) comes without labels; use binarize = dynamic or none.'));
+  }
+  const images = data.find((d) => d.name !== labels)?.name ?? '';
+  const choice = { name: spec.name, args, images, ...(labels ? { labels } : {}), span: v.span };
   if (!rejected) checkDataFits(choice, data, out);
   return choice;
 }
 
-/** The data set yields one variable per example: the model must declare exactly one, of a fitting type and size. */
+/** `labels = y`: a data variable `y : onehot[K]` that receives each example's class, one-hot. */
+function labelsVariable(v: A.SettingValue, classes: number, data: VarInfo[], out: Diagnostic[]): string | undefined {
+  const y = v.kind === 'word' && !v.args ? data.find((d) => d.name === v.name.name) : undefined;
+  if (!y) {
+    out.push(D.badSetting(v.span, `'labels' names the data variable that receives the labels, declared as data y : onehot[${classes}].`));
+    return undefined;
+  }
+  if (y.type !== 'onehot' || y.size !== classes || y.shape.length !== 1) {
+    out.push(D.supportMismatch(v.span, `The labels are one-hot vectors of ${classes} classes, but '${y.name}' is ${y.type}[${y.shape.join(', ')}]; declare data ${y.name} : onehot[${classes}].`));
+    return undefined;
+  }
+  return y.name;
+}
+
+/**
+ * The data set yields the images (and, with `labels = y`, the labels): besides the labels, the
+ * model must declare exactly one data variable, of a fitting type and size.
+ */
 function checkDataFits(choice: DatasetChoice & { span: A.SettingValue['span'] }, data: VarInfo[], out: Diagnostic[]): void {
   const spec = DATASETS[choice.name];
-  if (data.length !== 1) {
-    out.push(D.badSetting(choice.span, `${spec.name} provides one data variable (the images), but the model declares ${data.length}.`));
+  const images = data.filter((d) => d.name !== choice.labels);
+  if (images.length !== 1) {
+    const more = spec.classes && !choice.labels ? `; bind a label variable with ${spec.name}(..., labels = y)` : '';
+    out.push(D.badSetting(choice.span, `${spec.name} provides one data variable (the images)${choice.labels ? ' besides the labels' : ''}, but the model declares ${images.length}${more}.`));
     return;
   }
-  const x = data[0];
+  const x = images[0];
   const type = spec.valueType(choice.args);
   if (x.size !== spec.pixels) {
     out.push(D.shapeMismatch(choice.span, `${spec.name} has ${spec.pixels} values per example (${spec.imageShape.join('×')}), but '${x.name}' has ${x.size}.`));

@@ -8,10 +8,11 @@
  */
 import type * as A from './ast.js';
 import {
-  ACTIVATIONS, DATASETS, FAMILIES, FUNCTIONS, OPTIMIZERS, VALUE_TYPES, supportWithin,
-  type Activation, type Constraint, type FamilySpec, type ParamSpec, type Support,
+  ACTIVATIONS, FAMILIES, FUNCTIONS, VALUE_TYPES, supportWithin,
+  type Activation, type Constraint, type FamilySpec, type ParamShape, type ParamSpec, type Support,
 } from './catalog.js';
 import type { CExpr, CheckedModel, DistInfo, NetCall, NetInfo, ParamInfo, TrainConfig, VarInfo } from './checked.js';
+import { checkModifiers, modifierExprs } from './check-modifiers.js';
 import * as D from './diagnostics.js';
 import { printExpr } from './print.js';
 import { fail, ok, orList, type Diagnostic, type Result, type SourceFile, type Span } from './source.js';
@@ -20,11 +21,17 @@ import { checkTrainBlock } from './check-train.js';
 type Symbol =
   | { kind: 'data' | 'latent'; info: VarInfo }
   | { kind: 'param'; info: ParamInfo; decl: A.ParamDecl }
+  | { kind: 'const'; value: number }
   | { kind: 'net'; decl: A.NetDecl; used?: boolean; inputWidths?: number[] };
 
+export interface CheckOptions {
+  /** Values for `const` declarations, from the command line (`--const tau=0.3`). */
+  constants?: Record<string, number>;
+}
+
 /** Checks `model`; returns the checked model or every error found. */
-export function check(model: A.Model, src: SourceFile): Result<CheckedModel> {
-  return new Checker(model, src).run();
+export function check(model: A.Model, src: SourceFile, options: CheckOptions = {}): Result<CheckedModel> {
+  return new Checker(model, src, options).run();
 }
 
 class Checker {
@@ -34,17 +41,20 @@ class Checker {
   /** Variables whose declared type is unknown: their stand-in type 'real' is not checked further. */
   private readonly untyped = new Set<string>();
 
-  constructor(private readonly model: A.Model, private readonly src: SourceFile) {}
+  constructor(private readonly model: A.Model, private readonly src: SourceFile, private readonly options: CheckOptions) {}
 
   run(): Result<CheckedModel> {
     for (const item of this.model.items) if (item.kind !== 'statement') this.declare(item);
+    this.checkConstantOverrides();
     const statements = this.model.items.filter((i): i is A.Statement => i.kind === 'statement');
     const dists = statements.map((s) => this.statement(s)).filter((d): d is { dist: DistInfo; stmt: A.Statement } => d !== undefined);
     const byRole = this.collectRoles(dists);
-    this.checkCompleteness(statements);
+    const train = checkTrainBlock(this.model.train, this.vars('data'), this.diagnostics);
+    this.checkCompleteness(statements, train.dataset?.labels);
+    this.checkPairs(byRole.guides, byRole.priors);
+    this.checkEstimatorsWithObjective(byRole.guides.map((g) => g.dist), train);
     this.checkVisibility(byRole.guides, byRole.priors, byRole.likelihoods);
     const nets = this.netInfos();
-    const train = checkTrainBlock(this.model.train, this.vars('data'), this.diagnostics);
     if (this.diagnostics.some((d) => d.severity === 'error')) return fail(this.diagnostics);
     return ok({
       name: this.model.name.name, source: this.src,
@@ -76,6 +86,9 @@ class Checker {
       this.symbols.set(name, { kind: 'net', decl });
     } else if (decl.kind === 'param') {
       this.symbols.set(name, { kind: 'param', decl, info: this.paramInfo(decl) });
+    } else if (decl.kind === 'const') {
+      const value = this.options.constants?.[name] ?? this.constantValue(decl.value, 'The value of a const');
+      this.symbols.set(name, { kind: 'const', value });
     } else {
       const type = this.valueType(decl.type);
       if (type !== decl.type.name.name) this.untyped.add(name);
@@ -94,20 +107,31 @@ class Checker {
 
   private paramInfo(decl: A.ParamDecl): ParamInfo {
     this.valueType(decl.type, ['real']);
-    const init = decl.init ? this.constantValue(decl.init) : 0;
+    const init = decl.init ? this.constantValue(decl.init, 'An initial value') : 0;
     if (!Number.isFinite(init)) this.report(D.badExpression(decl.init!.span, `The initial value of '${decl.name.name}' is ${init}; it must be a finite number.`));
     return { name: decl.name.name, shape: decl.type.shape, size: product(decl.type.shape), init, span: decl.name.span };
   }
 
-  /** The value of a constant expression (numbers and arithmetic), for initial values. */
-  private constantValue(e: A.Expr): number {
+  /** The value of a constant expression (numbers, consts and arithmetic), for initial values. */
+  private constantValue(e: A.Expr, what: string): number {
+    const sym = e.kind === 'ref' ? this.symbols.get(e.name.name) : undefined;
     switch (e.kind) {
       case 'num': return e.value;
-      case 'neg': return -this.constantValue(e.operand);
-      case 'binary': return fold(e.op, this.constantValue(e.left), this.constantValue(e.right));
+      case 'neg': return -this.constantValue(e.operand, what);
+      case 'binary': return fold(e.op, this.constantValue(e.left, what), this.constantValue(e.right, what));
       default:
-        this.report(D.badExpression(e.span, 'An initial value must be a constant, such as 0 or -1.5.'));
+        if (sym?.kind === 'const') return sym.value;
+        this.report(D.badExpression(e.span, `${what} must be a constant, such as 0 or -1.5.`));
         return 0;
+    }
+  }
+
+  /** Every `--const` names a const of the model. */
+  private checkConstantOverrides(): void {
+    for (const name of Object.keys(this.options.constants ?? {})) {
+      if (this.symbols.get(name)?.kind === 'const') continue;
+      const consts = [...this.symbols].filter(([, s]) => s.kind === 'const').map(([n]) => n);
+      this.report(D.badExpression(this.model.name.span, `--const ${name}: the model declares no const '${name}'${consts.length ? `; its consts are ${orList(consts)}` : ''}.`));
     }
   }
 
@@ -167,13 +191,20 @@ class Checker {
     const family = FAMILIES[stmt.dist.name.name];
     if (!family) {
       for (const arg of stmt.dist.args) this.expr(arg.value); // names in the arguments still resolve
-      return this.report(D.unknownDistribution(stmt.dist.name.span, stmt.dist.name.name, Object.keys(FAMILIES)));
+      return this.report(D.unknownDistribution(stmt.dist.name.span, stmt.dist.name.name, Object.keys(FAMILIES), closest(stmt.dist.name.name, Object.keys(FAMILIES))));
     }
     const params = this.bindArguments(stmt.dist, family);
-    if (!target || !params) return undefined;
+    const modifiers = checkModifiers(stmt, family, target, {
+      expr: (e) => this.expr(e), constant: (e, what) => this.constantValue(e, what), report: (d) => this.report(d),
+    });
+    if (!target || !params || !modifiers) return undefined;
     this.checkSupport(stmt, family, target);
-    for (const [name, value] of Object.entries(params)) this.checkParameter(stmt, family, name, value, target);
-    return { dist: { role: stmt.role, target: target.name, family: family.name, params, span: stmt.dist.span }, stmt };
+    if (family.event === 'vector' && target.shape.length !== 1 && !this.untyped.has(target.name)) {
+      this.report(D.shapeMismatch(stmt.dist.name.span, `${family.name} is a distribution over vectors, but '${target.name}' has shape ${showShape(target.shape)}; declare it with one dimension, as in real[20].`));
+    }
+    const shapes: Record<string, number[]> = {};
+    for (const [name, value] of Object.entries(params)) shapes[name] = this.checkParameter(stmt, family, name, value, target, shapes);
+    return { dist: { role: stmt.role, target: target.name, family: family.name, params, ...modifiers, span: stmt.dist.span }, stmt };
   }
 
   /** The variable a statement is about: a latent for priors and guides, data for likelihoods. */
@@ -225,9 +256,12 @@ class Checker {
     return errors > 0 ? undefined : bound;
   }
 
-  /** The family's support must hold the data's values; a latent's type must be the family's support. */
+  /**
+   * The family's support must hold the data's values; a guide's support must be the latent's type.
+   * (A prior's support is checked against its guide's in `checkPairs`.)
+   */
   private checkSupport(stmt: A.Statement, family: FamilySpec, target: VarInfo): void {
-    if (this.untyped.has(target.name)) return;
+    if (this.untyped.has(target.name) || stmt.role === 'prior') return;
     const fits = target.role === 'data'
       ? supportWithin(target.type, family.support)
       : supportWithin(target.type, family.support) && supportWithin(family.support, target.type);
@@ -235,24 +269,49 @@ class Checker {
       this.report(D.supportMismatch(stmt.dist.name.span,
         `${family.name} is a distribution over ${describeSupport(family.support)}, but '${target.name}' is ${target.type} (${describeSupport(target.type)}).`));
     }
-    if (stmt.role === 'guide' && !family.reparameterized) {
-      this.report(D.supportMismatch(stmt.dist.name.span, `A guide must have a reparameterized sampler; ${family.name} has none. Use Normal.`));
+  }
+
+  /**
+   * KL(q ‖ p) is finite only if the prior gives density wherever the guide puts mass: the guide's
+   * support must lie within the prior's. A relaxed guide needs the categorical closed form.
+   */
+  private checkPairs(guides: { dist: DistInfo }[], priors: { dist: DistInfo; stmt: A.Statement }[]): void {
+    for (const { dist: prior, stmt } of priors) {
+      const guide = guides.find((g) => g.dist.target === prior.target)?.dist;
+      if (!guide || this.untyped.has(prior.target)) continue;
+      const [q, p] = [FAMILIES[guide.family], FAMILIES[prior.family]];
+      const latent = this.vars('latent').find((v) => v.name === prior.target)!;
+      if (q.support !== latent.type) continue; // the guide's own mismatch is reported at the guide
+      if (!supportWithin(q.support, p.support)) {
+        this.report(D.supportMismatch(stmt.dist.name.span,
+          `The prior ${p.name} of '${prior.target}' is over ${describeSupport(p.support)}, but its guide ${q.name} samples ${describeSupport(q.support)}: KL(${q.name} ‖ ${p.name}) would be infinite. Use a prior over ${describeSupport(q.support)}.`,
+          [{ span: guide.span, message: 'The guide is here.' }]));
+      }
+      if (guide.estimator.kind === 'relaxed' && prior.family !== 'OneHotCategorical') {
+        this.report(D.supportMismatch(stmt.dist.name.span,
+          `A relaxed guide uses the closed-form KL between the categorical guide and a OneHotCategorical prior (Jang et al. 2017); the prior of '${prior.target}' is ${prior.family}.`));
+      }
     }
   }
 
-  /** A parameter broadcasts to the target's shape and provably satisfies its constraint. */
-  private checkParameter(stmt: A.Statement, family: FamilySpec, name: string, value: CExpr, target: VarInfo): void {
-    const b = broadcast(value.shape, target.shape);
-    if (!b || !sameShape(b, target.shape)) {
+  /**
+   * A parameter has the shape its family asks (by default: broadcasts to the target's shape) and
+   * provably satisfies its constraint. Returns its shape (`earlier`: the shapes checked before it).
+   */
+  private checkParameter(stmt: A.Statement, family: FamilySpec, name: string, value: CExpr, target: VarInfo, earlier: Record<string, number[]>): number[] {
+    const spec = family.parameterizations.flat().find((p) => p.name === name)!;
+    const expected = expectedShape(spec.shape ?? 'elementwise', value.shape, target.shape, earlier);
+    if (expected) {
       this.report(D.shapeMismatch(value.span,
-        `The ${name} of ${family.name} has shape ${showShape(value.shape)}, but '${target.name}' has shape ${showShape(target.shape)}; a parameter must be a scalar or have the variable's shape.`));
+        `The ${name} of ${family.name} has shape ${showShape(value.shape)}, but for '${target.name}' of shape ${showShape(target.shape)} it must ${expected}.`));
     }
-    const constraint = family.parameterizations.flat().find((p) => p.name === name)!.constraint;
+    const constraint = spec.constraint;
     if (!satisfies(value, constraint)) {
       const how = constraint === 'positive' ? 'exp(...) or softplus(...), or a positive number' : 'sigmoid(...), or a number between 0 and 1';
       this.report(D.constraintViolated(value.span,
         `The ${name} of ${family.name} must be ${constraint === 'positive' ? 'positive' : 'between 0 and 1'}; write it through ${how}.`));
     }
+    return value.shape;
   }
 
   // ---- expressions --------------------------------------------------------------------------
@@ -295,6 +354,7 @@ class Checker {
     const sym = this.symbols.get(name.name);
     if (!sym) return this.report(D.unknownName(name.span, name.name, this.suggest(name.name)));
     if (sym.kind === 'net') return this.report(D.badExpression(name.span, `'${name.name}' is a network; call it, as in ${name.name}(...).`));
+    if (sym.kind === 'const') return { kind: 'const', value: sym.value, shape: [], span: name.span };
     const kind = sym.kind === 'param' ? 'param' : 'var';
     return { kind, name: name.name, shape: sym.info.shape, span: name.span };
   }
@@ -363,9 +423,16 @@ class Checker {
 
   /** " Did you mean 'x'?" for the closest declared name, if any is close. */
   private suggest(name: string, kinds?: Symbol['kind'][]): string {
-    const candidates = [...this.symbols.entries()].filter(([, s]) => !kinds || kinds.includes(s.kind)).map(([n]) => n);
-    const best = candidates.map((c) => [c, editDistance(c, name)] as const).sort((a, b) => a[1] - b[1])[0];
-    return best && best[1] <= Math.max(1, Math.floor(name.length / 3)) ? ` Did you mean '${best[0]}'?` : '';
+    const best = closest(name, [...this.symbols.entries()].filter(([, s]) => !kinds || kinds.includes(s.kind)).map(([n]) => n));
+    return best ? ` Did you mean '${best}'?` : '';
+  }
+
+  /** The score-function estimator here is for the ELBO; the IWAE bound would need VIMCO (Mnih & Rezende 2016). */
+  private checkEstimatorsWithObjective(guides: DistInfo[], train: TrainConfig): void {
+    if (train.objective.kind !== 'iwae') return;
+    for (const g of guides.filter((d) => d.estimator.kind === 'score-function')) {
+      this.report(D.badModifier(g.span, `The score-function estimator of '${g.target}' works with objective elbo; the iwae objective would need VIMCO, which is not implemented.`));
+    }
   }
 
   // ---- completeness and visibility --------------------------------------------------------
@@ -384,14 +451,19 @@ class Checker {
     return { priors: pick('prior'), guides: pick('guide'), likelihoods: pick('likelihood') };
   }
 
-  /** Every latent has a prior and a guide, every data variable a likelihood (written, even if with errors). */
-  private checkCompleteness(statements: A.Statement[]): void {
+  /**
+   * Every latent has a prior and a guide, every data variable a likelihood (written, even if with
+   * errors), except a covariate: the data set's labels, which only condition the networks.
+   */
+  private checkCompleteness(statements: A.Statement[], labels: string | undefined): void {
     const has = (role: A.Role, name: string) => statements.some((s) => s.role === role && s.target.name === name);
     for (const v of this.vars('latent')) {
       if (!has('prior', v.name)) this.report(D.latentWithout(v.span, v.name, 'prior'));
       if (!has('guide', v.name)) this.report(D.latentWithout(v.span, v.name, 'guide'));
     }
-    for (const v of this.vars('data')) if (!has('likelihood', v.name)) this.report(D.dataWithoutLikelihood(v.span, v.name));
+    for (const v of this.vars('data')) {
+      if (!has('likelihood', v.name) && v.name !== labels) this.report(D.dataWithoutLikelihood(v.span, v.name));
+    }
   }
 
   /**
@@ -442,7 +514,7 @@ class Checker {
 
   /** The variables a distribution's parameters read, directly or through networks. */
   private reads(d: DistInfo): { name: string; span: Span }[] {
-    const reads = Object.values(d.params).flatMap(freeVars);
+    const reads = [...Object.values(d.params), ...modifierExprs(d)].flatMap(freeVars);
     return reads.filter((r, i) => reads.findIndex((o) => o.name === r.name) === i); // one place per variable
   }
 }
@@ -491,7 +563,10 @@ function satisfies(e: CExpr, c: Constraint): boolean {
 }
 
 function describeSupport(s: Support): string {
-  return { binary: 'the values 0 and 1', unit: 'the interval [0, 1]', positive: 'the positive reals', real: 'the real numbers' }[s];
+  return {
+    binary: 'the values 0 and 1', unit: 'the interval [0, 1]', positive: 'the positive reals', real: 'the real numbers',
+    onehot: 'one-hot vectors', simplex: 'the simplex (positive vectors that sum to 1)',
+  }[s];
 }
 
 export function product(shape: number[]): number {
@@ -512,7 +587,32 @@ export function broadcast(a: number[], b: number[]): number[] | undefined {
 }
 
 const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * What a parameter's shape must be (see ParamShape in catalog.ts), as words for the message, or
+ * undefined when `shape` is right. D is the variable's size; `earlier` fixes K and r once seen.
+ */
+function expectedShape(rule: ParamShape, shape: number[], target: number[], earlier: Record<string, number[]>): string | undefined {
+  const d = target[0] ?? 1;
+  const k = earlier.logits?.[0] ?? shape[0];
+  const want: Record<ParamShape, [ok: boolean, words: string]> = {
+    elementwise: [sameShape(broadcast(shape, target) ?? [], target), `be a scalar or have the shape ${showShape(target)}`],
+    scalar: [shape.length === 0, 'be a single number'],
+    tril: [sameShape(shape, [(d * (d - 1)) / 2]), `have shape [${(d * (d - 1)) / 2}], the ${d}·${d - 1}/2 entries below the diagonal`],
+    square: [sameShape(shape, [d, d]), `have shape [${d}, ${d}]`],
+    factor: [shape.length === 2 && shape[0] === d && shape[1] >= 1, `have shape [${d}, r] for a rank r`],
+    components: [shape.length === 1 && shape[0] >= 1, 'have shape [K], one logit per component'],
+    'component-event': [sameShape(shape, [k, d]), `have shape [${k}, ${d}]: one row per component`],
+  };
+  return want[rule][0] ? undefined : want[rule][1];
+}
 export const showShape = (s: number[]): string => (s.length === 0 ? 'scalar' : `[${s.join(', ')}]`);
+
+/** The candidate closest to `name` by edit distance, if it is close (within a third of its length). */
+function closest(name: string, candidates: string[]): string | undefined {
+  const best = candidates.map((c) => [c, editDistance(c, name)] as const).sort((a, b) => a[1] - b[1])[0];
+  return best && best[1] <= Math.max(1, Math.floor(name.length / 3)) ? best[0] : undefined;
+}
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);

@@ -30,16 +30,39 @@ export interface NetInfo {
   span: Span;
 }
 
+/**
+ * A normalizing flow after a Gaussian guide, `then planar(8)`: `steps` steps of `kind`, whose
+ * parameters may be conditioned on `context` (a per-example vector, such as an encoder output).
+ */
+export interface FlowInfo { kind: 'planar' | 'radial' | 'iaf'; steps: number; hidden: number; context?: CExpr; span: Span }
+
+/**
+ * How gradients pass through a guide's sample: the reparameterization z = f(params, noise); a
+ * relaxation of a one-hot sample (Gumbel-softmax at `temperature`); or the score-function estimator
+ * with a baseline: a moving average of the loss with `decay`, plus a learned `baseline` network.
+ */
+export type Estimator =
+  | { kind: 'reparameterized' }
+  | { kind: 'relaxed'; temperature: number }
+  | { kind: 'score-function'; decay: number; baseline?: CExpr };
+
 /** A `prior`, `guide` or `likelihood` with its arguments bound to the family's parameter names. */
 export interface DistInfo {
   role: A.Role;
   target: string;
   family: string;
   params: Record<string, CExpr>;
+  /** Flows applied to a guide's sample, in order (none for priors and likelihoods). */
+  flows: FlowInfo[];
+  estimator: Estimator;
   span: Span;
 }
 
-export interface DatasetChoice { name: string; args: Record<string, string>; span?: Span }
+/**
+ * The data set and which variable each of its fields feeds: `images` (the variable with a
+ * likelihood) and, for conditional models, `labels` (a one-hot covariate, `data y : onehot[10]`).
+ */
+export interface DatasetChoice { name: string; args: Record<string, string>; images: string; labels?: string; span?: Span }
 export interface OptimizerChoice { name: string; settings: Record<string, number> }
 
 /** The bound that training maximizes: the ELBO with S samples, or the IWAE bound with K. */

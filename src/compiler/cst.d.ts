@@ -33,6 +33,7 @@ export type ModelItemCstChildren = {
   dataDecl?: DataDeclCstNode[];
   latentDecl?: LatentDeclCstNode[];
   paramDecl?: ParamDeclCstNode[];
+  constDecl?: ConstDeclCstNode[];
   netDecl?: NetDeclCstNode[];
   statement?: StatementCstNode[];
 };
@@ -73,6 +74,18 @@ export type ParamDeclCstChildren = {
   typeExpr: TypeExprCstNode[];
   Equals?: IToken[];
   expr?: ExprCstNode[];
+};
+
+export interface ConstDeclCstNode extends CstNode {
+  name: "constDecl";
+  children: ConstDeclCstChildren;
+}
+
+export type ConstDeclCstChildren = {
+  Const: IToken[];
+  Identifier: IToken[];
+  Equals: IToken[];
+  expr: ExprCstNode[];
 };
 
 export interface TypeExprCstNode extends CstNode {
@@ -152,6 +165,22 @@ export type StatementCstChildren = {
   Identifier: IToken[];
   Tilde: IToken[];
   distribution: DistributionCstNode[];
+  modifier?: ModifierCstNode[];
+};
+
+export interface ModifierCstNode extends CstNode {
+  name: "modifier";
+  children: ModifierCstChildren;
+}
+
+export type ModifierCstChildren = {
+  Then?: IToken[];
+  Using?: IToken[];
+  Identifier: IToken[];
+  LParen: IToken[];
+  argument?: ArgumentCstNode[];
+  Comma?: IToken[];
+  RParen: IToken[];
 };
 
 export interface DistributionCstNode extends CstNode {
@@ -316,12 +345,14 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   dataDecl(children: DataDeclCstChildren, param?: IN): OUT;
   latentDecl(children: LatentDeclCstChildren, param?: IN): OUT;
   paramDecl(children: ParamDeclCstChildren, param?: IN): OUT;
+  constDecl(children: ConstDeclCstChildren, param?: IN): OUT;
   typeExpr(children: TypeExprCstChildren, param?: IN): OUT;
   netDecl(children: NetDeclCstChildren, param?: IN): OUT;
   netInput(children: NetInputCstChildren, param?: IN): OUT;
   netOutput(children: NetOutputCstChildren, param?: IN): OUT;
   layer(children: LayerCstChildren, param?: IN): OUT;
   statement(children: StatementCstChildren, param?: IN): OUT;
+  modifier(children: ModifierCstChildren, param?: IN): OUT;
   distribution(children: DistributionCstChildren, param?: IN): OUT;
   argument(children: ArgumentCstChildren, param?: IN): OUT;
   expr(children: ExprCstChildren, param?: IN): OUT;

@@ -21,15 +21,16 @@ export const duplicateStatement = (span: Span, role: string, name: string, first
   error('VAE2006', span, `'${name}' already has a ${role}.`, [{ span: first, message: `The first ${role} of '${name}' is here.` }]);
 export const wrongTarget = (span: Span, role: string, name: string, expected: string, actual: string): Diagnostic =>
   error('VAE2007', span, `A ${role} is for a ${expected} variable, but '${name}' is ${actual}.`);
-export const unknownDistribution = (span: Span, name: string, known: string[]): Diagnostic =>
-  error('VAE2008', span, `Unknown distribution '${name}'. Expected ${orList(known)}.`);
+export const unknownDistribution = (span: Span, name: string, known: string[], closest?: string): Diagnostic =>
+  error('VAE2008', span, `Unknown distribution '${name}'. ${closest ? `Did you mean '${closest}'?` : `Expected ${orList(known)}.`}`);
 export const badArguments = (span: Span, message: string): Diagnostic => error('VAE2009', span, message);
 export const shapeMismatch = (span: Span, message: string): Diagnostic => error('VAE2010', span, message);
-export const supportMismatch = (span: Span, message: string): Diagnostic => error('VAE2011', span, message);
+export const supportMismatch = (span: Span, message: string, related?: Diagnostic['related']): Diagnostic => error('VAE2011', span, message, related);
 export const constraintViolated = (span: Span, message: string): Diagnostic => error('VAE2012', span, message);
 export const notVisible = (span: Span, message: string): Diagnostic => error('VAE2013', span, message);
 export const badNetwork = (span: Span, message: string): Diagnostic => error('VAE2014', span, message);
 export const badExpression = (span: Span, message: string): Diagnostic => error('VAE2015', span, message);
+export const badModifier = (span: Span, message: string): Diagnostic => error('VAE2017', span, message);
 export const badSetting = (span: Span, message: string): Diagnostic => error('VAE3001', span, message);
 export const unusedNetwork = (span: Span, name: string): Diagnostic =>
   ({ code: 'VAE2016', severity: 'warning', span, message: `Network '${name}' is never used.` });

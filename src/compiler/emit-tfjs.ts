@@ -8,24 +8,38 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dense } from '../runtime/dense.js';
-import { makeDistribution, type Distribution } from '../runtime/distributions/index.js';
+import { drawStandardNoise, makeDistribution, type Distribution } from '../runtime/distributions/index.js';
+import { applyFlow, initFlowWeights, type FlowSpec } from '../runtime/flows/index.js';
 import { lookupKl } from '../runtime/kls.js';
+import { gradientOnly, stopGradient } from '../runtime/ops.js';
 import type { Rng } from '../runtime/rng.js';
 import { freeVars } from './check.js';
-import type { CExpr, DistInfo, NetCall, NetInfo, ObjectiveChoice } from './checked.js';
-import type { Objective } from './lower.js';
+import type { CExpr, DistInfo, FlowInfo, NetCall, NetInfo, ObjectiveChoice } from './checked.js';
+import type { LatentTerm, Objective } from './lower.js';
 
 /** Values of the data variables for one batch, by name, each [B, ...shape]. */
 export type Batch = Map<string, tf.Tensor>;
 
 /**
  * −log p(x|·) for each likelihood, [N]; and for each latent its KL(q‖p) (closed form) or its
- * estimate log q(z) − log p(z), per example and dimension, [N, size].
+ * estimate log q(z) − log p(z), per example and dimension, [N, size] ([N, 1] for a vector
+ * family or a guide with a flow, whose log density does not split by dimension).
+ * For latents trained with the score-function estimator, `scoreLogQ` holds log q(z|·) at the
+ * sample, [N], and `baselines` the learned baseline's output, [N], where the model has one.
  */
 export interface Terms {
   rec: Map<string, tf.Tensor1D>;
   kl: Map<string, tf.Tensor2D>;
+  scoreLogQ: Map<string, tf.Tensor1D>;
+  baselines: Map<string, tf.Tensor1D>;
 }
+
+/**
+ * 'train' draws relaxed (Gumbel-softmax) samples for relaxed one-hot latents; 'evaluate' draws
+ * the discrete sample (Gumbel-max, from the same noise), so that evaluation measures the ELBO of
+ * the discrete model.
+ */
+export type SampleMode = 'train' | 'evaluate';
 
 /** How the KL terms enter the loss: their weight (β, warmed up) and the free-bits floor λ. */
 export interface KlWeighting {
@@ -53,7 +67,29 @@ export function initWeights(o: Objective, rng: Rng): Weights {
     }
   }
   for (const p of o.model.params) weights.set(`param/${p.name}`, tf.variable(tf.fill(p.shape, p.init)));
+  for (const t of o.latents) {
+    t.guide.flows.forEach((f, i) => {
+      for (const [name, w] of initFlowWeights(flowSpec(f), t.latent.size, flowPrefix(t, i), rng)) weights.set(name, w);
+    });
+    if (t.guide.estimator.kind === 'score-function') weights.set(baselineState(t), tf.variable(tf.zeros([2]), false));
+  }
   return weights;
+}
+
+/** The weights of the i-th flow of a latent's guide are named `flow/<latent>/<i>/...`. */
+const flowPrefix = (t: LatentTerm, i: number) => `flow/${t.latent.name}/${i}`;
+
+/**
+ * The moving-average baseline of a score-function latent: `state/<latent>/baseline` holds
+ * [a, t], a ← decay · a + (1 − decay) · loss after each of t steps. Not trained by the optimizer.
+ */
+export const baselineState = (t: LatentTerm) => `state/${t.latent.name}/baseline`;
+
+/** Whether a weight is state the training step updates itself, not the optimizer. */
+export const isState = (name: string) => name.startsWith('state/');
+
+function flowSpec(f: FlowInfo): FlowSpec {
+  return { kind: f.kind, steps: f.steps, hidden: f.hidden, contextWidth: f.context ? f.context.shape.reduce((a, b) => a * b, 1) : 0 };
 }
 
 /**
@@ -82,7 +118,7 @@ class Evaluation {
 
   constructor(
     private readonly o: Objective,
-    private readonly weights: Weights,
+    readonly weights: Weights,
     readonly values: Map<string, tf.Tensor>,
     readonly batchSize: number,
     private readonly repeats = 1,
@@ -123,8 +159,13 @@ class Evaluation {
     if (d.family === 'Normal' && isConst(loc, 0) && isConst(scale, 1)) return makeDistribution('Normal', {}, { standard: true });
     // A scale written exp(e): log(scale) is e, which is computed anyway.
     const logScale = scale?.kind === 'fn' && scale.fn === 'exp' ? this.expr(scale.arg) : undefined;
-    const params = Object.fromEntries(Object.entries(d.params).map(([k, v]) => [k, v === scale && logScale ? tf.exp(logScale) : this.expr(v)]));
+    const params = this.params(d, logScale && { scale: tf.exp(logScale) });
     return makeDistribution(d.family, params, { logScale });
+  }
+
+  /** The values of a distribution's parameters by name (`known`: some already computed). */
+  params(d: DistInfo, known: Record<string, tf.Tensor> = {}): Record<string, tf.Tensor> {
+    return Object.fromEntries(Object.entries(d.params).map(([k, v]) => [k, known[k] ?? this.expr(v)]));
   }
 
   private netOutputs(call: NetCall, perExample: boolean): Map<string, tf.Tensor> {
@@ -200,39 +241,98 @@ function sumPerExample(t: tf.Tensor): tf.Tensor1D {
   return (t.rank <= 1 ? t : tf.sum(t, [...Array(t.rank - 1).keys()].map((i) => i + 1))) as tf.Tensor1D;
 }
 
-/** Standard normal noise for each latent, drawn with seeds from `rng`. */
+/** The standard noise of each latent (see `LatentTerm.noise`), for `batchSize` rows, drawn with seeds from `rng`. */
 export function drawNoise(o: Objective, batchSize: number, rng: Rng): Map<string, tf.Tensor> {
-  return new Map(o.latents.map((t) => [t.latent.name, tf.randomNormal([batchSize, ...t.latent.shape], 0, 1, 'float32', rng.nextSeed())]));
+  return new Map(o.latents.map((t) => [t.latent.name, drawStandardNoise(t.noise.kind, [batchSize, ...t.noise.shape], rng.nextSeed())]));
+}
+
+/** A latent's sample, its guide and, for a guide with flows, log q(z) per example. */
+interface GuideSample {
+  q: Distribution;
+  z: tf.Tensor;
+  /** log q(z_K) = Σ log q₀(z₀) − Σ_k log|det ∂f_k/∂z_{k−1}|, [N], when the guide has flows. */
+  flowLogQ?: tf.Tensor1D;
+}
+
+/**
+ * Samples a latent from its guide: z₀ from the noise (reparameterized, relaxed, or discrete), then
+ * through the guide's flows z_K = f_K ∘ ... ∘ f_1(z₀).
+ */
+function sampleGuide(ev: Evaluation, t: LatentTerm, noise: tf.Tensor, mode: SampleMode): GuideSample {
+  const q = ev.dist(t.guide);
+  const est = t.guide.estimator;
+  if (est.kind === 'relaxed' && mode === 'train') {
+    // Gumbel-softmax: y = softmax((logits + g) / τ), g = −log(−log u), reparameterized.
+    const relaxed = makeDistribution('RelaxedOneHotCategorical', { ...ev.params(t.guide), temperature: tf.scalar(est.temperature) });
+    return { q, z: relaxed.fromNoise(noise) };
+  }
+  const z0 = q.fromNoise(noise);
+  if (t.guide.flows.length === 0) return { q, z: z0 };
+  const { z, logDet } = throughFlows(ev, t, z0);
+  return { q, z, flowLogQ: tf.sub(sumPerExample(q.logProb(z0)), logDet) as tf.Tensor1D };
+}
+
+/** z_K = f_K ∘ ... ∘ f_1(z₀) through a guide's flows, and Σ_k log|det ∂f_k/∂z_{k−1}| per example. */
+function throughFlows(ev: Evaluation, t: LatentTerm, z0: tf.Tensor): { z: tf.Tensor; logDet: tf.Tensor1D } {
+  const rows = z0.shape[0];
+  let z = tf.reshape(z0, [rows, t.latent.size]) as tf.Tensor2D;
+  const logDets: tf.Tensor1D[] = [];
+  t.guide.flows.forEach((f, i) => {
+    const context = f.context ? (tf.reshape(ev.expr(f.context), [rows, -1]) as tf.Tensor2D) : undefined;
+    const out = applyFlow(flowSpec(f), ev.weights, flowPrefix(t, i), z, context);
+    z = out.z;
+    logDets.push(out.logDet);
+  });
+  return { z: tf.reshape(z, z0.shape), logDet: (logDets.length === 1 ? logDets[0] : tf.addN(logDets)) as tf.Tensor1D };
+}
+
+/**
+ * A latent's KL term, [N, size] or [N, 1]: the closed form KL(q ‖ p) where the objective says so,
+ * else log q(z) − log p(z) at the sample (per dimension where both densities split by dimension).
+ */
+function klTerm(t: LatentTerm, s: GuideSample, p: Distribution, rows: number, allMonteCarlo: boolean): tf.Tensor2D {
+  const closed = t.kl.kind === 'closed-form' && !allMonteCarlo;
+  if (closed) {
+    const kl = lookupKl(s.q.family, p.family)!(s.q, p);
+    return tf.reshape(s.q.eventRank === 0 ? broadcastTo(kl, [rows, ...t.latent.shape]) : kl, [rows, -1]) as tf.Tensor2D;
+  }
+  if (!s.flowLogQ && s.q.eventRank === 0 && p.eventRank === 0) {
+    return tf.reshape(broadcastTo(tf.sub(s.q.logProb(s.z), p.logProb(s.z)), [rows, ...t.latent.shape]), [rows, -1]) as tf.Tensor2D;
+  }
+  const logQ = s.flowLogQ ?? sumPerExample(s.q.logProb(s.z));
+  return tf.reshape(tf.sub(logQ, sumPerExample(p.logProb(s.z))), [rows, 1]) as tf.Tensor2D;
 }
 
 /**
  * The terms of −ELBO for each example of `batch`:
- *   z_i = loc_i + scale_i * eps_i in guide order,
+ *   z_i ~ q(z_i | ·) from noise, in guide order,
  *   rec(x) = −Σ_d log p(x_d | ·),   kl(z)_d = KL(q(z_d|·) ‖ p(z_d|·)), or log q(z_d) − log p(z_d)
  *   where the objective says Monte Carlo (or `allMonteCarlo`, for importance weights).
  * With `repeats` R, `batch` holds B examples and `noise` R·B rows: R samples of each example,
  * row r·B + b (the same rows as on `repeatBatch(batch, R)`, computed without repeating the
  * networks that read only data).
  */
-export function elboTerms(o: Objective, weights: Weights, batch: Batch, noise: Map<string, tf.Tensor>, allMonteCarlo = false, repeats = 1): Terms {
-  const batchSize = batch.values().next().value!.shape[0] * repeats;
-  const ev = new Evaluation(o, weights, new Map(batch), batchSize, repeats);
-  const guides = new Map<string, Distribution>();
+export function elboTerms(o: Objective, weights: Weights, batch: Batch, noise: Map<string, tf.Tensor>, allMonteCarlo = false, repeats = 1, mode: SampleMode = 'train'): Terms {
+  const rows = batch.values().next().value!.shape[0] * repeats;
+  const ev = new Evaluation(o, weights, new Map(batch), rows, repeats);
+  const samples = new Map<string, GuideSample>();
   for (const t of o.latents) {
-    const q = ev.dist(t.guide);
-    guides.set(t.latent.name, q);
-    ev.values.set(t.latent.name, q.fromNoise(noise.get(t.latent.name)!));
+    const sample = sampleGuide(ev, t, noise.get(t.latent.name)!, allMonteCarlo ? 'evaluate' : mode);
+    samples.set(t.latent.name, sample);
+    ev.values.set(t.latent.name, sample.z);
   }
-  const kl = new Map(o.latents.map((t) => {
-    const q = guides.get(t.latent.name)!;
-    const p = ev.dist(t.prior);
-    const z = ev.values.get(t.latent.name)!;
-    const closed = !allMonteCarlo && t.kl.kind === 'closed-form';
-    const elementwise = closed ? lookupKl(q.family, p.family)!(q, p) : tf.sub(q.logProb(z), p.logProb(z));
-    return [t.latent.name, tf.reshape(broadcastTo(elementwise, z.shape), [batchSize, t.latent.size]) as tf.Tensor2D];
-  }));
+  const kl = new Map(o.latents.map((t) => [t.latent.name, klTerm(t, samples.get(t.latent.name)!, ev.dist(t.prior), rows, allMonteCarlo)]));
   const rec = new Map(o.likelihoods.map((t) => [t.data.name, tf.neg(sumPerExample(ev.dist(t.dist).logProb(ev.variable(t.data.name)))) as tf.Tensor1D]));
-  return { rec, kl };
+  const scored = o.latents.filter((t) => t.guide.estimator.kind === 'score-function');
+  const scoreLogQ = new Map(scored.map((t) => {
+    const s = samples.get(t.latent.name)!;
+    return [t.latent.name, sumPerExample(s.q.logProb(s.z))] as const;
+  }));
+  const baselines = new Map(scored.flatMap((t) => {
+    const est = t.guide.estimator;
+    return est.kind === 'score-function' && est.baseline ? [[t.latent.name, tf.reshape(ev.expr(est.baseline), [rows]) as tf.Tensor1D] as const] : [];
+  }));
+  return { rec, kl, scoreLogQ, baselines };
 }
 
 /** −ELBO per example: Σ rec + Σ kl, [N]. */
@@ -277,12 +377,59 @@ export function iwaeBound(o: Objective, weights: Weights, batch: Batch, k: numbe
   return tf.sub(tf.logSumExp(tf.reshape(logW, [k, n]), 0), Math.log(k)) as tf.Tensor1D;
 }
 
-/** The loss that training minimizes, per the train block's objective: −ELBO (S samples, weighted KL) or −IWAE. */
+/**
+ * The loss that training minimizes, per the train block's objective: −ELBO (S samples, weighted
+ * KL) or −IWAE; plus, for score-function latents, the zero-valued surrogate that gives their
+ * gradient (so the value is still the loss).
+ */
 export function trainingLoss(o: Objective, weights: Weights, batch: Batch, objective: ObjectiveChoice, weighting: KlWeighting, rng: Rng): tf.Scalar {
   const n = batch.values().next().value!.shape[0];
   if (objective.kind === 'iwae') return tf.neg(tf.mean(iwaeBound(o, weights, batch, objective.k, rng))) as tf.Scalar;
   const s = objective.samples;
-  return lossOf(elboTerms(o, weights, batch, drawNoise(o, n * s, rng), false, s), weighting);
+  const terms = elboTerms(o, weights, batch, drawNoise(o, n * s, rng), false, s);
+  const loss = lossOf(terms, weighting);
+  return terms.scoreLogQ.size === 0 ? loss : tf.add(loss, scoreFunctionSurrogate(o, weights, terms, weighting)) as tf.Scalar;
+}
+
+/**
+ * The score-function (REINFORCE) estimator with baselines, for a discrete latent c ~ q_φ(c|x):
+ *   ∇_φ E_q[L(c)] = E_q[∇_φ L(c) + (L(c) − b) ∇_φ log q_φ(c|x)],
+ * where L is the per-example loss, ∇_φ L its part through everything but the sample (closed-form
+ * KL, other latents), and b a baseline that does not depend on c: the bias-corrected moving
+ * average a / (1 − decay^t) of the loss plus, where the model gives one, a learned b_ψ(x)
+ * trained to predict L − a by least squares (Mnih & Gregor 2014). Every term enters through
+ * `gradientOnly` (value 0), so the loss value stays −ELBO.
+ */
+function scoreFunctionSurrogate(o: Objective, weights: Weights, terms: Terms, weighting: KlWeighting): tf.Scalar {
+  const kl = [...terms.kl.values()].map((k) => tf.sum(k, 1));
+  const perExample = stopGradient(tf.addN([...terms.rec.values(), ...kl.map((k) => tf.mul(weighting.weight, k))]));
+  const parts = [...terms.scoreLogQ].map(([name, logQ]) => {
+    const t = o.latents.find((l) => l.latent.name === name)!;
+    const centred = tf.sub(perExample, movingAverage(t, weights));
+    const learned = terms.baselines.get(name);
+    const signal = learned ? tf.sub(centred, stopGradient(learned)) : centred;
+    const reinforce = tf.mean(tf.mul(signal, logQ));
+    return learned ? tf.add(reinforce, tf.mean(tf.square(tf.sub(centred, learned)))) : reinforce;
+  });
+  return gradientOnly(parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
+}
+
+/** The bias-corrected moving average of the loss, a / (1 − decay^t), or 0 before the first step. */
+function movingAverage(t: LatentTerm, weights: Weights): number {
+  const est = t.guide.estimator as Extract<LatentTerm['guide']['estimator'], { kind: 'score-function' }>;
+  const [a, steps] = weights.get(baselineState(t))!.dataSync();
+  return steps === 0 ? 0 : a / (1 - est.decay ** steps);
+}
+
+/** After a training step with loss `loss`: a ← decay · a + (1 − decay) · loss, t ← t + 1 for each score-function latent. */
+export function updateBaselines(o: Objective, weights: Weights, loss: number): void {
+  for (const t of o.latents) {
+    const est = t.guide.estimator;
+    if (est.kind !== 'score-function') continue;
+    const state = weights.get(baselineState(t))!;
+    const [a, steps] = state.dataSync();
+    tf.tidy(() => state.assign(tf.tensor1d([est.decay * a + (1 - est.decay) * loss, steps + 1])));
+  }
 }
 
 /** Latents drawn from the prior in ancestral order, `n` of each. */
@@ -290,10 +437,7 @@ export function samplePrior(o: Objective, weights: Weights, n: number, rng: Rng)
   const ev = new Evaluation(o, weights, new Map(), n);
   for (const name of o.priorOrder) {
     const t = o.latents.find((l) => l.latent.name === name)!;
-    const p = ev.dist(t.prior);
-    const shape = [n, ...t.latent.shape];
-    const eps = tf.randomNormal(shape, 0, 1, 'float32', rng.nextSeed());
-    ev.values.set(name, p.fromNoise(tf.broadcastTo(eps, shape)));
+    ev.values.set(name, ev.dist(t.prior).sample([n, ...t.latent.shape], rng.nextSeed()));
   }
   return ev.values;
 }
@@ -306,10 +450,13 @@ export function decodeMean(o: Objective, weights: Weights, latents: Map<string, 
   return ev.dist(t.dist).mean([n, ...t.data.shape]);
 }
 
-/** The guide means of every latent for `batch` (used for reconstructions). */
+/** The guide means of every latent for `batch`, pushed through the guide's flows (used for reconstructions). */
 export function encodeMean(o: Objective, weights: Weights, batch: Batch): Map<string, tf.Tensor> {
   const batchSize = batch.values().next().value!.shape[0];
   const ev = new Evaluation(o, weights, new Map(batch), batchSize);
-  for (const t of o.latents) ev.values.set(t.latent.name, ev.dist(t.guide).mean([batchSize, ...t.latent.shape]));
+  for (const t of o.latents) {
+    const mean = ev.dist(t.guide).mean([batchSize, ...t.latent.shape]);
+    ev.values.set(t.latent.name, t.guide.flows.length ? throughFlows(ev, t, mean).z : mean);
+  }
   return new Map(o.latents.map((t) => [t.latent.name, ev.values.get(t.latent.name)!]));
 }

@@ -3,7 +3,8 @@
  */
 import { showShape } from './check.js';
 import type { TrainConfig } from './checked.js';
-import type { Objective } from './lower.js';
+import { FAMILIES } from './catalog.js';
+import type { LatentTerm, Objective } from './lower.js';
 import { printDist, printExpr } from './print.js';
 
 export function explainObjective(o: Objective): string {
@@ -18,10 +19,10 @@ export function explainObjective(o: Objective): string {
     '',
     'terms:',
     ...o.likelihoods.map((t) => `  rec(${t.data.name}): −log ${t.dist.family} summed over ${t.data.size} dimensions ${showShape(t.data.shape)}, averaged over the batch`),
-    ...o.latents.map((t) => `  kl(${t.latent.name}):  ${t.kl.kind === 'closed-form' ? `closed form ${t.kl.pair}` : `Monte Carlo, log q − log p at one reparameterized sample (${t.kl.reason})`}, summed over ${t.latent.size} dimensions`),
+    ...o.latents.map((t) => `  kl(${t.latent.name}):  ${t.kl.kind === 'closed-form' ? `closed form ${t.kl.pair}` : `Monte Carlo, log q − log p at one sample (${t.kl.reason})`}, ${klExtent(t)}`),
     '',
     'latents, in sampling order:',
-    ...o.latents.map((t) => `  ${t.latent.name} ~ q = ${printDist(t.guide)}: reparameterized, ${t.latent.name} = ${printExpr(t.guide.params.loc)} + ${printExpr(t.guide.params.scale)} * eps, eps ~ N(0, I)`),
+    ...o.latents.flatMap((t) => [`  ${t.latent.name} ~ q = ${printDist(t.guide)}: ${describeSampling(t)}`, ...describeFlows(t)]),
     '',
     'networks:',
     ...m.nets.map((n) => `  ${n.name}: ${[n.inputWidth, ...n.layers.map((l) => `${l.units} ${l.activation}`)].join(' → ')} → ${n.outputs.map((out) => `${out.name}[${out.size}]`).join(', ')}`),
@@ -31,6 +32,43 @@ export function explainObjective(o: Objective): string {
   const mc = o.latents.filter((t) => t.kl.kind === 'monte-carlo').map((t) => t.latent.name);
   lines.push('', mc.length ? `Monte Carlo KL terms: ${mc.join(', ')}` : 'Monte Carlo KL terms: none (every KL is in closed form)');
   return lines.join('\n');
+}
+
+/** What a KL term sums over: the latent's dimensions, or one joint density. */
+function klExtent(t: LatentTerm): string {
+  const joint = t.guide.flows.length > 0 || FAMILIES[t.guide.family].event === 'vector';
+  return joint ? `one joint term over ${t.latent.size} dimensions` : `summed over ${t.latent.size} dimensions`;
+}
+
+/** How a latent's sample is drawn and how gradients pass through it. */
+function describeSampling(t: LatentTerm): string {
+  const z = t.latent.name;
+  const p = t.guide.params;
+  const est = t.guide.estimator;
+  if (est.kind === 'relaxed') {
+    return `relaxed (Gumbel-softmax, temperature ${est.temperature}): ${z} = softmax((log π + g) / ${est.temperature}), g = −log(−log u), u ~ U(0, 1); evaluation draws the discrete sample argmax(log π + g)`;
+  }
+  if (est.kind === 'score-function') {
+    const learned = est.baseline ? ` + ${printExpr(est.baseline)}` : '';
+    return `discrete sample (no gradient through it); score-function estimator (L − b) ∇ log q(${z}), baseline b = moving average of the loss (decay ${est.decay})${learned}`;
+  }
+  const how: Record<string, string> = {
+    Normal: `${z} = ${p.loc && printExpr(p.loc)} + ${p.scale && printExpr(p.scale)} * eps, eps ~ N(0, I)`,
+    LogNormal: `${z} = exp(loc + scale * eps), eps ~ N(0, I)`,
+    Laplace: `${z} = loc − scale · sign(u − ½) · log(1 − 2|u − ½|), u ~ U(0, 1)`,
+    Logistic: `${z} = loc + scale · log(u / (1 − u)), u ~ U(0, 1)`,
+    ContinuousBernoulli: `${z} = inverse CDF at u ~ U(0, 1)`,
+    MultivariateNormal: `${z} = loc + L eps, L lower triangular, eps ~ N(0, I)`,
+    LowRankMultivariateNormal: `${z} = loc + W eps₁ + √d ⊙ eps₂, eps ~ N(0, I)`,
+  };
+  return `reparameterized, ${how[t.guide.family] ?? `from ${t.noise.kind} noise`}`;
+}
+
+/** The flows after a guide, with their log-determinant. */
+function describeFlows(t: LatentTerm): string[] {
+  if (t.guide.flows.length === 0) return [];
+  const flows = t.guide.flows.map((f) => `${f.kind}(${f.steps}${f.kind === 'iaf' ? `, hidden = ${f.hidden}` : ''}${f.context ? `, context = ${printExpr(f.context)}` : ''})`);
+  return [`    then ${flows.join(' then ')}: log q(${t.latent.name}) = log q₀(z₀) − Σ_k log|det ∂f_k/∂z_{k−1}|`];
 }
 
 /** The train block's objective in words, with the formula where it differs from the plain ELBO. */

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type * as A from './ast.js';
-import { check } from './check.js';
+import { check, type CheckOptions } from './check.js';
 import type { CheckedModel } from './checked.js';
 import { parse } from './parser.js';
 import { checkTrainBlock } from './check-train.js';
@@ -19,11 +19,23 @@ export function parseModel(src: SourceFile): Result<A.Model> {
   return cst.ok ? toAst(cst.value, src) : fail(cst.diagnostics);
 }
 
-/** Parses and checks `src`. */
-export function checkModel(src: SourceFile): Result<CheckedModel> {
+/** Parses and checks `src` (with `options.constants` overriding its `const` declarations). */
+export function checkModel(src: SourceFile, options: CheckOptions = {}): Result<CheckedModel> {
   const ast = parseModel(src);
   if (!ast.ok) return ast;
-  return check(ast.value, src);
+  return check(ast.value, src, options);
+}
+
+/** Parses `--const name=value` flags into constants for `checkModel`; throws on a malformed one. */
+export function parseConstants(flags: string[]): Record<string, number> {
+  const constants: Record<string, number> = {};
+  for (const flag of flags) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*$/.exec(flag);
+    const value = m ? Number(m[2]) : NaN;
+    if (!m || !Number.isFinite(value)) throw new Error(`--const ${flag}: expected NAME=NUMBER, as in --const tau=0.3.`);
+    constants[m[1]] = value;
+  }
+  return constants;
 }
 
 /** The text that `--set` settings are checked as: a train block, one setting per line. */

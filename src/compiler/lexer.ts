@@ -19,6 +19,9 @@ export const Prior = keyword('prior');
 export const Likelihood = keyword('likelihood');
 export const Guide = keyword('guide');
 export const Dense = keyword('dense');
+export const Const = keyword('const');
+export const Then = keyword('then');
+export const Using = keyword('using');
 
 /** Integers, decimals and scientific notation: `20`, `0.5`, `1e-3`, `.5`. */
 export const NumberLiteral = createToken({
@@ -52,7 +55,7 @@ export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, grou
 /** Order matters: comments before `/`, `->` before `-`, keywords before `Identifier`. */
 export const allTokens: TokenType[] = [
   WhiteSpace, Comment,
-  Model, Train, Data, Latent, Param, Net, Prior, Likelihood, Guide, Dense,
+  Model, Train, Data, Latent, Param, Net, Prior, Likelihood, Guide, Dense, Const, Then, Using,
   Identifier, NumberLiteral,
   Arrow, LBrace, RBrace, LParen, RParen, LBracket, RBracket, Comma, Colon, Equals, Tilde, Dot,
   Plus, Minus, Star, Slash,

@@ -3,24 +3,32 @@
  *
  *   loss = -ELBO = E_q[ -Σ_x log p(x | ·) ] + Σ_z KL(q(z | ·) ‖ p(z | ·))
  *
- * Every latent is sampled from its guide with the reparameterization z = loc + scale * eps,
- * eps ~ N(0, I). For each latent the (guide, prior) pair is looked up in the KL registry: a closed
- * form where one is registered, else the single-sample estimate log q(z) - log p(z). A prior that
- * reads other latents is evaluated at their sampled values. Each term is summed over the
- * variable's dimensions and averaged over the batch.
+ * Every latent is sampled from its guide through standard noise: z = loc + scale * eps for a
+ * Normal (the reparameterization trick), the inverse CDF or Gumbel-softmax for other families,
+ * then through the guide's flows; a discrete guide's sample is not differentiable and its
+ * gradient comes from the score-function estimator. For each latent the (guide, prior) pair is
+ * looked up in the KL registry: a closed form where one is registered (and no flow changes the
+ * guide), else the single-sample estimate log q(z) − log p(z). A prior that reads other latents
+ * is evaluated at their sampled values. Each term is summed over the variable's dimensions and
+ * averaged over the batch.
  */
 import { lookupKl } from '../runtime/kls.js';
+import { FAMILIES, noiseShape } from './catalog.js';
 import { freeVars } from './check.js';
 import type { CheckedModel, DistInfo, VarInfo } from './checked.js';
 
 /** How a KL term is computed; for Monte Carlo, why no closed form applies. */
 export type KlMethod = { kind: 'closed-form'; pair: string } | { kind: 'monte-carlo'; reason: string };
 
+/** The standard noise one example's sample of a latent needs: N(0, 1) or U(0, 1), of `shape`. */
+export interface NoiseSpec { kind: 'normal' | 'uniform'; shape: number[] }
+
 export interface LatentTerm {
   latent: VarInfo;
   guide: DistInfo;
   prior: DistInfo;
   kl: KlMethod;
+  noise: NoiseSpec;
 }
 
 export interface LikelihoodTerm {
@@ -45,10 +53,11 @@ export interface LowerOptions {
 export function lower(model: CheckedModel, options: LowerOptions = {}): Objective {
   const latents = model.guides.map((guide, i): LatentTerm => {
     const prior = model.priors.get(guide.target)!;
+    const latent = model.latents.find((l) => l.name === guide.target)!;
     return {
-      latent: model.latents.find((l) => l.name === guide.target)!,
-      guide, prior,
+      latent, guide, prior,
       kl: klMethod(guide, prior, model.guides.slice(i + 1).map((g) => g.target), options),
+      noise: noiseOf(guide, latent),
     };
   });
   const likelihoods = model.likelihoods.map((dist) => ({ data: model.data.find((d) => d.name === dist.target)!, dist }));
@@ -62,11 +71,20 @@ export function lower(model: CheckedModel, options: LowerOptions = {}): Objectiv
  * estimated by Monte Carlo.
  */
 function klMethod(guide: DistInfo, prior: DistInfo, sampledLater: string[], options: LowerOptions): KlMethod {
+  if (guide.estimator.kind === 'relaxed') return { kind: 'closed-form', pair: `${guide.family}‖${prior.family} (at the categorical guide; relaxed samples feed the rest)` };
   if (options.forceMonteCarloKl) return { kind: 'monte-carlo', reason: 'Monte Carlo forced by --mc-kl' };
+  if (guide.flows.length > 0) return { kind: 'monte-carlo', reason: `the guide has a flow (${guide.flows.map((f) => `${f.kind}(${f.steps})`).join(', ')}), so q(z) has no closed form` };
   const later = [...new Set(Object.values(prior.params).flatMap(freeVars).map((v) => v.name).filter((n) => sampledLater.includes(n)))];
   if (later.length > 0) return { kind: 'monte-carlo', reason: `the prior reads ${later.join(', ')}, sampled after ${guide.target}` };
   if (!lookupKl(guide.family, prior.family)) return { kind: 'monte-carlo', reason: `no closed form for ${guide.family}‖${prior.family}` };
   return { kind: 'closed-form', pair: `${guide.family}‖${prior.family}` };
+}
+
+/** The noise of a latent's guide: a relaxed one-hot guide draws uniforms for its Gumbel noise. */
+function noiseOf(guide: DistInfo, latent: VarInfo): NoiseSpec {
+  const family = FAMILIES[guide.family];
+  const paramShapes = Object.fromEntries(Object.entries(guide.params).map(([k, v]) => [k, v.shape]));
+  return { kind: family.noise, shape: noiseShape(family, latent.shape, paramShapes) };
 }
 
 /** A topological order of the priors (check.ts has ruled out cycles). */

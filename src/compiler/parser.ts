@@ -5,8 +5,9 @@
  *
  *   file       := model train?
  *   model      := 'model' NAME '{' item* '}'
- *   item       := dataDecl | latentDecl | paramDecl | netDecl | statement
- *   statement  := ('prior' | 'likelihood' | 'guide') NAME '~' NAME '(' args? ')'
+ *   item       := dataDecl | latentDecl | paramDecl | constDecl | netDecl | statement
+ *   statement  := ('prior' | 'likelihood' | 'guide') NAME '~' NAME '(' args? ')' modifier*
+ *   modifier   := ('then' | 'using') NAME '(' args? ')'
  *   expr       := term (('+' | '-') term)*  ;  term := unary (('*' | '/') unary)*
  *   train      := 'train' '{' (NAME value)* '}'
  */
@@ -62,6 +63,7 @@ export class VaeParser extends CstParser {
       { ALT: () => this.SUBRULE(this.dataDecl) },
       { ALT: () => this.SUBRULE(this.latentDecl) },
       { ALT: () => this.SUBRULE(this.paramDecl) },
+      { ALT: () => this.SUBRULE(this.constDecl) },
       { ALT: () => this.SUBRULE(this.netDecl) },
       { ALT: () => this.SUBRULE(this.statement) },
     ]);
@@ -93,6 +95,14 @@ export class VaeParser extends CstParser {
       this.CONSUME(T.Equals);
       this.SUBRULE(this.expr);
     });
+  });
+
+  /** `const tau = 0.5`: a named number, which `--const tau=0.3` can change without editing the file. */
+  constDecl = this.RULE('constDecl', () => {
+    this.CONSUME(T.Const);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.expr);
   });
 
   /** `real[20]`, `binary[28, 28]`, `real` (a scalar). */
@@ -152,6 +162,16 @@ export class VaeParser extends CstParser {
     this.CONSUME(T.Identifier);
     this.CONSUME(T.Tilde);
     this.SUBRULE(this.distribution);
+    this.MANY(() => this.SUBRULE(this.modifier));
+  });
+
+  /** `then planar(8)`, `then iaf(2, hidden = 64)`, `using score_function(decay = 0.9)` */
+  modifier = this.RULE('modifier', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Then) }, { ALT: () => this.CONSUME(T.Using) }]);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) });
+    this.CONSUME(T.RParen);
   });
 
   distribution = this.RULE('distribution', () => {

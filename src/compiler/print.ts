@@ -26,6 +26,6 @@ export function formatNumber(v: number): string {
 /** `Normal(encoder(x).mu, exp(encoder(x).log_sigma))`; a lone parameter is written by name. */
 export function printDist(d: DistInfo): string {
   const entries = Object.entries(d.params);
-  const named = entries.length === 1 && d.family === 'Bernoulli';
+  const named = entries.length === 1 || Object.keys(d.params).some((k) => !['loc', 'scale'].includes(k));
   return `${d.family}(${entries.map(([k, v]) => (named ? `${k} = ` : '') + printExpr(v)).join(', ')})`;
 }

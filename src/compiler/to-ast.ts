@@ -71,7 +71,7 @@ class AstBuilder extends BaseVisitor {
   }
 
   modelItem(ctx: C.ModelItemCstChildren): A.ModelItem {
-    const child = ctx.dataDecl ?? ctx.latentDecl ?? ctx.paramDecl ?? ctx.netDecl ?? ctx.statement;
+    const child = ctx.dataDecl ?? ctx.latentDecl ?? ctx.paramDecl ?? ctx.constDecl ?? ctx.netDecl ?? ctx.statement;
     return this.visit(child![0]) as A.ModelItem;
   }
 
@@ -90,6 +90,11 @@ class AstBuilder extends BaseVisitor {
     const init = ctx.expr ? (this.visit(ctx.expr[0]) as A.Expr) : undefined;
     const span = joinSpans(this.tokenSpan(ctx.Param[0]), init?.span ?? type.span);
     return { kind: 'param', name: this.ident(ctx.Identifier[0]), type, init, span };
+  }
+
+  constDecl(ctx: C.ConstDeclCstChildren): A.ConstDecl {
+    const value = this.visit(ctx.expr[0]) as A.Expr;
+    return { kind: 'const', name: this.ident(ctx.Identifier[0]), value, span: joinSpans(this.tokenSpan(ctx.Const[0]), value.span) };
   }
 
   typeExpr(ctx: C.TypeExprCstChildren, node?: CstNode): A.TypeExpr {
@@ -126,7 +131,18 @@ class AstBuilder extends BaseVisitor {
     const role: A.Role = ctx.Prior ? 'prior' : ctx.Likelihood ? 'likelihood' : 'guide';
     return {
       kind: 'statement', role, target: this.ident(ctx.Identifier[0]),
-      dist: this.visit(ctx.distribution[0]) as A.DistributionCall, span: this.nodeSpan(node!),
+      dist: this.visit(ctx.distribution[0]) as A.DistributionCall,
+      modifiers: (ctx.modifier ?? []).map((m) => this.visit(m) as A.Modifier),
+      span: this.nodeSpan(node!),
+    };
+  }
+
+  modifier(ctx: C.ModifierCstChildren, node?: CstNode): A.Modifier {
+    return {
+      kind: ctx.Then ? 'then' : 'using',
+      name: this.ident(ctx.Identifier[0]),
+      args: (ctx.argument ?? []).map((a) => this.visit(a) as A.Argument),
+      span: this.nodeSpan(node!),
     };
   }
 

@@ -32,7 +32,10 @@ export interface LatentReport {
   dimensions: number;
   /** Dimensions u with Cov_x(E_q[u | x]) > ACTIVE_UNIT_THRESHOLD. */
   active_units: number;
-  /** KL(q(u|x) ‖ p(u)) of each dimension, averaged over the examples, in nats. */
+  /**
+   * KL(q(u|x) ‖ p(u)) of each dimension, averaged over the examples, in nats; a single value for
+   * a latent whose KL does not split by dimension (a vector family, a guide with a flow).
+   */
   kl_per_dimension: number[];
   /** Var_x(E_q[u | x]) of each dimension, over the examples. */
   mean_variance: number[];
@@ -170,18 +173,20 @@ export function latentStatistics(vae: VaeModel, test: Examples, chunk = 1000): R
   const n = test.count;
   const per = test.values.length / Math.max(n, 1);
   const rng = new Rng(EVAL_SEED);
-  const klSums = o.latents.map((t) => new Float64Array(t.latent.size));
+  const klSums: Float64Array[] = [];
   const means = o.latents.map((t) => new Float64Array(n * t.latent.size));
   for (let start = 0; start < n; start += chunk) {
     const m = Math.min(chunk, n - start);
     const parts = tf.tidy(() => {
       const batch = vae.batch(test.values.subarray(start * per, (start + m) * per), m);
-      const { kl } = elboTerms(o, vae.weights, batch, drawNoise(o, m, rng));
+      const { kl } = elboTerms(o, vae.weights, batch, drawNoise(o, m, rng), false, 1, 'evaluate');
       const mu = encodeMean(o, vae.weights, batch);
       return o.latents.map((t) => [tf.sum(kl.get(t.latent.name)!, 0), tf.reshape(mu.get(t.latent.name)!, [m, t.latent.size])]);
     });
     parts.forEach(([kl, mu], j) => {
-      readAndDispose(kl).forEach((v, d) => (klSums[j][d] += v));
+      const sums = readAndDispose(kl);
+      klSums[j] ??= new Float64Array(sums.length);
+      sums.forEach((v, d) => (klSums[j][d] += v));
       means[j].set(readAndDispose(mu), start * o.latents[j].latent.size);
     });
   }
@@ -198,7 +203,7 @@ export function latentStatistics(vae: VaeModel, test: Examples, chunk = 1000): R
     const report: LatentReport = {
       dimensions: size,
       active_units: variance.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
-      kl_per_dimension: Array.from(klSums[j], (v) => v / n),
+      kl_per_dimension: Array.from(klSums[j] ?? [], (v) => v / n),
       mean_variance: variance,
     };
     return [t.latent.name, report];

@@ -5,7 +5,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; the tfjs bundle registers them all, in a global registry.
 import '@tensorflow/tfjs';
-import { decodeMean, drawNoise, elboTerms, encodeMean, initWeights, samplePrior, trainingLoss, type Batch, type KlWeighting, type Terms, type Weights } from '../compiler/emit-tfjs.js';
+import {
+  decodeMean, drawNoise, elboTerms, encodeMean, initWeights, isState, samplePrior, trainingLoss, updateBaselines,
+  type Batch, type KlWeighting, type SampleMode, type Terms, type Weights,
+} from '../compiler/emit-tfjs.js';
 import type { ObjectiveChoice } from '../compiler/checked.js';
 import type { Objective } from '../compiler/lower.js';
 import type { Optimizer } from './optim.js';
@@ -62,7 +65,7 @@ export class VaeModel {
   private readonly nameOf = new Map<string, string>();
 
   constructor(readonly objective: Objective, readonly weights: Weights) {
-    this.trainable = [...weights.values()];
+    this.trainable = [...weights].filter(([name]) => !isState(name)).map(([, v]) => v);
     for (const [name, v] of weights) this.nameOf.set(v.name, name);
   }
 
@@ -70,10 +73,37 @@ export class VaeModel {
     return new VaeModel(objective, initWeights(objective, new Rng(seed)));
   }
 
-  /** The batch as tensors: `values` holds `count` examples of the (single) data variable. */
+  /**
+   * The batch as tensors: `values` holds `count` rows, each the values of the data variables in
+   * the data set's order: the images, then (when the model binds them) the one-hot labels.
+   */
   batch(values: Float32Array, count: number): Batch {
-    const x = this.objective.model.data[0];
-    return new Map([[x.name, tf.tensor(values, [count, ...x.shape])]]);
+    const vars = this.dataLayout();
+    const width = vars.reduce((a, v) => a + v.size, 0);
+    if (vars.length === 1) return new Map([[vars[0].name, tf.tensor(values, [count, ...vars[0].shape])]]);
+    const rows = tf.tensor2d(values, [count, width]);
+    const parts = tf.split(rows, vars.map((v) => v.size), 1);
+    rows.dispose();
+    return new Map(vars.map((v, i) => [v.name, tf.reshape(parts[i], [count, ...v.shape])]));
+  }
+
+  /** The data variables in the order of a row's values. */
+  private dataLayout() {
+    const { data, train } = this.objective.model;
+    const binding = train.dataset;
+    if (!binding?.labels) return [data.find((d) => d.name === binding?.images) ?? data[0]];
+    return [binding.images, binding.labels].map((name) => data.find((d) => d.name === name)!);
+  }
+
+  /**
+   * Values of the covariates for `n` generated examples: the labels cycle through the classes
+   * (row i has class i mod K), so a grid of samples shows every class.
+   */
+  private covariates(n: number): Map<string, tf.Tensor> {
+    const labels = this.objective.model.train.dataset?.labels;
+    if (!labels) return new Map();
+    const k = this.objective.model.data.find((d) => d.name === labels)!.size;
+    return new Map([[labels, tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => i % k), 'int32'), k).toFloat()]]);
   }
 
   /**
@@ -91,6 +121,7 @@ export class VaeModel {
       const byName: Record<string, tf.Tensor> = {};
       for (const [tfName, g] of Object.entries(clipByGlobalNorm(grads, settings.clipNorm))) byName[this.nameOf.get(tfName)!] = g;
       optimizer.apply(this.weights, byName);
+      updateBaselines(this.objective, this.weights, lossValue);
       return lossValue;
     });
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(this.diagnoseNonFinite(values, count, noiseSeed));
@@ -99,7 +130,7 @@ export class VaeModel {
 
   /** Recomputes the terms with the same noise and names the ones that are not finite. */
   private diagnoseNonFinite(values: Float32Array, count: number, noiseSeed: number): string {
-    const terms = tf.tidy(() => this.termSums(this.batch(values, count), new Rng(noiseSeed)));
+    const terms = tf.tidy(() => this.termSums(this.batch(values, count), new Rng(noiseSeed), 'train'));
     const bad = Object.entries(terms).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k} is ${v}`);
     const good = Object.entries(terms).filter(([, v]) => Number.isFinite(v)).map(([k, v]) => `${k} = ${(v / count).toFixed(2)}`);
     const nanWeights = [...this.weights].filter(([, w]) => !Number.isFinite(tf.tidy(() => tf.sum(w).dataSync()[0]))).map(([k]) => k);
@@ -108,9 +139,9 @@ export class VaeModel {
   }
 
   /** Σ over the batch of each term, as numbers: { 'rec(x)': ..., 'kl(z)': ... }. */
-  private termSums(batch: Batch, rng: Rng): Record<string, number> {
+  private termSums(batch: Batch, rng: Rng, mode: SampleMode): Record<string, number> {
     const count = batch.values().next().value!.shape[0];
-    const terms: Terms = elboTerms(this.objective, this.weights, batch, drawNoise(this.objective, count, rng));
+    const terms: Terms = elboTerms(this.objective, this.weights, batch, drawNoise(this.objective, count, rng), false, 1, mode);
     const out: Record<string, number> = {};
     for (const [name, t] of terms.rec) out[`rec(${name})`] = tf.sum(t).dataSync()[0];
     for (const [name, t] of terms.kl) out[`kl(${name})`] = tf.sum(t).dataSync()[0];
@@ -124,7 +155,7 @@ export class VaeModel {
     const sums: Record<string, number> = {};
     for (let start = 0; start < count; start += chunk) {
       const n = Math.min(chunk, count - start);
-      const part = tf.tidy(() => this.termSums(this.batch(values.subarray(start * per, (start + n) * per), n), rng));
+      const part = tf.tidy(() => this.termSums(this.batch(values.subarray(start * per, (start + n) * per), n), rng, 'evaluate'));
       for (const [k, v] of Object.entries(part)) sums[k] = (sums[k] ?? 0) + v;
     }
     const terms = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / count]));
@@ -134,12 +165,18 @@ export class VaeModel {
 
   /** Decoder means for `n` draws from the prior, row after row. */
   sampleMeans(n: number, seed: number): Float32Array {
-    return readAndDispose(tf.tidy(() => decodeMean(this.objective, this.weights, samplePrior(this.objective, this.weights, n, new Rng(seed)))));
+    return readAndDispose(tf.tidy(() => {
+      const latents = samplePrior(this.objective, this.weights, n, new Rng(seed));
+      return decodeMean(this.objective, this.weights, new Map([...latents, ...this.covariates(n)]));
+    }));
   }
 
   /** Decoder means at the guide means of `count` examples. */
   reconstructions(values: Float32Array, count: number): Float32Array {
-    return readAndDispose(tf.tidy(() => decodeMean(this.objective, this.weights, encodeMean(this.objective, this.weights, this.batch(values, count)))));
+    return readAndDispose(tf.tidy(() => {
+      const batch = this.batch(values, count);
+      return decodeMean(this.objective, this.weights, new Map([...batch, ...encodeMean(this.objective, this.weights, batch)]));
+    }));
   }
 
   dispose(): void {

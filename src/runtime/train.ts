@@ -31,6 +31,8 @@ export interface TrainOptions {
   /** The model file, copied into the run directory. */
   sourcePath?: string;
   backend?: string;
+  /** `const` values set on the command line (`--const tau=0.3`), recorded in run.json. */
+  constants?: Record<string, number>;
 }
 
 export interface EpochMetrics {
@@ -130,7 +132,7 @@ export function formatEpoch(m: EpochMetrics, epochs: number): string {
 /** The model file and the resolved settings, so that `vae sample RUN` can rebuild the model. */
 function writeRunFiles(options: TrainOptions): void {
   if (options.sourcePath) writeFileAtomic(join(options.out, 'model.vae'), readFileSync(options.sourcePath));
-  const run = { config: options.config, backend: options.backend, created: new Date().toISOString() };
+  const run = { config: options.config, constants: options.constants ?? {}, backend: options.backend, created: new Date().toISOString() };
   // Source spans locate settings in the model file; they are not settings of the run.
   writeFileAtomic(join(options.out, 'run.json'), `${JSON.stringify(run, (key, value) => (key === 'span' ? undefined : value), 2)}\n`);
   writeFileAtomic(join(options.out, METRICS_FILE), '');
@@ -174,19 +176,19 @@ export function writePictures(model: VaeModel, feed: DataFeed, out: string, seed
   const [rows, cols] = feed.dataset.imageShape;
   writeImageGrid(join(out, 'samples.png'), model.sampleMeans(64, seed), 64, rows, cols, 8);
   const n = 32;
-  const test = feed.testSet().values.subarray(0, n * feed.pixels);
+  const test = feed.testSet().values.subarray(0, n * feed.rowWidth);
   const recon = model.reconstructions(test, n);
   const pairs = new Float32Array(2 * n * feed.pixels);
   for (let i = 0; i < n; i++) {
-    pairs.set(test.subarray(i * feed.pixels, (i + 1) * feed.pixels), 2 * i * feed.pixels);
+    pairs.set(test.subarray(i * feed.rowWidth, i * feed.rowWidth + feed.pixels), 2 * i * feed.pixels);
     pairs.set(recon.subarray(i * feed.pixels, (i + 1) * feed.pixels), (2 * i + 1) * feed.pixels);
   }
   writeImageGrid(join(out, 'reconstructions.png'), pairs, 2 * n, rows, cols, 16);
 }
 
 /** The run's model file and settings, as `writeRunFiles` left them. */
-export function readRun(runDir: string): { source: string; config: TrainConfig } {
+export function readRun(runDir: string): { source: string; config: TrainConfig; constants: Record<string, number> } {
   const source = join(runDir, 'model.vae');
-  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { config: TrainConfig };
-  return { source, config: run.config };
+  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { config: TrainConfig; constants?: Record<string, number> };
+  return { source, config: run.config, constants: run.constants ?? {} };
 }

@@ -99,7 +99,7 @@ model m { // trailing
   latent z : real
   param w : real[2, 3, 4] = -0.5
 }`);
-    expect(m.items.map((i) => (i.kind === 'statement' ? [] : i.kind === 'net' ? [] : i.type.shape))).toEqual([[28, 28], [], [2, 3, 4]]);
+    expect(m.items.map((i) => (i.kind === 'statement' ? [] : i.kind === 'net' || i.kind === 'const' ? [] : i.type.shape))).toEqual([[28, 28], [], [2, 3, 4]]);
     expect(sexpr((m.items[2] as A.ParamDecl).init!)).toBe('(neg 0.5)');
   });
 

@@ -99,7 +99,7 @@ describe('lossOf: free bits and β', () => {
     // The KL part alone: the terms with the reconstruction replaced by zeros.
     const klPart = (freeBits: number) => () => {
       const terms = elboTerms(o, vae.weights, batch, drawNoise(o, N, new Rng(5)));
-      const zero: Terms = { rec: new Map([['x', tf.zeros([N]) as tf.Tensor1D]]), kl: terms.kl };
+      const zero: Terms = { ...terms, rec: new Map([['x', tf.zeros([N]) as tf.Tensor1D]]) };
       return freeBits === 0 ? tf.sum(tf.mean([...terms.kl.values()][0], 0)) as tf.Scalar : lossOf(zero, { weight: 1, freeBits });
     };
     const gradOfBias = (freeBits: number): number[] => tf.tidy(() => {

@@ -42,9 +42,12 @@ export class Bernoulli extends Distribution {
     return tf.tidy(() => tf.broadcastTo(this.probs ?? tf.sigmoid(this.logits!), shape));
   }
 
-  /** x = 1 where u < p, from u ~ U(0, 1): not differentiable (see the score-function estimator). */
+  /**
+   * x = 1 where u < p, from u ~ U(0, 1): step(p − u), whose gradient is zero (the sample is not
+   * differentiable; see the score-function estimator).
+   */
   fromNoise(u: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => tf.cast(tf.less(u, this.probs ?? tf.sigmoid(this.logits!)), 'float32'));
+    return tf.tidy(() => tf.step(tf.sub(this.probs ?? tf.sigmoid(this.logits!), u)));
   }
 }
 
