@@ -11,8 +11,8 @@ export interface TypeExpr { name: Ident; shape: number[]; span: Span }
 
 export interface DataDecl { kind: 'data'; name: Ident; type: TypeExpr; span: Span }
 export interface LatentDecl { kind: 'latent'; name: Ident; type: TypeExpr; span: Span }
-/** A learned tensor, initialised to `init` (0 when absent). */
-export interface ParamDecl { kind: 'param'; name: Ident; type: TypeExpr; init?: Expr; span: Span }
+/** A learned tensor, initialised to `init` (0 when absent), or drawn from `random` (`~ Normal(0, 1)`). */
+export interface ParamDecl { kind: 'param'; name: Ident; type: TypeExpr; init?: Expr; random?: DistributionCall; span: Span }
 
 /** `const tau = 0.5`: a named constant (overridable from the command line). */
 export interface ConstDecl { kind: 'const'; name: Ident; value: Expr; span: Span }

@@ -50,7 +50,7 @@ class Checker {
     const dists = statements.map((s) => this.statement(s)).filter((d): d is { dist: DistInfo; stmt: A.Statement } => d !== undefined);
     const byRole = this.collectRoles(dists);
     const train = checkTrainBlock(this.model.train, this.vars('data'), this.diagnostics);
-    this.checkCompleteness(statements, train.dataset?.labels);
+    this.checkCompleteness(statements, train);
     this.checkPairs(byRole.guides, byRole.priors);
     this.checkEstimatorsWithObjective(byRole.guides.map((g) => g.dist), train);
     this.checkVisibility(byRole.guides, byRole.priors, byRole.likelihoods);
@@ -107,9 +107,20 @@ class Checker {
 
   private paramInfo(decl: A.ParamDecl): ParamInfo {
     this.valueType(decl.type, ['real']);
+    if (decl.random) return { ...this.randomInit(decl.random), name: decl.name.name, shape: decl.type.shape, size: product(decl.type.shape), span: decl.name.span };
     const init = decl.init ? this.constantValue(decl.init, 'An initial value') : 0;
     if (!Number.isFinite(init)) this.report(D.badExpression(decl.init!.span, `The initial value of '${decl.name.name}' is ${init}; it must be a finite number.`));
     return { name: decl.name.name, shape: decl.type.shape, size: product(decl.type.shape), init, span: decl.name.span };
+  }
+
+  /** `~ Normal(m, s)` with constant m and s > 0: each entry starts at a draw from N(m, s²). */
+  private randomInit(d: A.DistributionCall): { init: number; initScale: number } {
+    const args = d.args.map((a) => this.constantValue(a.value, 'A random initial value\'s parameter'));
+    if (d.name.name !== 'Normal' || args.length !== 2 || d.args.some((a) => a.name) || !(args[1] > 0)) {
+      this.report(D.badExpression(d.span, 'A random initial value is drawn from Normal(mean, sd), with constant mean and sd > 0.'));
+      return { init: 0, initScale: 1 };
+    }
+    return { init: args[0], initScale: args[1] };
   }
 
   /** The value of a constant expression (numbers, consts and arithmetic), for initial values. */
@@ -199,8 +210,10 @@ class Checker {
     });
     if (!target || !params || !modifiers) return undefined;
     this.checkSupport(stmt, family, target);
-    if (family.event === 'vector' && target.shape.length !== 1 && !this.untyped.has(target.name)) {
-      this.report(D.shapeMismatch(stmt.dist.name.span, `${family.name} is a distribution over vectors, but '${target.name}' has shape ${showShape(target.shape)}; declare it with one dimension, as in real[20].`));
+    // One-hot families take events along the last axis (onehot[20, 10]: 20 categoricals); the others, a vector.
+    const categorical = family.support === 'onehot' || family.support === 'simplex';
+    if (family.event === 'vector' && (categorical ? target.shape.length < 1 : target.shape.length !== 1) && !this.untyped.has(target.name)) {
+      return this.report(D.shapeMismatch(stmt.dist.name.span, `${family.name} is a distribution over vectors, but '${target.name}' has shape ${showShape(target.shape)}; declare it with one dimension, as in real[20].`));
     }
     const shapes: Record<string, number[]> = {};
     for (const [name, value] of Object.entries(params)) shapes[name] = this.checkParameter(stmt, family, name, value, target, shapes);
@@ -455,15 +468,25 @@ class Checker {
    * Every latent has a prior and a guide, every data variable a likelihood (written, even if with
    * errors), except a covariate: the data set's labels, which only condition the networks.
    */
-  private checkCompleteness(statements: A.Statement[], labels: string | undefined): void {
+  private checkCompleteness(statements: A.Statement[], train: TrainConfig): void {
+    // Data without a likelihood that the data set cannot feed (a second variable besides the
+    // images, not bound as labels) is reported at the data set, with the hint to bind it.
+    const extra = train.dataset !== undefined && this.vars('data').filter((d) => d.name !== train.dataset!.labels).length > 1;
+    const reportedAtDataset = (name: string) => extra || this.namedAsLabels(name);
     const has = (role: A.Role, name: string) => statements.some((s) => s.role === role && s.target.name === name);
     for (const v of this.vars('latent')) {
       if (!has('prior', v.name)) this.report(D.latentWithout(v.span, v.name, 'prior'));
       if (!has('guide', v.name)) this.report(D.latentWithout(v.span, v.name, 'guide'));
     }
     for (const v of this.vars('data')) {
-      if (!has('likelihood', v.name) && v.name !== labels) this.report(D.dataWithoutLikelihood(v.span, v.name));
+      if (!has('likelihood', v.name) && v.name !== train.dataset?.labels && !reportedAtDataset(v.name)) this.report(D.dataWithoutLikelihood(v.span, v.name));
     }
+  }
+
+  /** Whether the train block's data set says `labels = name` (even if that binding has errors). */
+  private namedAsLabels(name: string): boolean {
+    const data = this.model.train?.settings.find((s) => s.name.name === 'data')?.value;
+    return data?.kind === 'word' && (data.args ?? []).some((a) => a.name.name === 'labels' && a.value.kind === 'word' && a.value.name.name === name);
   }
 
   /**

@@ -21,7 +21,8 @@ export type CExpr = (
 export interface NetCall { net: string; args: CExpr[]; key: string }
 
 export interface VarInfo { name: string; role: 'data' | 'latent'; type: Support; shape: number[]; size: number; span: Span }
-export interface ParamInfo { name: string; shape: number[]; size: number; init: number; span: Span }
+/** A learned tensor: every entry starts at `init`, or, with `initScale`, is drawn from N(init, initScale²). */
+export interface ParamInfo { name: string; shape: number[]; size: number; init: number; initScale?: number; span: Span }
 export interface NetInfo {
   name: string;
   inputWidth: number;

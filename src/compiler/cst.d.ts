@@ -74,6 +74,8 @@ export type ParamDeclCstChildren = {
   typeExpr: TypeExprCstNode[];
   Equals?: IToken[];
   expr?: ExprCstNode[];
+  Tilde?: IToken[];
+  distribution?: DistributionCstNode[];
 };
 
 export interface ConstDeclCstNode extends CstNode {

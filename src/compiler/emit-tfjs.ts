@@ -13,6 +13,7 @@ import { applyFlow, initFlowWeights, type FlowSpec } from '../runtime/flows/inde
 import { lookupKl } from '../runtime/kls.js';
 import { gradientOnly, stopGradient } from '../runtime/ops.js';
 import type { Rng } from '../runtime/rng.js';
+import { FAMILIES } from './catalog.js';
 import { freeVars } from './check.js';
 import type { CExpr, DistInfo, FlowInfo, NetCall, NetInfo, ObjectiveChoice } from './checked.js';
 import type { LatentTerm, Objective } from './lower.js';
@@ -66,7 +67,10 @@ export function initWeights(o: Objective, rng: Rng): Weights {
       weights.set(`${net.name}/${layer.name}/b`, uniform([layer.out], layer.in));
     }
   }
-  for (const p of o.model.params) weights.set(`param/${p.name}`, tf.variable(tf.fill(p.shape, p.init)));
+  for (const p of o.model.params) {
+    const init = p.initScale === undefined ? tf.fill(p.shape, p.init) : tf.randomNormal(p.shape, p.init, p.initScale, 'float32', rng.nextSeed());
+    weights.set(`param/${p.name}`, tf.variable(init));
+  }
   for (const t of o.latents) {
     t.guide.flows.forEach((f, i) => {
       for (const [name, w] of initFlowWeights(flowSpec(f), t.latent.size, flowPrefix(t, i), rng)) weights.set(name, w);
@@ -160,7 +164,18 @@ class Evaluation {
     // A scale written exp(e): log(scale) is e, which is computed anyway.
     const logScale = scale?.kind === 'fn' && scale.fn === 'exp' ? this.expr(scale.arg) : undefined;
     const params = this.params(d, logScale && { scale: tf.exp(logScale) });
-    return makeDistribution(d.family, params, { logScale });
+    return makeDistribution(d.family, FAMILIES[d.family].event === 'vector' ? this.broadcastEventParams(d, params) : params, { logScale });
+  }
+
+  /**
+   * A vector family normalizes along the event axis, so a parameter written as a scalar
+   * (`OneHotCategorical(probs = 0.1)`) is first broadcast to the variable's shape, per row.
+   */
+  private broadcastEventParams(d: DistInfo, params: Record<string, tf.Tensor>): Record<string, tf.Tensor> {
+    const target = [...this.o.model.latents, ...this.o.model.data].find((v) => v.name === d.target)!;
+    const family = FAMILIES[d.family];
+    const elementwise = (k: string) => (family.parameterizations.flat().find((p) => p.name === k)?.shape ?? 'elementwise') === 'elementwise';
+    return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, elementwise(k) ? broadcastTo(v, [this.batchSize, ...target.shape]) : v]));
   }
 
   /** The values of a distribution's parameters by name (`known`: some already computed). */

@@ -85,15 +85,17 @@ export class VaeParser extends CstParser {
     this.SUBRULE(this.typeExpr);
   });
 
-  /** `param log_s : real[784] = 0`: a learned tensor and its initial value. */
+  /** `param log_s : real[784] = 0`, `param m : real[10, 20] ~ Normal(0, 1)`: a learned tensor and its initial value. */
   paramDecl = this.RULE('paramDecl', () => {
     this.CONSUME(T.Param);
     this.CONSUME(T.Identifier);
     this.CONSUME(T.Colon);
     this.SUBRULE(this.typeExpr);
     this.OPTION(() => {
-      this.CONSUME(T.Equals);
-      this.SUBRULE(this.expr);
+      this.OR([
+        { ALT: () => { this.CONSUME(T.Equals); this.SUBRULE(this.expr); } },
+        { ALT: () => { this.CONSUME(T.Tilde); this.SUBRULE(this.distribution); } },
+      ]);
     });
   });
 

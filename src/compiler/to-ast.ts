@@ -88,8 +88,9 @@ class AstBuilder extends BaseVisitor {
   paramDecl(ctx: C.ParamDeclCstChildren): A.ParamDecl {
     const type = this.visit(ctx.typeExpr[0]) as A.TypeExpr;
     const init = ctx.expr ? (this.visit(ctx.expr[0]) as A.Expr) : undefined;
-    const span = joinSpans(this.tokenSpan(ctx.Param[0]), init?.span ?? type.span);
-    return { kind: 'param', name: this.ident(ctx.Identifier[0]), type, init, span };
+    const random = ctx.distribution ? (this.visit(ctx.distribution[0]) as A.DistributionCall) : undefined;
+    const span = joinSpans(this.tokenSpan(ctx.Param[0]), init?.span ?? random?.span ?? type.span);
+    return { kind: 'param', name: this.ident(ctx.Identifier[0]), type, init, ...(random ? { random } : {}), span };
   }
 
   constDecl(ctx: C.ConstDeclCstChildren): A.ConstDecl {
