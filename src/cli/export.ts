@@ -1,0 +1,62 @@
+/**
+ * `vae export RUN --decoder|--encoder|--net NAME -o DIR`: a trained network in the TensorFlow.js
+ * Layers format (model.json + weights.bin), for `tf.loadLayersModel` in a browser or in Node.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { assertRunDir, loadRun, UsageError } from './common.js';
+
+interface ExportFlags { decoder?: boolean; encoder?: boolean; net?: string; output?: string }
+
+const LAYOUT_HELP = `
+The network is exported as a tf.sequential of dense layers: the hidden layers with their
+activations, then one linear layer holding every output head of the network side by side.
+
+  input   one row per example: the network's arguments in the model (as in the call, e.g.
+          decoder(z) takes z), each flattened row-major, concatenated in call order
+  output  one row per example: the heads in declaration order, each flattened row-major,
+          side by side, before any function of the model is applied to them
+
+For models/mnist.vae:
+  --decoder   input [z (20)]    output [logits (784)]   (pixel probabilities: sigmoid(logits))
+  --encoder   input [x (784)]   output [mu (20) | log_sigma (20)]
+
+model.json records the layout under userDefinedMetadata.vae (model.getUserDefinedMetadata() after
+tf.loadLayersModel). See docs/api.md.`;
+
+export function register(program: Command): void {
+  program.command('export')
+    .description('Write a trained network in the TensorFlow.js Layers format (model.json + weights.bin) that tf.loadLayersModel loads in a browser or in Node.')
+    .argument('<run>', 'a run directory written by `vae train`')
+    .option('--decoder', 'the network that computes the likelihood\'s parameters')
+    .option('--encoder', 'the network that computes the guide\'s parameters')
+    .option('--net <name>', 'the network of this name (for models with several encoders or decoders)')
+    .option('-o, --output <dir>', 'directory to write model.json and weights.bin into')
+    .addHelpText('after', LAYOUT_HELP)
+    .action(exportCommand);
+}
+
+async function exportCommand(run: string, flags: ExportFlags): Promise<void> {
+  const chosen = [flags.decoder && '--decoder', flags.encoder && '--encoder', flags.net !== undefined && '--net'].filter(Boolean);
+  if (chosen.length === 0) throw new UsageError('say which network to export: --decoder, --encoder or --net NAME.');
+  if (chosen.length > 1) throw new UsageError(`give one of --decoder, --encoder and --net, not ${chosen.join(' and ')}.`);
+  if (flags.output === undefined) throw new UsageError('say where to write the network: -o DIR.');
+  const output = flags.output;
+  assertRunDir(run);
+  // The backend does not change the exported values; take the default without printing it.
+  const { selectBackend } = await import('../runtime/backend.js');
+  await selectBackend();
+  const { model, vae } = await loadRun(run);
+  const { exportNetwork, ExportError, describeRow } = await import('../runtime/export-layers.js');
+  const selection = flags.decoder ? 'decoder' : flags.encoder ? 'encoder' : { net: flags.net! };
+  try {
+    const { layout } = await exportNetwork(model, vae.weights, selection, output);
+    console.log(`wrote ${join(output, 'model.json')} and weights.bin: network ${layout.network} of ${layout.model}, ` +
+      `input ${describeRow(layout.input.parts)}, output ${describeRow(layout.output.heads)}`);
+  } catch (e) {
+    if (e instanceof ExportError) throw new UsageError(`${run}: ${e.message}`);
+    throw e;
+  } finally {
+    vae.dispose();
+  }
+}
