@@ -1,0 +1,68 @@
+/**
+ * The one-call conveniences: `train` a model source, `loadModel` a run directory, `evaluate` one.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataError } from '../runtime/data/errors.js';
+import { CHECKPOINT_FILE, readRun } from '../runtime/train.js';
+import { checkModel, readSource } from '../compiler/index.js';
+import { CompileError, compileOrThrow, toCompileDiagnostic, type CompileOptions } from './compile.js';
+import { Model, type EvaluateOptions, type FitOptions, type FitResult, type LikelihoodEvaluation, type LossEvaluation } from './model.js';
+
+/** Options of {@link train}: how to compile, then how to fit. */
+export interface TrainOptions extends CompileOptions, FitOptions {}
+
+/** What {@link train} returns: the trained model, its per-epoch metrics and its run directory. */
+export interface TrainResult extends FitResult {
+  model: Model;
+}
+
+/**
+ * Compiles `source` (the text of a `.vae` file, or `{ file }`) and trains it with its train
+ * block, overridden by `options` (see {@link FitOptions}). Throws a {@link CompileError} when the
+ * source does not compile.
+ *
+ * ```ts
+ * const { model, metrics } = await train({ file: 'models/mnist.vae' }, { epochs: 1, out: 'runs/one' });
+ * ```
+ */
+export async function train(source: string | { file: string }, options: TrainOptions = {}): Promise<TrainResult> {
+  const model = compileOrThrow(source, options);
+  const result = await model.fit(options);
+  return { ...result, model };
+}
+
+/**
+ * The model of a run directory written by `vae train`, `Model.fit` or `Model.save`, with its
+ * weights: its `model.vae` compiled with the settings of its `run.json`, then its
+ * `checkpoint.bin` loaded. A directory without those three files is a DataError.
+ */
+export async function loadModel(runDir: string): Promise<Model> {
+  const missing = ['model.vae', 'run.json', CHECKPOINT_FILE].filter((f) => !existsSync(join(runDir, f)));
+  if (missing.length > 0) {
+    throw new DataError(`${runDir}: not a run directory (it has no ${missing.join(', ')}; a run directory is written by \`vae train\`, Model.fit or Model.save).`);
+  }
+  const stored = readRun(runDir);
+  const src = readSource(stored.source);
+  const checked = checkModel(src);
+  if (!checked.ok) throw new CompileError(checked.diagnostics.map((d) => toCompileDiagnostic(d, src)));
+  const warnings = checked.value.warnings.map((d) => toCompileDiagnostic(d, src));
+  const model = new Model({ ...checked.value, train: stored.config }, { monteCarloKl: false, warnings });
+  await model.load(runDir);
+  return model;
+}
+
+/**
+ * Evaluates the run in `runDir` on its test set (see {@link Model.evaluate}); with `options.k`,
+ * as `vae eval RUN --k K` does, without writing eval.json.
+ */
+export async function evaluate(runDir: string, options: EvaluateOptions & { k: number }): Promise<LikelihoodEvaluation>;
+export async function evaluate(runDir: string, options?: EvaluateOptions): Promise<LossEvaluation>;
+export async function evaluate(runDir: string, options: EvaluateOptions = {}): Promise<LossEvaluation | LikelihoodEvaluation> {
+  const model = await loadModel(runDir);
+  try {
+    return await model.evaluate(options);
+  } finally {
+    model.dispose();
+  }
+}
