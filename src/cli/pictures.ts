@@ -76,8 +76,9 @@ export function register(program: Command): void {
       // Said before anything else is printed; a model that does not check is reported by loadRun.
       const { readRun } = await import('../runtime/train.js');
       const { lower } = await import('../compiler/lower.js');
+      const { programInfo } = await import('../compiler/emit-tfjs.js');
       const checked = checkModel(readSource(readRun(run).source));
-      const problem = checked.ok ? manifoldProblem(lower(checked.value)) : undefined;
+      const problem = checked.ok ? manifoldProblem(programInfo(lower(checked.value))) : undefined;
       if (problem) throw new UsageError(`${run}: ${problem}`);
       await useBackend(opts);
       const loaded = await loadRun(run);
@@ -97,7 +98,7 @@ export function register(program: Command): void {
       const feed = await openTestSet(run, opts.dataDir, opts.limit);
       await useBackend(opts);
       const loaded = await loadRun(run);
-      const latent = loaded.vae.objective.latents[0].latent;
+      const latent = loaded.vae.info.latents[0];
       if (latent.size < 2) throw new UsageError(`${run}: the latent ${latent.name} has 1 dimension; the scatter needs 2.`);
       const { latentMeans } = await import('../runtime/pictures.js');
       const { writeScatterPlot } = await import('../runtime/plot.js');

@@ -78,7 +78,8 @@ export const FAMILIES: Record<string, FamilySpec> = {
 /** The shape of the standard noise that gives one example's sample of `family` for a variable of `shape`. */
 export function noiseShape(family: FamilySpec, shape: number[], paramShapes: Record<string, number[]>): number[] {
   const factor = paramShapes.cov_factor;
-  return factor ? [shape[0] + factor[factor.length - 1]] : shape;
+  if (factor) return [shape[0] + factor[factor.length - 1]]; // d normals for the diagonal, r for the factor
+  return family.name === 'GaussianMixture' ? [shape[0] + 1] : shape; // one more, to pick the component
 }
 
 /** Flows that can follow a Gaussian guide (`then planar(8)`), with their settings beyond the step count. */

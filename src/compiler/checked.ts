@@ -66,8 +66,10 @@ export interface DistInfo {
 export interface DatasetChoice { name: string; args: Record<string, string>; images: string; labels?: string; span?: Span }
 export interface OptimizerChoice { name: string; settings: Record<string, number> }
 
+import type { ObjectiveChoice } from '../runtime/program.js';
+
 /** The bound that training maximizes: the ELBO with S samples, or the IWAE bound with K. */
-export type ObjectiveChoice = { kind: 'elbo'; samples: number } | { kind: 'iwae'; k: number };
+export type { ObjectiveChoice };
 
 /**
  * The learning rate by epoch: constant; multiplied by `factor` at each epoch in `at`; or Burda

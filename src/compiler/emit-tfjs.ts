@@ -11,45 +11,17 @@ import { dense } from '../runtime/dense.js';
 import { drawStandardNoise, makeDistribution, type Distribution } from '../runtime/distributions/index.js';
 import { applyFlow, initFlowWeights, type FlowSpec } from '../runtime/flows/index.js';
 import { lookupKl } from '../runtime/kls.js';
-import { gradientOnly, stopGradient } from '../runtime/ops.js';
+import { broadcastTo, sumPerExample, tile } from '../runtime/ops.js';
+import {
+  baselineState, type Batch, type ModelProgram, type ProgramInfo, type SampleMode, type Terms, type Weights,
+} from '../runtime/program.js';
 import type { Rng } from '../runtime/rng.js';
 import { FAMILIES } from './catalog.js';
 import { freeVars } from './check.js';
-import type { CExpr, DistInfo, FlowInfo, NetCall, NetInfo, ObjectiveChoice } from './checked.js';
+import type { CExpr, DistInfo, FlowInfo, NetCall, NetInfo } from './checked.js';
 import type { LatentTerm, Objective } from './lower.js';
 
-/** Values of the data variables for one batch, by name, each [B, ...shape]. */
-export type Batch = Map<string, tf.Tensor>;
-
-/**
- * −log p(x|·) for each likelihood, [N]; and for each latent its KL(q‖p) (closed form) or its
- * estimate log q(z) − log p(z), per example and dimension, [N, size] ([N, 1] for a vector
- * family or a guide with a flow, whose log density does not split by dimension).
- * For latents trained with the score-function estimator, `scoreLogQ` holds log q(z|·) at the
- * sample, [N], and `baselines` the learned baseline's output, [N], where the model has one.
- */
-export interface Terms {
-  rec: Map<string, tf.Tensor1D>;
-  kl: Map<string, tf.Tensor2D>;
-  scoreLogQ: Map<string, tf.Tensor1D>;
-  baselines: Map<string, tf.Tensor1D>;
-}
-
-/**
- * 'train' draws relaxed (Gumbel-softmax) samples for relaxed one-hot latents; 'evaluate' draws
- * the discrete sample (Gumbel-max, from the same noise), so that evaluation measures the ELBO of
- * the discrete model.
- */
-export type SampleMode = 'train' | 'evaluate';
-
-/** How the KL terms enter the loss: their weight (β, warmed up) and the free-bits floor λ. */
-export interface KlWeighting {
-  weight: number;
-  freeBits: number;
-}
-
-/** The weights of a model: `net/hidden0/w`, `net/hidden0/b`, `net/out_mu/w`, ..., `param/name`. */
-export type Weights = Map<string, tf.Variable>;
+export type { Batch, KlWeighting, SampleMode, Terms, Weights } from '../runtime/program.js';
 
 /**
  * PyTorch's default initialization of a dense layer: w, b ~ U(−1/√fan_in, 1/√fan_in), so that
@@ -75,22 +47,13 @@ export function initWeights(o: Objective, rng: Rng): Weights {
     t.guide.flows.forEach((f, i) => {
       for (const [name, w] of initFlowWeights(flowSpec(f), t.latent.size, flowPrefix(t, i), rng)) weights.set(name, w);
     });
-    if (t.guide.estimator.kind === 'score-function') weights.set(baselineState(t), tf.variable(tf.zeros([2]), false));
+    if (t.guide.estimator.kind === 'score-function') weights.set(baselineState(t.latent.name), tf.variable(tf.zeros([2]), false));
   }
   return weights;
 }
 
 /** The weights of the i-th flow of a latent's guide are named `flow/<latent>/<i>/...`. */
 const flowPrefix = (t: LatentTerm, i: number) => `flow/${t.latent.name}/${i}`;
-
-/**
- * The moving-average baseline of a score-function latent: `state/<latent>/baseline` holds
- * [a, t], a ← decay · a + (1 − decay) · loss after each of t steps. Not trained by the optimizer.
- */
-export const baselineState = (t: LatentTerm) => `state/${t.latent.name}/baseline`;
-
-/** Whether a weight is state the training step updates itself, not the optimizer. */
-export const isState = (name: string) => name.startsWith('state/');
 
 function flowSpec(f: FlowInfo): FlowSpec {
   return { kind: f.kind, steps: f.steps, hidden: f.hidden, contextWidth: f.context ? f.context.shape.reduce((a, b) => a * b, 1) : 0 };
@@ -239,27 +202,7 @@ function applyFunction(fn: string, x: tf.Tensor): tf.Tensor {
   }
 }
 
-/** `t` repeated `times` times along the first axis: row r·B + b is row b. */
-function tile(t: tf.Tensor, times: number): tf.Tensor {
-  return tf.tile(t, [times, ...t.shape.slice(1).map(() => 1)]);
-}
-
 const isConst = (e: CExpr | undefined, value: number) => e?.kind === 'const' && e.value === value;
-
-/** tf.broadcastTo, without its copy when the shape is already right. */
-function broadcastTo(t: tf.Tensor, shape: number[]): tf.Tensor {
-  return t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : tf.broadcastTo(t, shape);
-}
-
-/** Σ over every axis but the first: [B, ...] → [B]. */
-function sumPerExample(t: tf.Tensor): tf.Tensor1D {
-  return (t.rank <= 1 ? t : tf.sum(t, [...Array(t.rank - 1).keys()].map((i) => i + 1))) as tf.Tensor1D;
-}
-
-/** The standard noise of each latent (see `LatentTerm.noise`), for `batchSize` rows, drawn with seeds from `rng`. */
-export function drawNoise(o: Objective, batchSize: number, rng: Rng): Map<string, tf.Tensor> {
-  return new Map(o.latents.map((t) => [t.latent.name, drawStandardNoise(t.noise.kind, [batchSize, ...t.noise.shape], rng.nextSeed())]));
-}
 
 /** A latent's sample, its guide and, for a guide with flows, log q(z) per example. */
 interface GuideSample {
@@ -350,103 +293,6 @@ export function elboTerms(o: Objective, weights: Weights, batch: Batch, noise: M
   return { rec, kl, scoreLogQ, baselines };
 }
 
-/** −ELBO per example: Σ rec + Σ kl, [N]. */
-export function negativeElbo(terms: Terms): tf.Tensor1D {
-  const all = [...terms.rec.values(), ...[...terms.kl.values()].map((k) => tf.sum(k, 1))];
-  return (all.length === 1 ? all[0] : tf.addN(all)) as tf.Tensor1D;
-}
-
-/**
- * The training loss from the terms: mean_b[Σ rec] + w · Σ_z Σ_d KL_d, where with free bits λ
- * each dimension's KL is first averaged over the batch and held at no less than λ
- * (Kingma et al. 2016): Σ_d max(λ, mean_b KL_{b,d}). With w = 1 and λ = 0 this is −ELBO.
- */
-export function lossOf(terms: Terms, weighting: KlWeighting = { weight: 1, freeBits: 0 }): tf.Scalar {
-  if (weighting.weight === 1 && weighting.freeBits === 0) return tf.mean(negativeElbo(terms)) as tf.Scalar;
-  const rec = [...terms.rec.values()].map((r) => tf.mean(r));
-  const kl = [...terms.kl.values()].map((k) => {
-    const perDimension = tf.mean(k, 0);
-    return tf.sum(weighting.freeBits > 0 ? tf.maximum(perDimension, weighting.freeBits) : perDimension);
-  });
-  return tf.add(tf.addN(rec), tf.mul(weighting.weight, kl.length === 1 ? kl[0] : tf.addN(kl))) as tf.Scalar;
-}
-
-/** log w = log p(x, z) − log q(z | x) per example at one sample of the guides, [N]. */
-export function logImportanceWeights(o: Objective, weights: Weights, batch: Batch, noise: Map<string, tf.Tensor>, repeats = 1): tf.Tensor1D {
-  return tf.neg(negativeElbo(elboTerms(o, weights, batch, noise, true, repeats)));
-}
-
-/** `batch` repeated `times` times along the first axis: row r·B + b is example b. */
-export function repeatBatch(batch: Batch, times: number): Batch {
-  if (times === 1) return batch;
-  return new Map([...batch].map(([k, t]) => [k, tile(t, times)]));
-}
-
-/**
- * The IWAE bound of Burda et al. (2015) for each example, with K samples:
- *   log (1/K) Σ_k w_k = logsumexp_k(log w_k) − log K,   w_k = p(x, z_k) / q(z_k | x).
- */
-export function iwaeBound(o: Objective, weights: Weights, batch: Batch, k: number, rng: Rng): tf.Tensor1D {
-  const n = batch.values().next().value!.shape[0];
-  const logW = logImportanceWeights(o, weights, batch, drawNoise(o, n * k, rng), k);
-  return tf.sub(tf.logSumExp(tf.reshape(logW, [k, n]), 0), Math.log(k)) as tf.Tensor1D;
-}
-
-/**
- * The loss that training minimizes, per the train block's objective: −ELBO (S samples, weighted
- * KL) or −IWAE; plus, for score-function latents, the zero-valued surrogate that gives their
- * gradient (so the value is still the loss).
- */
-export function trainingLoss(o: Objective, weights: Weights, batch: Batch, objective: ObjectiveChoice, weighting: KlWeighting, rng: Rng): tf.Scalar {
-  const n = batch.values().next().value!.shape[0];
-  if (objective.kind === 'iwae') return tf.neg(tf.mean(iwaeBound(o, weights, batch, objective.k, rng))) as tf.Scalar;
-  const s = objective.samples;
-  const terms = elboTerms(o, weights, batch, drawNoise(o, n * s, rng), false, s);
-  const loss = lossOf(terms, weighting);
-  return terms.scoreLogQ.size === 0 ? loss : tf.add(loss, scoreFunctionSurrogate(o, weights, terms, weighting)) as tf.Scalar;
-}
-
-/**
- * The score-function (REINFORCE) estimator with baselines, for a discrete latent c ~ q_φ(c|x):
- *   ∇_φ E_q[L(c)] = E_q[∇_φ L(c) + (L(c) − b) ∇_φ log q_φ(c|x)],
- * where L is the per-example loss, ∇_φ L its part through everything but the sample (closed-form
- * KL, other latents), and b a baseline that does not depend on c: the bias-corrected moving
- * average a / (1 − decay^t) of the loss plus, where the model gives one, a learned b_ψ(x)
- * trained to predict L − a by least squares (Mnih & Gregor 2014). Every term enters through
- * `gradientOnly` (value 0), so the loss value stays −ELBO.
- */
-function scoreFunctionSurrogate(o: Objective, weights: Weights, terms: Terms, weighting: KlWeighting): tf.Scalar {
-  const kl = [...terms.kl.values()].map((k) => tf.sum(k, 1));
-  const perExample = stopGradient(tf.addN([...terms.rec.values(), ...kl.map((k) => tf.mul(weighting.weight, k))]));
-  const parts = [...terms.scoreLogQ].map(([name, logQ]) => {
-    const t = o.latents.find((l) => l.latent.name === name)!;
-    const centred = tf.sub(perExample, movingAverage(t, weights));
-    const learned = terms.baselines.get(name);
-    const signal = learned ? tf.sub(centred, stopGradient(learned)) : centred;
-    const reinforce = tf.mean(tf.mul(signal, logQ));
-    return learned ? tf.add(reinforce, tf.mean(tf.square(tf.sub(centred, learned)))) : reinforce;
-  });
-  return gradientOnly(parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
-}
-
-/** The bias-corrected moving average of the loss, a / (1 − decay^t), or 0 before the first step. */
-function movingAverage(t: LatentTerm, weights: Weights): number {
-  const est = t.guide.estimator as Extract<LatentTerm['guide']['estimator'], { kind: 'score-function' }>;
-  const [a, steps] = weights.get(baselineState(t))!.dataSync();
-  return steps === 0 ? 0 : a / (1 - est.decay ** steps);
-}
-
-/** After a training step with loss `loss`: a ← decay · a + (1 − decay) · loss, t ← t + 1 for each score-function latent. */
-export function updateBaselines(o: Objective, weights: Weights, loss: number): void {
-  for (const t of o.latents) {
-    const est = t.guide.estimator;
-    if (est.kind !== 'score-function') continue;
-    const state = weights.get(baselineState(t))!;
-    const [a, steps] = state.dataSync();
-    tf.tidy(() => state.assign(tf.tensor1d([est.decay * a + (1 - est.decay) * loss, steps + 1])));
-  }
-}
-
 /** Latents drawn from the prior in ancestral order, `n` of each. */
 export function samplePrior(o: Objective, weights: Weights, n: number, rng: Rng): Map<string, tf.Tensor> {
   const ev = new Evaluation(o, weights, new Map(), n);
@@ -474,4 +320,42 @@ export function encodeMean(o: Objective, weights: Weights, batch: Batch): Map<st
     ev.values.set(t.latent.name, t.guide.flows.length ? throughFlows(ev, t, mean).z : mean);
   }
   return new Map(o.latents.map((t) => [t.latent.name, ev.values.get(t.latent.name)!]));
+}
+
+/** What the runtime needs to know of the model, as plain data (see runtime/program.ts). */
+export function programInfo(o: Objective): ProgramInfo {
+  const m = o.model;
+  const binding = m.train.dataset;
+  const images = binding?.images ?? m.likelihoods[0]?.target ?? m.data[0].name;
+  const rowOrder = [images, ...(binding?.labels ? [binding.labels] : [])];
+  const standard = (d: DistInfo) => d.family === 'Normal' && isConst(d.params.loc, 0) && isConst(d.params.scale, 1);
+  return {
+    name: m.name,
+    data: rowOrder.map((name) => m.data.find((d) => d.name === name)!).map(({ name, shape, size }) => ({ name, shape, size })),
+    images, ...(binding?.labels ? { labels: binding.labels } : {}),
+    latents: o.latents.map((t) => ({
+      name: t.latent.name, shape: t.latent.shape, size: t.latent.size, noise: t.noise,
+      ...(t.guide.estimator.kind === 'score-function' ? { scoreFunction: { decay: t.guide.estimator.decay } } : {}),
+      standardNormalPrior: standard(t.prior),
+    })),
+  };
+}
+
+const programs = new WeakMap<Objective, ModelProgram>();
+
+/** The objective as a `ModelProgram`, computed by interpreting it (one per objective). */
+export function interpret(o: Objective): ModelProgram {
+  let program = programs.get(o);
+  if (!program) {
+    program = {
+      info: programInfo(o),
+      initWeights: (rng) => initWeights(o, rng),
+      elboTerms: (weights, batch, noise, allMonteCarlo, repeats, mode) => elboTerms(o, weights, batch, noise, allMonteCarlo, repeats, mode),
+      samplePrior: (weights, n, rng) => samplePrior(o, weights, n, rng),
+      decodeMean: (weights, values) => decodeMean(o, weights, values),
+      encodeMean: (weights, batch) => encodeMean(o, weights, batch),
+    };
+    programs.set(o, program);
+  }
+  return program;
 }

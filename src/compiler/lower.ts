@@ -13,6 +13,7 @@
  * averaged over the batch.
  */
 import { lookupKl } from '../runtime/kls.js';
+import type { NoiseSpec } from '../runtime/program.js';
 import { FAMILIES, noiseShape } from './catalog.js';
 import { freeVars } from './check.js';
 import type { CheckedModel, DistInfo, VarInfo } from './checked.js';
@@ -20,8 +21,6 @@ import type { CheckedModel, DistInfo, VarInfo } from './checked.js';
 /** How a KL term is computed; for Monte Carlo, why no closed form applies. */
 export type KlMethod = { kind: 'closed-form'; pair: string } | { kind: 'monte-carlo'; reason: string };
 
-/** The standard noise one example's sample of a latent needs: N(0, 1) or U(0, 1), of `shape`. */
-export interface NoiseSpec { kind: 'normal' | 'uniform'; shape: number[] }
 
 export interface LatentTerm {
   latent: VarInfo;

@@ -16,8 +16,7 @@
  * latent), so the estimate does not depend on the chunking. Every tensor is freed before a call returns.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { drawNoise, elboTerms, encodeMean, logImportanceWeights } from '../compiler/emit-tfjs.js';
-import type { Objective } from '../compiler/lower.js';
+import { drawNoise, logImportanceWeights, type ProgramInfo } from './program.js';
 import { EVAL_SEED, readAndDispose, type Evaluation, type VaeModel } from './model.js';
 import { Rng } from './rng.js';
 
@@ -105,7 +104,7 @@ export function evaluateRun(vae: VaeModel, test: Examples, options: EvalOptions)
  * changes nothing but the order of float32 sums inside the networks.
  */
 export function importanceSampledNll(vae: VaeModel, test: Examples, k: number, options: NllOptions = {}): Float64Array {
-  const o = vae.objective;
+  const info = vae.info;
   const n = test.count;
   const per = test.values.length / Math.max(n, 1);
   const rows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
@@ -119,8 +118,8 @@ export function importanceSampledNll(vae: VaeModel, test: Examples, k: number, o
     const e = Math.min(perCall, n - first);
     // noise[j][b]: [k, ...shape] of latent j for example first + b.
     const noise = tf.tidy(() => Array.from({ length: e }, (_, b) => {
-      const eps = exampleNoise(o, options.seed ?? NLL_SEED, first + b, k);
-      return o.latents.map((t) => eps.get(t.latent.name)!);
+      const eps = exampleNoise(info, options.seed ?? NLL_SEED, first + b, k);
+      return info.latents.map((l) => eps.get(l.name)!);
     }));
     // Running log-sum-exp per example: max_b and sum_b = Σ exp(log w − max_b).
     const max = new Float64Array(e).fill(-Infinity);
@@ -131,11 +130,11 @@ export function importanceSampledNll(vae: VaeModel, test: Examples, k: number, o
         const logW = readAndDispose(tf.tidy(() => {
           const batch = vae.batch(test.values.subarray(first * per, (first + e) * per), e);
           // Row r·e + b of the tiled batch is sample s0 + r of example b (see repeatBatch).
-          const eps = new Map(o.latents.map((t, j) => {
+          const eps = new Map(info.latents.map((l, j) => {
             const slices = noise.map((perLatent) => tf.slice(perLatent[j], s0, s));
-            return [t.latent.name, tf.reshape(e === 1 ? slices[0] : tf.stack(slices, 1), [s * e, ...t.latent.shape])];
+            return [l.name, tf.reshape(e === 1 ? slices[0] : tf.stack(slices, 1), [s * e, ...l.noise.shape])];
           }));
-          return logImportanceWeights(o, vae.weights, batch, eps, s);
+          return logImportanceWeights(vae.program, vae.weights, batch, eps, s);
         }));
         for (let r = 0; r < s; r++) {
           for (let b = 0; b < e; b++) {
@@ -169,29 +168,29 @@ export function importanceSampledNll(vae: VaeModel, test: Examples, k: number, o
  * the guide mean, Var_x(E_q[u | x]) (divided by n), which makes a dimension active above 0.01.
  */
 export function latentStatistics(vae: VaeModel, test: Examples, chunk = 1000): Record<string, LatentReport> {
-  const o = vae.objective;
+  const { info, program } = vae;
   const n = test.count;
   const per = test.values.length / Math.max(n, 1);
   const rng = new Rng(EVAL_SEED);
   const klSums: Float64Array[] = [];
-  const means = o.latents.map((t) => new Float64Array(n * t.latent.size));
+  const means = info.latents.map((l) => new Float64Array(n * l.size));
   for (let start = 0; start < n; start += chunk) {
     const m = Math.min(chunk, n - start);
     const parts = tf.tidy(() => {
       const batch = vae.batch(test.values.subarray(start * per, (start + m) * per), m);
-      const { kl } = elboTerms(o, vae.weights, batch, drawNoise(o, m, rng), false, 1, 'evaluate');
-      const mu = encodeMean(o, vae.weights, batch);
-      return o.latents.map((t) => [tf.sum(kl.get(t.latent.name)!, 0), tf.reshape(mu.get(t.latent.name)!, [m, t.latent.size])]);
+      const { kl } = program.elboTerms(vae.weights, batch, drawNoise(info, m, rng), false, 1, 'evaluate');
+      const mu = program.encodeMean(vae.weights, batch);
+      return info.latents.map((l) => [tf.sum(kl.get(l.name)!, 0), tf.reshape(mu.get(l.name)!, [m, l.size])]);
     });
     parts.forEach(([kl, mu], j) => {
       const sums = readAndDispose(kl);
       klSums[j] ??= new Float64Array(sums.length);
       sums.forEach((v, d) => (klSums[j][d] += v));
-      means[j].set(readAndDispose(mu), start * o.latents[j].latent.size);
+      means[j].set(readAndDispose(mu), start * info.latents[j].size);
     });
   }
-  return Object.fromEntries(o.latents.map((t, j) => {
-    const size = t.latent.size;
+  return Object.fromEntries(info.latents.map((l, j) => {
+    const size = l.size;
     const variance = Array.from({ length: size }, (_, d) => {
       let mean = 0;
       for (let i = 0; i < n; i++) mean += means[j][i * size + d];
@@ -206,7 +205,7 @@ export function latentStatistics(vae: VaeModel, test: Examples, chunk = 1000): R
       kl_per_dimension: Array.from(klSums[j] ?? [], (v) => v / n),
       mean_variance: variance,
     };
-    return [t.latent.name, report];
+    return [l.name, report];
   }));
 }
 
@@ -219,10 +218,9 @@ function meanAndStdErr(xs: Float64Array): { mean: number; stderr: number } {
 }
 
 /**
- * The importance-sampling noise of example i: for each latent, k draws of N(0, I), [k, ...shape],
- * seeded by (seed, i) alone.
+ * The importance-sampling noise of example i: for each latent, k draws of its standard noise,
+ * [k, ...noise shape], seeded by (seed, i) alone.
  */
-export function exampleNoise(o: Objective, seed: number, i: number, k: number): Map<string, tf.Tensor> {
-  const rng = new Rng((Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(seed + 1, 0x85ebca6b)) >>> 0);
-  return new Map(o.latents.map((t) => [t.latent.name, tf.randomNormal([k, ...t.latent.shape], 0, 1, 'float32', rng.nextSeed())]));
+export function exampleNoise(info: ProgramInfo, seed: number, i: number, k: number): Map<string, tf.Tensor> {
+  return drawNoise(info, k, new Rng((Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(seed + 1, 0x85ebca6b)) >>> 0));
 }

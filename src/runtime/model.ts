@@ -5,13 +5,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; the tfjs bundle registers them all, in a global registry.
 import '@tensorflow/tfjs';
-import {
-  decodeMean, drawNoise, elboTerms, encodeMean, initWeights, isState, samplePrior, trainingLoss, updateBaselines,
-  type Batch, type KlWeighting, type SampleMode, type Terms, type Weights,
-} from '../compiler/emit-tfjs.js';
-import type { ObjectiveChoice } from '../compiler/checked.js';
+import { interpret } from '../compiler/emit-tfjs.js';
 import type { Objective } from '../compiler/lower.js';
 import type { Optimizer } from './optim.js';
+import {
+  drawNoise, isState, trainingLoss, updateBaselines,
+  type Batch, type KlWeighting, type ModelProgram, type ObjectiveChoice, type SampleMode, type Terms, type Weights,
+} from './program.js';
 import { Rng } from './rng.js';
 
 /** Sums over a data set, divided by its size: −ELBO and its parts, per example, in nats. */
@@ -64,13 +64,20 @@ export class VaeModel {
   private readonly trainable: tf.Variable[];
   private readonly nameOf = new Map<string, string>();
 
-  constructor(readonly objective: Objective, readonly weights: Weights) {
+  constructor(readonly program: ModelProgram, readonly weights: Weights) {
     this.trainable = [...weights].filter(([name]) => !isState(name)).map(([, v]) => v);
     for (const [name, v] of weights) this.nameOf.set(v.name, name);
   }
 
-  static create(objective: Objective, seed: number): VaeModel {
-    return new VaeModel(objective, initWeights(objective, new Rng(seed)));
+  /** A model with fresh weights, from a program (a generated trainer's) or an objective (interpreted). */
+  static create(model: ModelProgram | Objective, seed: number): VaeModel {
+    const program = 'info' in model ? model : interpret(model);
+    return new VaeModel(program, program.initWeights(new Rng(seed)));
+  }
+
+  /** What the runtime knows of the model: data, latents, noise. */
+  get info() {
+    return this.program.info;
   }
 
   /**
@@ -78,7 +85,7 @@ export class VaeModel {
    * the data set's order: the images, then (when the model binds them) the one-hot labels.
    */
   batch(values: Float32Array, count: number): Batch {
-    const vars = this.dataLayout();
+    const vars = this.info.data;
     const width = vars.reduce((a, v) => a + v.size, 0);
     if (vars.length === 1) return new Map([[vars[0].name, tf.tensor(values, [count, ...vars[0].shape])]]);
     const rows = tf.tensor2d(values, [count, width]);
@@ -87,22 +94,14 @@ export class VaeModel {
     return new Map(vars.map((v, i) => [v.name, tf.reshape(parts[i], [count, ...v.shape])]));
   }
 
-  /** The data variables in the order of a row's values. */
-  private dataLayout() {
-    const { data, train } = this.objective.model;
-    const binding = train.dataset;
-    if (!binding?.labels) return [data.find((d) => d.name === binding?.images) ?? data[0]];
-    return [binding.images, binding.labels].map((name) => data.find((d) => d.name === name)!);
-  }
-
   /**
    * Values of the covariates for `n` generated examples: the labels cycle through the classes
    * (row i has class i mod K), so a grid of samples shows every class.
    */
   private covariates(n: number): Map<string, tf.Tensor> {
-    const labels = this.objective.model.train.dataset?.labels;
+    const labels = this.info.labels;
     if (!labels) return new Map();
-    const k = this.objective.model.data.find((d) => d.name === labels)!.size;
+    const k = this.info.data.find((d) => d.name === labels)!.size;
     return new Map([[labels, tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => i % k), 'int32'), k).toFloat()]]);
   }
 
@@ -115,13 +114,13 @@ export class VaeModel {
     const loss = tf.tidy(() => {
       const batch = this.batch(values, count);
       const { value, grads } = tf.variableGrads(
-        () => trainingLoss(this.objective, this.weights, batch, settings.objective, settings.weighting, rng), this.trainable);
+        () => trainingLoss(this.program, this.weights, batch, settings.objective, settings.weighting, rng), this.trainable);
       const lossValue = value.dataSync()[0];
       if (!Number.isFinite(lossValue)) return lossValue;
       const byName: Record<string, tf.Tensor> = {};
       for (const [tfName, g] of Object.entries(clipByGlobalNorm(grads, settings.clipNorm))) byName[this.nameOf.get(tfName)!] = g;
       optimizer.apply(this.weights, byName);
-      updateBaselines(this.objective, this.weights, lossValue);
+      updateBaselines(this.info, this.weights, lossValue);
       return lossValue;
     });
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(this.diagnoseNonFinite(values, count, noiseSeed));
@@ -141,7 +140,7 @@ export class VaeModel {
   /** Σ over the batch of each term, as numbers: { 'rec(x)': ..., 'kl(z)': ... }. */
   private termSums(batch: Batch, rng: Rng, mode: SampleMode): Record<string, number> {
     const count = batch.values().next().value!.shape[0];
-    const terms: Terms = elboTerms(this.objective, this.weights, batch, drawNoise(this.objective, count, rng), false, 1, mode);
+    const terms: Terms = this.program.elboTerms(this.weights, batch, drawNoise(this.info, count, rng), false, 1, mode);
     const out: Record<string, number> = {};
     for (const [name, t] of terms.rec) out[`rec(${name})`] = tf.sum(t).dataSync()[0];
     for (const [name, t] of terms.kl) out[`kl(${name})`] = tf.sum(t).dataSync()[0];
@@ -166,8 +165,8 @@ export class VaeModel {
   /** Decoder means for `n` draws from the prior, row after row. */
   sampleMeans(n: number, seed: number): Float32Array {
     return readAndDispose(tf.tidy(() => {
-      const latents = samplePrior(this.objective, this.weights, n, new Rng(seed));
-      return decodeMean(this.objective, this.weights, new Map([...latents, ...this.covariates(n)]));
+      const latents = this.program.samplePrior(this.weights, n, new Rng(seed));
+      return this.program.decodeMean(this.weights, new Map([...latents, ...this.covariates(n)]));
     }));
   }
 
@@ -175,7 +174,7 @@ export class VaeModel {
   reconstructions(values: Float32Array, count: number): Float32Array {
     return readAndDispose(tf.tidy(() => {
       const batch = this.batch(values, count);
-      return decodeMean(this.objective, this.weights, new Map([...batch, ...encodeMean(this.objective, this.weights, batch)]));
+      return this.program.decodeMean(this.weights, new Map([...batch, ...this.program.encodeMean(this.weights, batch)]));
     }));
   }
 

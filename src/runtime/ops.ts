@@ -17,3 +17,18 @@ export const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc
 export function gradientOnly(t: tf.Tensor): tf.Tensor {
   return tf.sub(t, stopGradient(t));
 }
+
+/** `t` repeated `times` times along the first axis: row r·B + b is row b. */
+export function tile(t: tf.Tensor, times: number): tf.Tensor {
+  return tf.tile(t, [times, ...t.shape.slice(1).map(() => 1)]);
+}
+
+/** tf.broadcastTo, without its copy when the shape is already right. */
+export function broadcastTo(t: tf.Tensor, shape: number[]): tf.Tensor {
+  return t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : tf.broadcastTo(t, shape);
+}
+
+/** Σ over every axis but the first: [B, ...] → [B]. */
+export function sumPerExample(t: tf.Tensor): tf.Tensor1D {
+  return (t.rank <= 1 ? t : tf.sum(t, [...Array(t.rank - 1).keys()].map((i) => i + 1))) as tf.Tensor1D;
+}

@@ -5,9 +5,8 @@
  * returns plain arrays; every tensor is freed before it returns.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeMean, encodeMean } from '../compiler/emit-tfjs.js';
-import type { Objective } from '../compiler/lower.js';
 import type { VaeModel } from './model.js';
+import type { ProgramInfo } from './program.js';
 
 /** A tensor's values, then the tensor freed. */
 function read(t: tf.Tensor): Float32Array {
@@ -50,17 +49,17 @@ export interface ImageGrid { images: Float32Array; count: number; columns: numbe
  */
 export function interpolations(vae: VaeModel, values: Float32Array, pairs: number, steps: number): ImageGrid {
   if (!Number.isInteger(steps) || steps < 2) throw new RangeError(`steps must be a whole number of at least 2, got ${steps}`);
-  const per = vae.objective.model.data[0].size;
+  const per = vae.info.data.reduce((sum, d) => sum + d.size, 0); // a row: the images, then any labels
   if (values.length < 2 * pairs * per) throw new RangeError(`expected ${2 * pairs} examples, got ${Math.floor(values.length / per)}`);
   const decoded = read(tf.tidy(() => {
-    const ends = encodeMean(vae.objective, vae.weights, vae.batch(values.subarray(0, 2 * pairs * per), 2 * pairs));
+    const ends = vae.program.encodeMean(vae.weights, vae.batch(values.subarray(0, 2 * pairs * per), 2 * pairs));
     // (1 − t)·a + t·b, which is exactly a at t = 0 and exactly b at t = 1.
     const t = tf.tensor(Array.from({ length: steps }, (_, i) => i / (steps - 1)), [1, steps, 1]);
     const path = new Map([...ends].map(([name, z]) => {
       const [a, b] = tf.split(tf.reshape(z, [pairs, 2, -1]), 2, 1); // each [pairs, 1, size]
       return [name, tf.reshape(tf.add(tf.mul(a, tf.sub(1, t)), tf.mul(b, t)), [pairs * steps, ...z.shape.slice(1)])];
     }));
-    return decodeMean(vae.objective, vae.weights, path);
+    return vae.program.decodeMean(vae.weights, path);
   }));
   const columns = steps + 2;
   const images = new Float32Array(pairs * columns * per);
@@ -77,15 +76,13 @@ export function interpolations(vae: VaeModel, values: Float32Array, pairs: numbe
  * Why {@link manifold} cannot draw this model's latent space, or undefined if it can: it needs
  * exactly one latent, of 2 dimensions, with the prior Normal(0, 1).
  */
-export function manifoldProblem(o: Objective): string | undefined {
-  const sizes = o.latents.map((t) => `${t.latent.name} (${t.latent.size} dimension${t.latent.size === 1 ? '' : 's'})`);
-  if (o.latents.length !== 1 || o.latents[0].latent.size !== 2) {
-    return `the manifold needs a model with exactly one latent of 2 dimensions; ${o.model.name} has ${sizes.join(', ')}.`;
+export function manifoldProblem(info: ProgramInfo): string | undefined {
+  const sizes = info.latents.map((l) => `${l.name} (${l.size} dimension${l.size === 1 ? '' : 's'})`);
+  if (info.latents.length !== 1 || info.latents[0].size !== 2) {
+    return `the manifold needs a model with exactly one latent of 2 dimensions; ${info.name} has ${sizes.join(', ')}.`;
   }
-  const { family, params } = o.latents[0].prior;
-  const isConst = (k: string, v: number) => params[k]?.kind === 'const' && (params[k] as { value: number }).value === v;
-  if (family !== 'Normal' || !isConst('loc', 0) || !isConst('scale', 1)) {
-    return `the manifold spreads a grid over the prior's quantiles, and needs the prior Normal(0, 1); ${o.model.name}'s prior of ${o.latents[0].latent.name} is another.`;
+  if (!info.latents[0].standardNormalPrior) {
+    return `the manifold spreads a grid over the prior's quantiles, and needs the prior Normal(0, 1); ${info.name}'s prior of ${info.latents[0].name} is another.`;
   }
   return undefined;
 }
@@ -98,15 +95,15 @@ export function manifoldProblem(o: Objective): string | undefined {
  * (the message of {@link manifoldProblem}) for a model it cannot draw.
  */
 export function manifold(vae: VaeModel, n: number): ImageGrid {
-  const problem = manifoldProblem(vae.objective);
+  const problem = manifoldProblem(vae.info);
   if (problem) throw new RangeError(problem);
   const q = Array.from({ length: n }, (_, i) => inverseNormalCdf((i + 0.5) / n));
   const z = new Float32Array(2 * n * n);
   for (let row = 0; row < n; row++) {
     for (let col = 0; col < n; col++) z.set([q[col], q[n - 1 - row]], 2 * (row * n + col));
   }
-  const latent = vae.objective.latents[0].latent;
-  const images = read(tf.tidy(() => decodeMean(vae.objective, vae.weights, new Map([[latent.name, tf.tensor(z, [n * n, ...latent.shape])]]))));
+  const latent = vae.info.latents[0];
+  const images = read(tf.tidy(() => vae.program.decodeMean(vae.weights, new Map([[latent.name, tf.tensor(z, [n * n, ...latent.shape])]]))));
   return { images, count: n * n, columns: n };
 }
 
@@ -118,13 +115,13 @@ export function manifold(vae: VaeModel, n: number): ImageGrid {
 export function latentMeans(
   vae: VaeModel, values: Float32Array, count: number, labels?: ArrayLike<number>, chunk = 1000,
 ): { x: number; y: number; label: number }[] {
-  const latent = vae.objective.latents[0].latent;
+  const latent = vae.info.latents[0];
   if (latent.size < 2) throw new RangeError(`the latent ${latent.name} has ${latent.size} dimension; a scatter needs 2.`);
   const per = values.length / count;
   const points: { x: number; y: number; label: number }[] = [];
   for (let start = 0; start < count; start += chunk) {
     const m = Math.min(chunk, count - start);
-    const means = read(tf.tidy(() => encodeMean(vae.objective, vae.weights, vae.batch(values.subarray(start * per, (start + m) * per), m)).get(latent.name)!));
+    const means = read(tf.tidy(() => vae.program.encodeMean(vae.weights, vae.batch(values.subarray(start * per, (start + m) * per), m)).get(latent.name)!));
     for (let i = 0; i < m; i++) {
       points.push({ x: means[i * latent.size], y: means[i * latent.size + 1], label: labels ? labels[start + i] : 0 });
     }

@@ -16,6 +16,7 @@ import { writeImageGrid } from './image.js';
 import { VaeModel, type Evaluation, type StepSettings } from './model.js';
 import { klWeightAt, learningRateAt } from './schedule.js';
 import { makeOptimizer, type Optimizer } from './optim.js';
+import type { ModelProgram } from './program.js';
 import { Progress } from './progress.js';
 import { Rng } from './rng.js';
 
@@ -55,8 +56,11 @@ export interface TrainResult {
 export const CHECKPOINT_FILE = 'checkpoint.bin';
 export const METRICS_FILE = 'metrics.jsonl';
 
-/** Trains `objective` as `options.config` says, writing the run directory as it goes. */
-export function train(objective: Objective, options: TrainOptions): TrainResult {
+/**
+ * Trains a model (an objective, interpreted, or a generated trainer's program) as
+ * `options.config` says, writing the run directory as it goes.
+ */
+export function train(objective: Objective | ModelProgram, options: TrainOptions): TrainResult {
   const { config, feed, out } = options;
   const log = options.verbose === false ? () => {} : (line: string) => console.log(line);
   mkdirSync(out, { recursive: true });
@@ -147,7 +151,7 @@ function saveTrainingState(path: string, model: VaeModel, optimizer: Optimizer, 
   const state = optimizer.state();
   const tensors = new Map<string, tf.Tensor>([...model.weights, ...[...state.slots].map(([k, v]) => [`optimizer/${k}`, v] as const)]);
   saveCheckpoint(path, {
-    model: model.objective.model.name, epoch, rngState: rng.state,
+    model: model.info.name, epoch, rngState: rng.state,
     optimizer: { name: optimizerName, step: state.step },
   }, tensors);
   for (const t of state.slots.values()) t.dispose();

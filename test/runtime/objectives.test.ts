@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CheckedModel, TrainConfig } from '../../src/compiler/checked.js';
+import { elboTerms, interpret } from '../../src/compiler/emit-tfjs.js';
 import {
-  drawNoise, elboTerms, iwaeBound, logImportanceWeights, lossOf, negativeElbo, repeatBatch, trainingLoss,
-  type Batch, type Terms,
-} from '../../src/compiler/emit-tfjs.js';
+  drawNoise, iwaeBound, logImportanceWeights, lossOf, negativeElbo, repeatBatch, trainingLoss, type Batch, type Terms,
+} from '../../src/runtime/program.js';
 import { checkModel, readSource } from '../../src/compiler/index.js';
 import { lower, type Objective } from '../../src/compiler/lower.js';
 import { loadMnist } from '../../src/runtime/data/datasets.js';
@@ -71,7 +71,7 @@ describe('lossOf: free bits and β', () => {
   it('with free bits λ is mean rec + Σ_d max(λ, mean_b KL_{b,d}), by hand', () => {
     const { o, vae, batch } = spreadModel();
     tf.tidy(() => {
-      const terms = elboTerms(o, vae.weights, batch, drawNoise(o, N, new Rng(5)));
+      const terms = elboTerms(o, vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(5)));
       const { rec, kl } = termValues(terms);
       const dims = perDimension(kl);
       const sorted = [...dims].sort((a, b) => a - b);
@@ -98,7 +98,7 @@ describe('lossOf: free bits and β', () => {
     const bias = vae.weights.get('encoder/out/b')!;
     // The KL part alone: the terms with the reconstruction replaced by zeros.
     const klPart = (freeBits: number) => () => {
-      const terms = elboTerms(o, vae.weights, batch, drawNoise(o, N, new Rng(5)));
+      const terms = elboTerms(o, vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(5)));
       const zero: Terms = { ...terms, rec: new Map([['x', tf.zeros([N]) as tf.Tensor1D]]) };
       return freeBits === 0 ? tf.sum(tf.mean([...terms.kl.values()][0], 0)) as tf.Scalar : lossOf(zero, { weight: 1, freeBits });
     };
@@ -106,7 +106,7 @@ describe('lossOf: free bits and β', () => {
       const { grads } = tf.variableGrads(klPart(freeBits), [bias]);
       return Array.from(grads[bias.name].dataSync());
     });
-    const dims = tf.tidy(() => perDimension(termValues(elboTerms(o, vae.weights, batch, drawNoise(o, N, new Rng(5)))).kl));
+    const dims = tf.tidy(() => perDimension(termValues(elboTerms(o, vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(5)))).kl));
     const plain = gradOfBias(0);
     // The KL of dimension d depends on the bias of mu_d (index d) and of log_sigma_d (index 20 + d).
     for (let d = 1; d < LATENT; d++) expect(Math.abs(plain[d])).toBeGreaterThan(1e-3);
@@ -148,7 +148,7 @@ describe('lossOf: free bits and β', () => {
   it('with weight β is mean rec + β · mean Σ KL, by hand', () => {
     const { o, vae, batch } = spreadModel();
     tf.tidy(() => {
-      const terms = elboTerms(o, vae.weights, batch, drawNoise(o, N, new Rng(9)));
+      const terms = elboTerms(o, vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(9)));
       const { rec, kl } = termValues(terms);
       const klTotal = mean(kl.map((row) => row.reduce((a, b) => a + b, 0)));
       for (const beta of [0, 0.25, 1, 4]) {
@@ -174,16 +174,16 @@ describe('trainingLoss: the objectives', () => {
   it('elbo(samples = 3) is the mean of −ELBO over the 3 repeated copies, with the same noise stream', () => {
     const { o, vae, batch } = spreadModel();
     tf.tidy(() => {
-      const loss = trainingLoss(o, vae.weights, batch, { kind: 'elbo', samples: 3 }, { weight: 1, freeBits: 0 }, new Rng(11)).dataSync()[0];
+      const loss = trainingLoss(interpret(o), vae.weights, batch, { kind: 'elbo', samples: 3 }, { weight: 1, freeBits: 0 }, new Rng(11)).dataSync()[0];
       // By hand: the batch three times over, noise for 3N rows from the same seed.
-      const rows = Array.from(negativeElbo(elboTerms(o, vae.weights, repeatBatch(batch, 3), drawNoise(o, 3 * N, new Rng(11)))).dataSync());
+      const rows = Array.from(negativeElbo(elboTerms(o, vae.weights, repeatBatch(batch, 3), drawNoise(interpret(o).info, 3 * N, new Rng(11)))).dataSync());
       const copies = [0, 1, 2].map((r) => mean(rows.slice(r * N, (r + 1) * N)));
       expect(loss).toBeCloseTo(mean(copies), 3);
       // The three copies saw different noise.
       expect(new Set(copies.map((c) => c.toFixed(4))).size).toBe(3);
       // One sample is the first copy's noise only when drawn for N rows: a different estimate.
-      const one = trainingLoss(o, vae.weights, batch, { kind: 'elbo', samples: 1 }, { weight: 1, freeBits: 0 }, new Rng(11)).dataSync()[0];
-      const byHand = mean(Array.from(negativeElbo(elboTerms(o, vae.weights, batch, drawNoise(o, N, new Rng(11)))).dataSync()));
+      const one = trainingLoss(interpret(o), vae.weights, batch, { kind: 'elbo', samples: 1 }, { weight: 1, freeBits: 0 }, new Rng(11)).dataSync()[0];
+      const byHand = mean(Array.from(negativeElbo(elboTerms(o, vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(11)))).dataSync()));
       expect(one).toBeCloseTo(byHand, 3);
     });
     vae.dispose();
@@ -192,18 +192,18 @@ describe('trainingLoss: the objectives', () => {
   it('iwae(k = 1) is −ELBO with every KL by Monte Carlo, on the same noise', () => {
     const { o, vae, batch } = spreadModel();
     tf.tidy(() => {
-      const iwae = trainingLoss(o, vae.weights, batch, { kind: 'iwae', k: 1 }, { weight: 1, freeBits: 0 }, new Rng(13)).dataSync()[0];
-      const mcTerms = elboTerms(o, vae.weights, batch, drawNoise(o, N, new Rng(13)), true);
+      const iwae = trainingLoss(interpret(o), vae.weights, batch, { kind: 'iwae', k: 1 }, { weight: 1, freeBits: 0 }, new Rng(13)).dataSync()[0];
+      const mcTerms = elboTerms(o, vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(13)), true);
       expect(iwae).toBeCloseTo(mean(Array.from(negativeElbo(mcTerms).dataSync())), 3);
       // The same through the compiler's --mc-kl path: the ELBO objective of the Monte Carlo lowering.
       const mc = lower(o.model, { forceMonteCarloKl: true });
-      const elboMc = trainingLoss(mc, vae.weights, batch, { kind: 'elbo', samples: 1 }, { weight: 1, freeBits: 0 }, new Rng(13)).dataSync()[0];
+      const elboMc = trainingLoss(interpret(mc), vae.weights, batch, { kind: 'elbo', samples: 1 }, { weight: 1, freeBits: 0 }, new Rng(13)).dataSync()[0];
       expect(iwae).toBeCloseTo(elboMc, 3);
       // The closed-form ELBO on the same noise has the same reconstruction, a different KL estimate.
-      const closed = trainingLoss(o, vae.weights, batch, { kind: 'elbo', samples: 1 }, { weight: 1, freeBits: 0 }, new Rng(13)).dataSync()[0];
+      const closed = trainingLoss(interpret(o), vae.weights, batch, { kind: 'elbo', samples: 1 }, { weight: 1, freeBits: 0 }, new Rng(13)).dataSync()[0];
       expect(Math.abs(closed - iwae)).toBeGreaterThan(1e-3);
       // β, warm-up and free bits do not enter the IWAE bound.
-      const weighted = trainingLoss(o, vae.weights, batch, { kind: 'iwae', k: 1 }, { weight: 0.1, freeBits: 5 }, new Rng(13)).dataSync()[0];
+      const weighted = trainingLoss(interpret(o), vae.weights, batch, { kind: 'iwae', k: 1 }, { weight: 0.1, freeBits: 5 }, new Rng(13)).dataSync()[0];
       expect(weighted).toBe(iwae);
     });
     vae.dispose();
@@ -212,15 +212,15 @@ describe('trainingLoss: the objectives', () => {
   it('iwae(k = 3) is −mean_b log (1/3) Σ_k w_{k,b}, from the log weights of the 3 copies, by hand', () => {
     const { o, vae, batch } = spreadModel();
     tf.tidy(() => {
-      const loss = trainingLoss(o, vae.weights, batch, { kind: 'iwae', k: 3 }, { weight: 1, freeBits: 0 }, new Rng(17)).dataSync()[0];
-      const logW = Array.from(logImportanceWeights(o, vae.weights, repeatBatch(batch, 3), drawNoise(o, 3 * N, new Rng(17))).dataSync());
+      const loss = trainingLoss(interpret(o), vae.weights, batch, { kind: 'iwae', k: 3 }, { weight: 1, freeBits: 0 }, new Rng(17)).dataSync()[0];
+      const logW = Array.from(logImportanceWeights(interpret(o), vae.weights, repeatBatch(batch, 3), drawNoise(interpret(o).info, 3 * N, new Rng(17))).dataSync());
       const bounds = [...Array(N).keys()].map((b) => {
         const ws = [0, 1, 2].map((k) => logW[k * N + b]);
         const m = Math.max(...ws);
         return m + Math.log(mean(ws.map((w) => Math.exp(w - m))));
       });
       expect(loss).toBeCloseTo(-mean(bounds), 3);
-      expect(Array.from(iwaeBound(o, vae.weights, batch, 3, new Rng(17)).dataSync()).map((v, b) => v - bounds[b]).every((d) => Math.abs(d) < 1e-2)).toBe(true);
+      expect(Array.from(iwaeBound(interpret(o), vae.weights, batch, 3, new Rng(17)).dataSync()).map((v, b) => v - bounds[b]).every((d) => Math.abs(d) < 1e-2)).toBe(true);
       // Per example, log of the mean weight ≥ the mean of the log weights (Jensen): the bound is tighter than the ELBO of the same samples.
       const elboOfSamples = -mean(logW);
       expect(loss).toBeLessThanOrEqual(elboOfSamples + 1e-3);

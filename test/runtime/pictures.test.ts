@@ -78,7 +78,7 @@ describe('pictures of mnist_2d', () => {
   });
 
   it('manifold: n² tiles decoded at the prior quantiles, z1 along the columns and z2 up the rows', () => {
-    expect(manifoldProblem(vae.objective)).toBeUndefined();
+    expect(manifoldProblem(vae.info)).toBeUndefined();
     const n = 4;
     const grid = manifold(vae, n);
     expect([grid.count, grid.columns, grid.images.length]).toEqual([16, 4, 16 * 784]);
@@ -99,7 +99,7 @@ describe('pictures of mnist_2d', () => {
 
   it('manifold: a clear error for a model without exactly one 2-dimensional latent', () => {
     const big = model('models/mnist.vae');
-    expect(manifoldProblem(big.objective)).toMatch(/exactly one latent of 2 dimensions; mnist_vae has z \(20 dimensions\)/);
+    expect(manifoldProblem(big.info)).toMatch(/exactly one latent of 2 dimensions; mnist_vae has z \(20 dimensions\)/);
     expect(() => manifold(big, 3)).toThrow(RangeError);
     big.dispose();
   });
@@ -122,7 +122,7 @@ describe('pictures of mnist_2d', () => {
 
 /** The decoder mean at one value of the latent z, computed without the pictures module. */
 function decodeAt(vae: VaeModel, z: Float32Array): Float32Array {
-  const t = tf.tidy(() => decodeMean(vae.objective, vae.weights, new Map([['z', tf.tensor(z, [1, 2])]])));
+  const t = tf.tidy(() => vae.program.decodeMean(vae.weights, new Map([['z', tf.tensor(z, [1, 2])]])));
   const values = t.dataSync() as Float32Array;
   t.dispose();
   return values;

@@ -9,7 +9,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { baselineState, trainingLoss, updateBaselines, type Batch } from '../../src/compiler/emit-tfjs.js';
+import { interpret } from '../../src/compiler/emit-tfjs.js';
+import { baselineState, trainingLoss, updateBaselines, type Batch } from '../../src/runtime/program.js';
 import { checkModel } from '../../src/compiler/index.js';
 import { lower, type Objective } from '../../src/compiler/lower.js';
 import { VaeModel } from '../../src/runtime/model.js';
@@ -76,7 +77,7 @@ function checkUnbiased(o: Objective, setBaseline: (vae: VaeModel) => void): void
   const rng = new Rng(11);
   // 60 independent estimates, each averaging 200 samples per example.
   const estimates = Array.from({ length: 60 }, () =>
-    gradients(vae, () => trainingLoss(o, vae.weights, batch, { kind: 'elbo', samples: 200 }, { weight: 1, freeBits: 0 }, rng)));
+    gradients(vae, () => trainingLoss(interpret(o), vae.weights, batch, { kind: 'elbo', samples: 200 }, { weight: 1, freeBits: 0 }, rng)));
   exact.forEach((g, i) => {
     const { mean, stderr } = meanAndStdErr(estimates.map((e) => e[i]));
     expect(Math.abs(mean - g), `parameter ${i}: estimate ${mean} ± ${stderr}, exact ${g}`).toBeLessThan(4 * stderr + 1e-5);
@@ -102,9 +103,9 @@ describe('score-function estimator', () => {
   it('keeps the moving average: a ← decay · a + (1 − decay) · loss, one step at a time', () => {
     const o = compile(model(''));
     const vae = VaeModel.create(o, 3);
-    expect(baselineState(o.latents[0])).toBe('state/b/baseline');
-    updateBaselines(o, vae.weights, 10);
-    updateBaselines(o, vae.weights, 20);
+    expect(baselineState(o.latents[0].latent.name)).toBe('state/b/baseline');
+    updateBaselines(interpret(o).info, vae.weights, 10);
+    updateBaselines(interpret(o).info, vae.weights, 20);
     expect(Array.from(vae.weights.get('state/b/baseline')!.dataSync())).toEqual([0.5 * (0.5 * 10) + 0.5 * 20, 2]);
     vae.dispose();
   });
