@@ -4,14 +4,18 @@
  * (CI sets it); without it they are skipped, and the skip says so.
  */
 import { readdirSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { parameterCount } from '../src/cli/common.js';
 import { DATASETS } from '../src/compiler/catalog.js';
+import { initWeights } from '../src/compiler/emit-tfjs.js';
 import { checkModel, readSource } from '../src/compiler/index.js';
 import { lower } from '../src/compiler/lower.js';
 import { resolveDataDir } from '../src/runtime/data/datasets.js';
 import { DataFeed, openDataset } from '../src/runtime/data/feed.js';
 import { VaeModel } from '../src/runtime/model.js';
 import { makeOptimizer } from '../src/runtime/optim.js';
+import { isState } from '../src/runtime/program.js';
 import { Rng } from '../src/runtime/rng.js';
 import { useBackend } from './helpers/tf.js';
 
@@ -25,6 +29,14 @@ describe.each(models)('models/%s', (file) => {
 
   it('checks with no warning', () => {
     expect(checked.ok ? checked.value.warnings : checked.diagnostics).toEqual([]);
+  });
+
+  it('counts (in vae check) as many parameters as training creates', () => {
+    if (!checked.ok) throw new Error(`models/${file} does not check`);
+    const weights = initWeights(lower(checked.value), new Rng(1));
+    const trained = [...weights].filter(([name]) => !isState(name)).reduce((sum, [, w]) => sum + w.size, 0);
+    expect(parameterCount(checked.value)).toBe(trained);
+    tf.dispose([...weights.values()]);
   });
 
   const config = checked.ok ? checked.value.train : undefined;

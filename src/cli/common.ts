@@ -7,7 +7,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import type { CheckedModel, TrainConfig } from '../compiler/checked.js';
+import { product } from '../compiler/check.js';
 import { checkModel, parseConstants, readSource } from '../compiler/index.js';
+import { flowParameterCount } from '../runtime/flows/index.js';
 import { renderDiagnostic, type SourceFile } from '../compiler/source.js';
 import type { BackendName } from '../runtime/backend.js';
 import type { VaeModel } from '../runtime/model.js';
@@ -105,12 +107,16 @@ export async function loadRun(run: string): Promise<LoadedRun> {
   return { model, config: stored.config, vae };
 }
 
-/** Weights and biases of every network, plus learned parameters. */
+/** Weights and biases of every network, plus learned parameters and the flows' weights. */
 export function parameterCount(model: CheckedModel): number {
   const nets = model.nets.reduce((sum, n) => {
     const widths = [n.inputWidth, ...n.layers.map((l) => l.units)];
     const hidden = n.layers.reduce((s, l, i) => s + (widths[i] + 1) * l.units, 0);
     return sum + hidden + n.outputs.reduce((s, o) => s + (widths[widths.length - 1] + 1) * o.size, 0);
   }, 0);
-  return nets + model.params.reduce((s, p) => s + p.size, 0);
+  const flows = model.guides.flatMap((g) => {
+    const size = model.latents.find((l) => l.name === g.target)!.size;
+    return g.flows.map((f) => flowParameterCount({ kind: f.kind, steps: f.steps, hidden: f.hidden, contextWidth: f.context ? product(f.context.shape) : 0 }, size));
+  });
+  return nets + model.params.reduce((s, p) => s + p.size, 0) + flows.reduce((a, b) => a + b, 0);
 }
