@@ -440,11 +440,18 @@ class Checker {
     return best ? ` Did you mean '${best}'?` : '';
   }
 
-  /** The score-function estimator here is for the ELBO; the IWAE bound would need VIMCO (Mnih & Rezende 2016). */
+  /**
+   * The estimators of discrete latents are for the ELBO: the IWAE bound would need VIMCO (Mnih &
+   * Rezende 2016) for the score function, and its importance weights are taken at discrete samples.
+   */
   private checkEstimatorsWithObjective(guides: DistInfo[], train: TrainConfig): void {
     if (train.objective.kind !== 'iwae') return;
-    for (const g of guides.filter((d) => d.estimator.kind === 'score-function')) {
-      this.report(D.badModifier(g.span, `The score-function estimator of '${g.target}' works with objective elbo; the iwae objective would need VIMCO, which is not implemented.`));
+    for (const g of guides) {
+      if (g.estimator.kind === 'score-function') {
+        this.report(D.badModifier(g.span, `The score-function estimator of '${g.target}' works with objective elbo; the iwae objective would need VIMCO, which is not implemented.`));
+      } else if (g.estimator.kind === 'relaxed') {
+        this.report(D.badModifier(g.span, `The relaxed estimator of '${g.target}' works with objective elbo; the iwae bound weighs discrete samples, through which no gradient passes.`));
+      }
     }
   }
 

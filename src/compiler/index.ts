@@ -60,6 +60,7 @@ export function overrideSettings(model: CheckedModel, settings: string[]): Resul
   const merged = { ...model.train };
   for (const [key, name] of SETTING_KEYS) if (given.has(name)) (merged as Record<string, unknown>)[key] = overrides[key];
   checkMergedObjective(merged, block, diagnostics);
+  checkDiscreteWithIwae(model, merged, block, diagnostics);
   if (diagnostics.length > 0) return fail(diagnostics);
   return ok({ ...model, train: merged });
 }
@@ -81,6 +82,14 @@ function checkMergedObjective(merged: TrainConfig, block: A.TrainBlock, out: Dia
       out.push(D.badSetting(objective.name.span, `The model file sets '${name}', which weights the KL term of the ELBO; the iwae bound has no separate KL term. Remove '${name}' from the file, or use objective elbo.`));
     }
   }
+}
+
+/** Discrete latents' estimators need objective elbo (see check.ts), also when --set asks for iwae. */
+function checkDiscreteWithIwae(model: CheckedModel, merged: TrainConfig, block: A.TrainBlock, out: Diagnostic[]): void {
+  const objective = block.settings.find((s) => s.name.name === 'objective');
+  const discrete = model.guides.filter((g) => g.estimator.kind !== 'reparameterized').map((g) => g.target);
+  if (merged.objective.kind !== 'iwae' || !objective || discrete.length === 0) return;
+  out.push(D.badSetting(objective.name.span, `The model's discrete latents (${discrete.join(', ')}) are trained with objective elbo; iwae is not available for them.`));
 }
 
 /** Setting names in the language and their fields in TrainConfig. */

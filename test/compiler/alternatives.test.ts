@@ -124,3 +124,11 @@ describe('alternatives: the lowered objective', () => {
     expect(m.params[0]).toMatchObject({ name: 'm', shape: [3, 20], init: 0.5, initScale: 2 });
   });
 });
+
+describe('alternatives: discrete latents and the iwae objective', () => {
+  it('rejects iwae given with --set for a model with a relaxed latent, at the setting', async () => {
+    const { overrideSettings } = await import('../../src/compiler/index.js');
+    const r = overrideSettings(checked(CATEGORICAL), ['objective iwae(k = 5)']);
+    expect(r.ok ? [] : r.diagnostics.map(at)).toEqual(['VAE3001 2:1']);
+  });
+});
