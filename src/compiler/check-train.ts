@@ -26,12 +26,13 @@ const READERS: Record<string, Reader> = {
   free_bits: (v, c, _, out) => { c.freeBits = nonNegativeNumber(v, out) ?? c.freeBits; },
   schedule: (v, c, _, out) => { c.schedule = schedule(v, out) ?? c.schedule; },
   clip_norm: (v, c, _, out) => { c.clipNorm = positiveNumber(v, out) ?? c.clipNorm; },
+  kl: (v, c, _, out) => { c.monteCarloKl = klChoice(v, out) ?? c.monteCarloKl; },
 };
 
 export function defaultTrainConfig(): TrainConfig {
   return {
     ...TRAIN_DEFAULTS, optimizer: defaultOptimizer('adam'), objective: { kind: 'elbo', samples: 1 },
-    beta: 1, klWarmup: 0, freeBits: 0, schedule: { kind: 'constant' },
+    beta: 1, klWarmup: 0, freeBits: 0, schedule: { kind: 'constant' }, monteCarloKl: false,
   };
 }
 
@@ -193,6 +194,14 @@ function objective(v: A.SettingValue, out: Diagnostic[]): ObjectiveChoice | unde
   const count = value ? wholeNumber(value, 1, out) : 1;
   if (count === undefined) return undefined;
   return w.name.name === 'elbo' ? { kind: 'elbo', samples: count } : { kind: 'iwae', k: count };
+}
+
+/** `kl closed_form` (where one exists; the default) or `kl monte_carlo` (for every term). */
+function klChoice(v: A.SettingValue, out: Diagnostic[]): boolean | undefined {
+  const w = call(v, 'KL estimator', ['closed_form', 'monte_carlo'], out);
+  if (!w) return undefined;
+  argsOf(w, [], out);
+  return w.name.name === 'monte_carlo';
 }
 
 /** `constant`, `step(at = [30, 60], factor = 0.1)`, `burda`. */

@@ -94,6 +94,8 @@ export interface TrainConfig {
   schedule: ScheduleChoice;
   /** Clip the gradient to this global norm; undefined for no clipping. */
   clipNorm?: number;
+  /** `kl monte_carlo`: every KL term by Monte Carlo, even where a closed form exists (as --mc-kl). */
+  monteCarloKl: boolean;
 }
 
 export interface CheckedModel {

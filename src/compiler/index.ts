@@ -96,7 +96,7 @@ function checkDiscreteWithIwae(model: CheckedModel, merged: TrainConfig, block: 
 const SETTING_KEYS: [keyof TrainConfig, string][] = [
   ['dataset', 'data'], ['optimizer', 'optimizer'], ['batch', 'batch'], ['epochs', 'epochs'], ['seed', 'seed'],
   ['objective', 'objective'], ['beta', 'beta'], ['klWarmup', 'kl_warmup'], ['freeBits', 'free_bits'],
-  ['schedule', 'schedule'], ['clipNorm', 'clip_norm'],
+  ['schedule', 'schedule'], ['clipNorm', 'clip_norm'], ['monteCarloKl', 'kl'],
 ];
 
 /** Reads a model file; its name in diagnostics is the path as given. */

@@ -55,7 +55,7 @@ export function lower(model: CheckedModel, options: LowerOptions = {}): Objectiv
     const latent = model.latents.find((l) => l.name === guide.target)!;
     return {
       latent, guide, prior,
-      kl: klMethod(guide, prior, model.guides.slice(i + 1).map((g) => g.target), options),
+      kl: klMethod(guide, prior, model.guides.slice(i + 1).map((g) => g.target), { forceMonteCarloKl: options.forceMonteCarloKl || model.train.monteCarloKl }),
       noise: noiseOf(guide, latent),
     };
   });
@@ -71,7 +71,7 @@ export function lower(model: CheckedModel, options: LowerOptions = {}): Objectiv
  */
 function klMethod(guide: DistInfo, prior: DistInfo, sampledLater: string[], options: LowerOptions): KlMethod {
   if (guide.estimator.kind === 'relaxed') return { kind: 'closed-form', pair: `${guide.family}‖${prior.family} (at the categorical guide; relaxed samples feed the rest)` };
-  if (options.forceMonteCarloKl) return { kind: 'monte-carlo', reason: 'Monte Carlo forced by --mc-kl' };
+  if (options.forceMonteCarloKl) return { kind: 'monte-carlo', reason: 'Monte Carlo forced by --mc-kl or `kl monte_carlo`' };
   if (guide.flows.length > 0) return { kind: 'monte-carlo', reason: `the guide has a flow (${guide.flows.map((f) => `${f.kind}(${f.steps})`).join(', ')}), so q(z) has no closed form` };
   const later = [...new Set(Object.values(prior.params).flatMap(freeVars).map((v) => v.name).filter((n) => sampledLater.includes(n)))];
   if (later.length > 0) return { kind: 'monte-carlo', reason: `the prior reads ${later.join(', ')}, sampled after ${guide.target}` };

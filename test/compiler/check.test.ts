@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { TRAIN_DEFAULTS } from '../../src/compiler/check-train.js';
 import { checkModel, overrideSettings, readSource, settingsSource } from '../../src/compiler/index.js';
+import { lower } from '../../src/compiler/lower.js';
 import { renderDiagnostic } from '../../src/compiler/source.js';
 import { BASE, ROOT, at, checked, diagnosticsOf, edit, errorsOf, rendered } from './helpers.js';
 
@@ -281,7 +282,7 @@ describe('checkModel: the checked model', () => {
       dataset: { name: 'mnist', args: { binarize: 'dynamic' }, images: 'x', span: expect.anything() },
       optimizer: { name: 'adam', settings: { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
       batch: 128, epochs: 10, seed: 1,
-      objective: { kind: 'elbo', samples: 1 }, beta: 1, klWarmup: 0, freeBits: 0, schedule: { kind: 'constant' },
+      objective: { kind: 'elbo', samples: 1 }, beta: 1, klWarmup: 0, freeBits: 0, schedule: { kind: 'constant' }, monteCarloKl: false,
     });
   });
 
@@ -290,7 +291,7 @@ describe('checkModel: the checked model', () => {
     for (const text of [noTrain, `${noTrain}train { }`]) {
       expect(checked(text).train).toEqual({
         ...TRAIN_DEFAULTS, optimizer: { name: 'adam', settings: { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
-        objective: { kind: 'elbo', samples: 1 }, beta: 1, klWarmup: 0, freeBits: 0, schedule: { kind: 'constant' },
+        objective: { kind: 'elbo', samples: 1 }, beta: 1, klWarmup: 0, freeBits: 0, schedule: { kind: 'constant' }, monteCarloKl: false,
       });
     }
     const t = checked(edit('adam(lr = 1e-3)', 'sgd(momentum = 0.5)').replace('batch 128', 'epochs 3')).train;
@@ -328,15 +329,16 @@ describe('checkModel: the train block’s objective, KL weighting, schedule and 
   it('reads every new setting into the TrainConfig', () => {
     const text = edit('batch 128', [
       'batch 64', 'objective elbo(samples = 5)', 'beta 0.5', 'kl_warmup 10', 'free_bits 0.25',
-      'schedule step(at = [30, 60], factor = 0.2)', 'clip_norm 5',
+      'schedule step(at = [30, 60], factor = 0.2)', 'clip_norm 5', 'kl monte_carlo',
     ].join('\n  '));
     expect(diagnosticsOf(text)).toEqual([]);
     expect(checked(text).train).toEqual({
       dataset: { name: 'mnist', args: { binarize: 'dynamic' }, images: 'x', span: expect.anything() },
       optimizer: ADAM, batch: 64, epochs: 10, seed: 1,
       objective: { kind: 'elbo', samples: 5 }, beta: 0.5, klWarmup: 10, freeBits: 0.25,
-      schedule: { kind: 'step', at: [30, 60], factor: 0.2 }, clipNorm: 5,
+      schedule: { kind: 'step', at: [30, 60], factor: 0.2 }, clipNorm: 5, monteCarloKl: true,
     });
+    expect(lower(checked(text)).latents[0].kl).toEqual({ kind: 'monte-carlo', reason: expect.stringContaining('kl monte_carlo') });
   });
 
   it('reads iwae with the burda schedule', () => {
