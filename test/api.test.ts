@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   CHECKPOINT_VERSION, compile, CompileError, DataError, evaluate, ExportError, loadModel, train,
-  type EpochMetrics, type Model,
+  type CompileOptions, type EpochMetrics, type Model,
 } from '../src/index.js';
 import { loadCheckpoint } from '../src/runtime/checkpoint.js';
 import { useBackend } from './helpers/tf.js';
@@ -43,8 +43,8 @@ train {
 
 const SHORT = { limit: 128, testLimit: 100 };
 
-function tiny(source = TINY): Model {
-  const r = compile(source);
+function tiny(source = TINY, options: CompileOptions = {}): Model {
+  const r = compile(source, options);
   if (!r.ok) throw new Error(r.errors.map((e) => e.rendered).join('\n'));
   return r.model;
 }
@@ -98,6 +98,22 @@ describe('compile', () => {
     expect(m.data).toEqual([{ name: 'x', type: 'binary', shape: [784], size: 784 }]);
     expect(m.latents).toEqual([{ name: 'z', type: 'real', shape: [4], size: 4 }]);
     expect(m.networks.map((n) => [n.name, n.inputWidth, n.outputs.map((o) => o.name)])).toEqual([['encoder', 784, ['mu', 'log_sigma']], ['decoder', 4, ['logits']]]);
+  });
+
+  it('sets const declarations as --const does, records them in run.json and reads them back', async () => {
+    const source = TINY.replace('latent z : real[4]', 'latent z : real[4]\n  const  s = 1').replace('z ~ Normal(0, 1)', 'z ~ Normal(0, s)');
+    const unknown = compile(source, { constants: { t: 2 } });
+    expect(!unknown.ok && unknown.errors[0].message).toMatch(/--const t: the model declares no const 't'/);
+    const [one, two] = [1, 2].map((s) => tiny(source, { constants: { s } }));
+    const [a, b] = [await one.sample(3), await two.sample(3)];
+    expectClose(b.latents.z.values, a.latents.z.values.map((v) => 2 * v));
+    const saved = join(dir, 'const');
+    await two.save(saved);
+    expect(JSON.parse(readFileSync(join(saved, 'run.json'), 'utf8')).constants).toEqual({ s: 2 });
+    const again = await loadModel(saved);
+    expect(again.constants).toEqual({ s: 2 });
+    expect(await again.sample(3)).toEqual(b);
+    for (const m of [one, two, again]) m.dispose();
   });
 
   it('is thrown as a CompileError by train()', async () => {

@@ -59,6 +59,8 @@ export interface CompileOptions {
   settings?: string[];
   /** Use Monte Carlo for every KL term, even where a closed form exists (`--mc-kl`). */
   monteCarloKl?: boolean;
+  /** Values of the model's `const` declarations, like `vae train --const tau=0.3`: `{ tau: 0.3 }`. */
+  constants?: Record<string, number>;
 }
 
 /** What {@link compile} returns: the model, or every error (and warning) found. */
@@ -93,13 +95,14 @@ export function compile(source: string | { file: string }, options: CompileOptio
   const src: SourceFile = typeof source === 'string'
     ? { name: options.filename ?? '<string>', text: source }
     : { name: source.file, text: readFileSync(source.file, 'utf8') };
-  const checked = checkModel(src);
+  const constants = options.constants ?? {};
+  const checked = checkModel(src, { constants });
   if (!checked.ok) return { ok: false, errors: checked.diagnostics.map((d) => toCompileDiagnostic(d, src)) };
   const settings = options.settings ?? [];
   const withSettings = overrideSettings(checked.value, settings);
   if (!withSettings.ok) return { ok: false, errors: withSettings.diagnostics.map((d) => toCompileDiagnostic(d, settingsSource(settings))) };
   const warnings = checked.value.warnings.map((d) => toCompileDiagnostic(d, src));
-  return { ok: true, model: new Model(withSettings.value, { monteCarloKl: options.monteCarloKl ?? false, warnings }), warnings };
+  return { ok: true, model: new Model(withSettings.value, { monteCarloKl: options.monteCarloKl ?? false, constants, warnings }), warnings };
 }
 
 /** Like {@link compile}, but throws a {@link CompileError} instead of returning the errors. */

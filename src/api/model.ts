@@ -149,6 +149,8 @@ export interface Samples {
 
 interface ModelInit {
   monteCarloKl: boolean;
+  /** The values given to the model's `const` declarations (recorded in run.json). */
+  constants: Record<string, number>;
   warnings: CompileDiagnostic[];
 }
 
@@ -161,6 +163,8 @@ export class Model {
   readonly name: string;
   /** The source it was compiled from. */
   readonly source: { name: string; text: string };
+  /** The values given to its `const` declarations (`compile`'s `constants`, or a run's). */
+  readonly constants: Record<string, number>;
   /** The train block with its defaults (and `compile`'s `settings`) applied. */
   readonly settings: TrainSettings;
   /** What the compiler warned about. */
@@ -184,6 +188,7 @@ export class Model {
     this.objective = lower(checked, { forceMonteCarloKl: init.monteCarloKl });
     this.name = checked.name;
     this.source = { name: checked.source.name, text: checked.source.text };
+    this.constants = { ...init.constants };
     this.settings = checked.train;
     this.runSettings = checked.train;
     this.warnings = init.warnings;
@@ -239,7 +244,9 @@ export class Model {
       options.onStep?.({ epoch, epochs: config.epochs, step, steps });
     });
     if (!options.resume) writeFileAtomic(join(out, 'model.vae'), this.source.text);
-    const result = train(this.objective, { config, feed, out, resume: options.resume, verbose: options.verbose ?? false, backend: backend.name });
+    const result = train(this.objective, {
+      config, feed, out, resume: options.resume, verbose: options.verbose ?? false, backend: backend.name, constants: this.constants,
+    });
     this.vae?.dispose();
     this.vae = result.model;
     this.origin = join(out, CHECKPOINT_FILE);
@@ -361,7 +368,7 @@ export class Model {
     }
     try {
       writeFileAtomic(join(dir, 'model.vae'), this.source.text);
-      const run = { config, backend: tf.getBackend(), created: new Date().toISOString() };
+      const run = { config, constants: this.constants, backend: tf.getBackend(), created: new Date().toISOString() };
       writeFileAtomic(join(dir, 'run.json'), `${JSON.stringify(run, (key, value) => (key === 'span' ? undefined : value), 2)}\n`);
       saveCheckpoint(join(dir, CHECKPOINT_FILE), meta, tensors);
     } finally {

@@ -34,7 +34,7 @@ export async function train(source: string | { file: string }, options: TrainOpt
 
 /**
  * The model of a run directory written by `vae train`, `Model.fit` or `Model.save`, with its
- * weights: its `model.vae` compiled with the settings of its `run.json`, then its
+ * weights: its `model.vae` compiled with the settings and constants of its `run.json`, then its
  * `checkpoint.bin` loaded. A directory without those three files is a DataError.
  */
 export async function loadModel(runDir: string): Promise<Model> {
@@ -44,10 +44,10 @@ export async function loadModel(runDir: string): Promise<Model> {
   }
   const stored = readRun(runDir);
   const src = readSource(stored.source);
-  const checked = checkModel(src);
+  const checked = checkModel(src, { constants: stored.constants });
   if (!checked.ok) throw new CompileError(checked.diagnostics.map((d) => toCompileDiagnostic(d, src)));
   const warnings = checked.value.warnings.map((d) => toCompileDiagnostic(d, src));
-  const model = new Model({ ...checked.value, train: stored.config }, { monteCarloKl: false, warnings });
+  const model = new Model({ ...checked.value, train: stored.config }, { monteCarloKl: false, constants: stored.constants, warnings });
   await model.load(runDir);
   return model;
 }
