@@ -1,4 +1,22 @@
-/** Elementwise families beyond Normal and Bernoulli, by name (see index.ts). */
+/**
+ * Elementwise families beyond Normal and Bernoulli, by name (see index.ts). Parameter names are
+ * the language's (catalog.ts); `facts.logScale` is log(scale) where the scale is written exp(e).
+ */
+import { Beta } from './beta.js';
+import { ContinuousBernoulli } from './continuous-bernoulli.js';
 import type { DistributionFactory } from './index.js';
+import { Laplace } from './laplace.js';
+import { Logistic } from './logistic.js';
+import { LogNormal } from './lognormal.js';
+import { StudentT } from './student-t.js';
 
-export const SCALAR_FAMILIES: Record<string, DistributionFactory> = {};
+export { Beta, ContinuousBernoulli, Laplace, Logistic, LogNormal, StudentT };
+
+export const SCALAR_FAMILIES: Record<string, DistributionFactory> = {
+  Laplace: (p, facts) => new Laplace(p.loc, p.scale, facts.logScale),
+  Logistic: (p, facts) => new Logistic(p.loc, p.scale, facts.logScale),
+  LogNormal: (p, facts) => new LogNormal(p.loc, p.scale, facts.logScale),
+  StudentT: (p, facts) => new StudentT(p.df, p.loc, p.scale, facts.logScale),
+  ContinuousBernoulli: (p) => (p.logits ? ContinuousBernoulli.fromLogits(p.logits) : ContinuousBernoulli.fromProbs(p.probs)),
+  Beta: (p) => new Beta(p.alpha, p.beta),
+};
