@@ -4,6 +4,8 @@
  * the data sets. `check.ts` validates a model against this catalog; the runtime implements it.
  */
 
+import { GAMMA_NOISE } from '../runtime/distributions/noise-sizes.js';
+
 /**
  * Value types of data, latents and parameters. Each names a set of values (its support):
  * `onehot[K]` one-hot vectors, `simplex[K]` vectors of K positive values that sum to 1.
@@ -79,7 +81,12 @@ export const FAMILIES: Record<string, FamilySpec> = {
 export function noiseShape(family: FamilySpec, shape: number[], paramShapes: Record<string, number[]>): number[] {
   const factor = paramShapes.cov_factor;
   if (factor) return [shape[0] + factor[factor.length - 1]]; // d normals for the diagonal, r for the factor
-  return family.name === 'GaussianMixture' ? [shape[0] + 1] : shape; // one more, to pick the component
+  if (family.name === 'GaussianMixture') return [shape[0] + 1]; // one more, to pick the component
+  // Gamma draws from normal noise (runtime/distributions/special.ts): StudentT needs one per
+  // element (plus one normal), Beta two.
+  if (family.name === 'StudentT') return [...shape, GAMMA_NOISE + 1];
+  if (family.name === 'Beta') return [...shape, 2 * GAMMA_NOISE];
+  return shape;
 }
 
 /** Flows that can follow a Gaussian guide (`then planar(8)`), with their settings beyond the step count. */

@@ -14,6 +14,9 @@
  * "gradient function not found" (tf.less, tf.lessEqual, tf.logicalAnd have none).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { GAMMA_NOISE, GAMMA_PROPOSALS } from './noise-sizes.js';
+
+export { GAMMA_NOISE, GAMMA_PROPOSALS };
 
 /**
  * tf.where(cond, a, b), with numbers made constants of the condition's shape: tf.where would
@@ -164,8 +167,6 @@ export function lbeta(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   });
 }
 
-/** Proposals per gamma variate in `logStandardGamma`: all are rejected with probability < 0.049⁶ ≈ 1.4e-8. */
-export const GAMMA_PROPOSALS = 6;
 
 /**
  * Proposals need 1 + c x > 0; those with 1 + c x < 1e-6 (v < 1e-18) are treated as rejected
@@ -173,11 +174,6 @@ export const GAMMA_PROPOSALS = 6;
  */
 const VALID_FROM = -1 + 1e-6;
 
-/**
- * Standard normals per gamma variate, on the last axis of the noise: K proposals, then K pairs
- * for the acceptance tests, then one pair for the boost (K = GAMMA_PROPOSALS).
- */
-export const GAMMA_NOISE = 3 * GAMMA_PROPOSALS + 2;
 
 /** `size` entries of the last axis of `t` from `begin` on. */
 export function lastAxisSlice(t: tf.Tensor, begin: number, size: number): tf.Tensor {
