@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { register as registerCheck } from './cli/check.js';
 import { UsageError } from './cli/common.js';
+import { register as registerCompile } from './cli/compile.js';
 import { register as registerCompare } from './cli/compare.js';
 import { register as registerEval } from './cli/eval.js';
 import { register as registerExport } from './cli/export.js';
@@ -19,7 +20,7 @@ import { register as registerTrain } from './cli/train.js';
 const program = new Command('vae')
   .description('A probabilistic programming language for variational autoencoders.')
   .showHelpAfterError();
-for (const register of [registerCheck, registerTrain, registerEval, registerCompare, registerSample, registerPictures, registerExport]) register(program);
+for (const register of [registerCheck, registerTrain, registerEval, registerCompare, registerSample, registerPictures, registerExport, registerCompile]) register(program);
 
 /** Runs the CLI with `argv` (without `node` and the script); returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
