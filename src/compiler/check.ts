@@ -44,7 +44,9 @@ class Checker {
   constructor(private readonly model: A.Model, private readonly src: SourceFile, private readonly options: CheckOptions) {}
 
   run(): Result<CheckedModel> {
-    for (const item of this.model.items) if (item.kind !== 'statement') this.declare(item);
+    // Consts first, so that initial values and settings may use them wherever they are declared.
+    for (const item of this.model.items) if (item.kind === 'const') this.declare(item);
+    for (const item of this.model.items) if (item.kind !== 'statement' && item.kind !== 'const') this.declare(item);
     this.checkConstantOverrides();
     const statements = this.model.items.filter((i): i is A.Statement => i.kind === 'statement');
     const dists = statements.map((s) => this.statement(s)).filter((d): d is { dist: DistInfo; stmt: A.Statement } => d !== undefined);

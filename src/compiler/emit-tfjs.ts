@@ -11,7 +11,7 @@ import { dense } from '../runtime/dense.js';
 import { drawStandardNoise, makeDistribution, type Distribution } from '../runtime/distributions/index.js';
 import { applyFlow, initFlowWeights, type FlowSpec } from '../runtime/flows/index.js';
 import { lookupKl } from '../runtime/kls.js';
-import { broadcastTo, sumPerExample, tile } from '../runtime/ops.js';
+import { broadcastTo, detach, sumPerExample, tile } from '../runtime/ops.js';
 import {
   baselineState, type Batch, type ModelProgram, type ProgramInfo, type SampleMode, type Terms, type Weights,
 } from '../runtime/program.js';
@@ -225,6 +225,9 @@ function sampleGuide(ev: Evaluation, t: LatentTerm, noise: tf.Tensor, mode: Samp
     return { q, z: relaxed.fromNoise(noise) };
   }
   const z0 = q.fromNoise(noise);
+  // The score-function estimator is the only gradient of a sample it trains, even for a family
+  // with a differentiable sampler (pathwise and score-function gradients together would count twice).
+  if (est.kind === 'score-function') return { q, z: detach(z0) };
   if (t.guide.flows.length === 0) return { q, z: z0 };
   const { z, logDet } = throughFlows(ev, t, z0);
   return { q, z, flowLogQ: tf.sub(sumPerExample(q.logProb(z0)), logDet) as tf.Tensor1D };
@@ -254,8 +257,10 @@ function klTerm(t: LatentTerm, s: GuideSample, p: Distribution, rows: number, al
     const kl = lookupKl(s.q.family, p.family)!(s.q, p);
     return tf.reshape(s.q.eventRank === 0 ? broadcastTo(kl, [rows, ...t.latent.shape]) : kl, [rows, -1]) as tf.Tensor2D;
   }
-  if (!s.flowLogQ && s.q.eventRank === 0 && p.eventRank === 0) {
-    return tf.reshape(broadcastTo(tf.sub(s.q.logProb(s.z), p.logProb(s.z)), [rows, ...t.latent.shape]), [rows, -1]) as tf.Tensor2D;
+  if (!s.flowLogQ && s.q.eventRank === p.eventRank) {
+    // Both densities split alike (by dimension, or by event along the last axis).
+    const eventShape = s.q.eventRank === 0 ? t.latent.shape : t.latent.shape.slice(0, -1);
+    return tf.reshape(broadcastTo(tf.sub(s.q.logProb(s.z), p.logProb(s.z)), [rows, ...eventShape]), [rows, -1]) as tf.Tensor2D;
   }
   const logQ = s.flowLogQ ?? sumPerExample(s.q.logProb(s.z));
   return tf.reshape(tf.sub(logQ, sumPerExample(p.logProb(s.z))), [rows, 1]) as tf.Tensor2D;

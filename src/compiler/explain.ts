@@ -34,10 +34,17 @@ export function explainObjective(o: Objective): string {
   return lines.join('\n');
 }
 
-/** What a KL term sums over: the latent's dimensions, or one joint density. */
+/**
+ * What a KL term sums over: the latent's dimensions, its events (one-hot vectors along the last
+ * axis), or one joint term (a flow, or a vector family against an elementwise one).
+ */
 function klExtent(t: LatentTerm): string {
-  const joint = t.guide.flows.length > 0 || FAMILIES[t.guide.family].event === 'vector';
-  return joint ? `one joint term over ${t.latent.size} dimensions` : `summed over ${t.latent.size} dimensions`;
+  const [q, p] = [FAMILIES[t.guide.family].event, FAMILIES[t.prior.family].event];
+  if (t.guide.flows.length > 0 || q !== p) return `one joint term over ${t.latent.size} dimensions`;
+  if (q === 'elementwise') return `summed over ${t.latent.size} dimensions`;
+  const events = t.latent.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const k = t.latent.shape[t.latent.shape.length - 1];
+  return events === 1 ? `one term over the ${k}-dimensional vector` : `summed over ${events} vectors of ${k}`;
 }
 
 /** How a latent's sample is drawn and how gradients pass through it. */

@@ -11,6 +11,14 @@ export const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc
 }) as (x: tf.Tensor) => tf.Tensor;
 
 /**
+ * A copy of `t`'s values that no gradient reaches: unlike `stopGradient`, the tape does not even
+ * walk back through the ops that made `t` (a discrete sample's comparisons have no gradient).
+ */
+export function detach(t: tf.Tensor): tf.Tensor {
+  return tf.tensor(t.dataSync(), t.shape, t.dtype);
+}
+
+/**
  * A term whose value is 0 and whose gradient is that of `t`: t − stopGradient(t). Surrogate losses
  * add it so that the reported loss keeps its meaning while the gradient gains the term's.
  */

@@ -40,9 +40,9 @@ export class ClassProbabilities {
     return tf.tidy(() => tf.logSoftmax(this.logits()));
   }
 
-  /** π: as given, or softmax(logits). */
+  /** π = softmax(logits): from probabilities, renormalized (π_k / Σ_j π_j), as `logProbs` is. */
   probs(): tf.Tensor {
-    return this.givenProbs ?? tf.tidy(() => tf.softmax(this.givenLogits!));
+    return tf.tidy(() => (this.givenProbs ? tf.div(this.givenProbs, tf.sum(this.givenProbs, -1, true)) : tf.softmax(this.givenLogits!)));
   }
 
   /**
