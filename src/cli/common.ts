@@ -118,5 +118,5 @@ export function parameterCount(model: CheckedModel): number {
     const size = model.latents.find((l) => l.name === g.target)!.size;
     return g.flows.map((f) => flowParameterCount({ kind: f.kind, steps: f.steps, hidden: f.hidden, contextWidth: f.context ? product(f.context.shape) : 0 }, size));
   });
-  return nets + model.params.reduce((s, p) => s + p.size, 0) + flows.reduce((a, b) => a + b, 0);
+  return nets + model.params.filter((p) => !p.fixed).reduce((s, p) => s + p.size, 0) + flows.reduce((a, b) => a + b, 0);
 }

@@ -14,8 +14,11 @@ export interface LatentDecl { kind: 'latent'; name: Ident; type: TypeExpr; span:
 /** A learned tensor, initialised to `init` (0 when absent), or drawn from `random` (`~ Normal(0, 1)`). */
 export interface ParamDecl { kind: 'param'; name: Ident; type: TypeExpr; init?: Expr; random?: DistributionCall; span: Span }
 
-/** `const tau = 0.5`: a named constant (overridable from the command line). */
-export interface ConstDecl { kind: 'const'; name: Ident; value: Expr; span: Span }
+/**
+ * `const tau = 0.5`: a named number (overridable from the command line); with a type or drawn
+ * (`const m : real[10, 20] ~ Normal(0, 3)`), a fixed tensor: a parameter that is not learned.
+ */
+export interface ConstDecl { kind: 'const'; name: Ident; type?: TypeExpr; value?: Expr; random?: DistributionCall; span: Span }
 
 export interface NetInput { name: Ident; type?: TypeExpr; span: Span }
 export interface NetOutput { name: Ident; type: TypeExpr; span: Span }

@@ -20,7 +20,7 @@ import { checkTrainBlock } from './check-train.js';
 
 type Symbol =
   | { kind: 'data' | 'latent'; info: VarInfo }
-  | { kind: 'param'; info: ParamInfo; decl: A.ParamDecl }
+  | { kind: 'param'; info: ParamInfo; decl: A.ParamDecl | A.ConstDecl }
   | { kind: 'const'; value: number }
   | { kind: 'net'; decl: A.NetDecl; used?: boolean; inputWidths?: number[] };
 
@@ -88,8 +88,10 @@ class Checker {
       this.symbols.set(name, { kind: 'net', decl });
     } else if (decl.kind === 'param') {
       this.symbols.set(name, { kind: 'param', decl, info: this.paramInfo(decl) });
+    } else if (decl.kind === 'const' && (decl.type || decl.random)) {
+      this.symbols.set(name, { kind: 'param', decl, info: this.fixedTensorInfo(decl) });
     } else if (decl.kind === 'const') {
-      const value = this.options.constants?.[name] ?? this.constantValue(decl.value, 'The value of a const');
+      const value = this.options.constants?.[name] ?? this.constantValue(decl.value!, 'The value of a const');
       this.symbols.set(name, { kind: 'const', value });
     } else {
       const type = this.valueType(decl.type);
@@ -113,6 +115,17 @@ class Checker {
     const init = decl.init ? this.constantValue(decl.init, 'An initial value') : 0;
     if (!Number.isFinite(init)) this.report(D.badExpression(decl.init!.span, `The initial value of '${decl.name.name}' is ${init}; it must be a finite number.`));
     return { name: decl.name.name, shape: decl.type.shape, size: product(decl.type.shape), init, span: decl.name.span };
+  }
+
+  /** `const m : real[K, D] = v` or `~ Normal(m, s)`: a tensor like a parameter's, never trained; `--const` sets every entry. */
+  private fixedTensorInfo(decl: A.ConstDecl): ParamInfo {
+    const shape = decl.type?.shape ?? [];
+    if (decl.type) this.valueType(decl.type, ['real']);
+    const override = this.options.constants?.[decl.name.name];
+    const init = override !== undefined || !decl.random
+      ? { init: override ?? this.constantValue(decl.value!, 'The value of a const') }
+      : this.randomInit(decl.random);
+    return { ...init, name: decl.name.name, shape, size: product(shape), fixed: true, span: decl.name.span };
   }
 
   /** `~ Normal(m, s)` with constant m and s > 0: each entry starts at a draw from N(m, s²). */
@@ -142,8 +155,9 @@ class Checker {
   /** Every `--const` names a const of the model. */
   private checkConstantOverrides(): void {
     for (const name of Object.keys(this.options.constants ?? {})) {
-      if (this.symbols.get(name)?.kind === 'const') continue;
-      const consts = [...this.symbols].filter(([, s]) => s.kind === 'const').map(([n]) => n);
+      const isConst = (s: Symbol | undefined) => s?.kind === 'const' || (s?.kind === 'param' && s.decl.kind === 'const');
+      if (isConst(this.symbols.get(name))) continue;
+      const consts = [...this.symbols].filter(([, s]) => isConst(s)).map(([n]) => n);
       this.report(D.badExpression(this.model.name.span, `--const ${name}: the model declares no const '${name}'${consts.length ? `; its consts are ${orList(consts)}` : ''}.`));
     }
   }
@@ -626,15 +640,17 @@ const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every
  */
 function expectedShape(rule: ParamShape, shape: number[], target: number[], earlier: Record<string, number[]>): string | undefined {
   const d = target[0] ?? 1;
-  const k = earlier.logits?.[0] ?? shape[0];
+  // K, once an earlier parameter has fixed it (logits [K] or locs [K, D]); a scalar is then shared.
+  const known = earlier.logits?.length ? earlier.logits[0] : earlier.locs?.length ? earlier.locs[0] : undefined;
+  const k = known ?? shape[0];
   const want: Record<ParamShape, [ok: boolean, words: string]> = {
     elementwise: [sameShape(broadcast(shape, target) ?? [], target), `be a scalar or have the shape ${showShape(target)}`],
     scalar: [shape.length === 0, 'be a single number'],
     tril: [sameShape(shape, [(d * (d - 1)) / 2]), `have shape [${(d * (d - 1)) / 2}], the ${d}·${d - 1}/2 entries below the diagonal`],
     square: [sameShape(shape, [d, d]), `have shape [${d}, ${d}]`],
     factor: [shape.length === 2 && shape[0] === d && shape[1] >= 1, `have shape [${d}, r] for a rank r`],
-    components: [shape.length === 1 && shape[0] >= 1, 'have shape [K], one logit per component'],
-    'component-event': [sameShape(shape, [k, d]), `have shape [${k}, ${d}]: one row per component`],
+    components: [shape.length === 0 || (shape.length === 1 && shape[0] >= 1), 'be a scalar (equal weights) or have shape [K], one logit per component'],
+    'component-event': [sameShape(shape, [k, d]) || (shape.length === 0 && known !== undefined), `have shape [${k ?? 'K'}, ${d}]: one row per component`],
   };
   return want[rule][0] ? undefined : want[rule][1];
 }

@@ -22,7 +22,12 @@ export interface NetCall { net: string; args: CExpr[]; key: string }
 
 export interface VarInfo { name: string; role: 'data' | 'latent'; type: Support; shape: number[]; size: number; span: Span }
 /** A learned tensor: every entry starts at `init`, or, with `initScale`, is drawn from N(init, initScale²). */
-export interface ParamInfo { name: string; shape: number[]; size: number; init: number; initScale?: number; span: Span }
+export interface ParamInfo {
+  name: string; shape: number[]; size: number; init: number; initScale?: number;
+  /** A fixed tensor (`const m : real[K, D] ~ ...`): part of the weights, never trained. */
+  fixed?: boolean;
+  span: Span;
+}
 export interface NetInfo {
   name: string;
   inputWidth: number;

@@ -86,8 +86,12 @@ export interface ConstDeclCstNode extends CstNode {
 export type ConstDeclCstChildren = {
   Const: IToken[];
   Identifier: IToken[];
-  Equals: IToken[];
-  expr: ExprCstNode[];
+  Colon?: IToken[];
+  typeExpr?: TypeExprCstNode[];
+  Equals?: IToken[];
+  expr?: ExprCstNode[];
+  Tilde?: IToken[];
+  distribution?: DistributionCstNode[];
 };
 
 export interface TypeExprCstNode extends CstNode {

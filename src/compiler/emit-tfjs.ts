@@ -41,7 +41,7 @@ export function initWeights(o: Objective, rng: Rng): Weights {
   }
   for (const p of o.model.params) {
     const init = p.initScale === undefined ? tf.fill(p.shape, p.init) : tf.randomNormal(p.shape, p.init, p.initScale, 'float32', rng.nextSeed());
-    weights.set(`param/${p.name}`, tf.variable(init));
+    weights.set(`param/${p.name}`, tf.variable(init, !p.fixed));
   }
   for (const t of o.latents) {
     t.guide.flows.forEach((f, i) => {
@@ -137,8 +137,16 @@ class Evaluation {
   private broadcastEventParams(d: DistInfo, params: Record<string, tf.Tensor>): Record<string, tf.Tensor> {
     const target = [...this.o.model.latents, ...this.o.model.data].find((v) => v.name === d.target)!;
     const family = FAMILIES[d.family];
-    const elementwise = (k: string) => (family.parameterizations.flat().find((p) => p.name === k)?.shape ?? 'elementwise') === 'elementwise';
-    return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, elementwise(k) ? broadcastTo(v, [this.batchSize, ...target.shape]) : v]));
+    const rule = (k: string) => family.parameterizations.flat().find((p) => p.name === k)?.shape ?? 'elementwise';
+    // A mixture's scalar logits or scales are shared by its K components (K from locs: [..., K, D]).
+    const components = Object.values(params).find((v, i) => rule(Object.keys(params)[i]) === 'component-event' && v.rank >= 2);
+    const k = components?.shape[components.rank - 2];
+    return Object.fromEntries(Object.entries(params).map(([name, v]) => {
+      if (rule(name) === 'elementwise') return [name, broadcastTo(v, [this.batchSize, ...target.shape])];
+      if (v.rank === 0 && rule(name) === 'components') return [name, broadcastTo(v, [k!])];
+      if (v.rank === 0 && rule(name) === 'component-event') return [name, broadcastTo(v, components!.shape)];
+      return [name, v];
+    }));
   }
 
   /** The values of a distribution's parameters by name (`known`: some already computed). */

@@ -27,7 +27,7 @@ export function explainObjective(o: Objective): string {
     'networks:',
     ...m.nets.map((n) => `  ${n.name}: ${[n.inputWidth, ...n.layers.map((l) => `${l.units} ${l.activation}`)].join(' → ')} → ${n.outputs.map((out) => `${out.name}[${out.size}]`).join(', ')}`),
   ];
-  if (m.params.length > 0) lines.push('', 'learned parameters:', ...m.params.map((p) => `  ${p.name} ${showShape(p.shape)} ${p.initScale === undefined ? `= ${p.init}` : `~ Normal(${p.init}, ${p.initScale}) at the start`}`));
+  if (m.params.length > 0) lines.push('', 'learned parameters:', ...m.params.map((p) => `  ${p.name} ${showShape(p.shape)} ${p.initScale === undefined ? `= ${p.init}` : `~ Normal(${p.init}, ${p.initScale}) at the start`}${p.fixed ? ' (fixed: not learned)' : ''}`));
   lines.push('', `training objective: ${describeTraining(m.train)}`);
   const mc = o.latents.filter((t) => t.kl.kind === 'monte-carlo').map((t) => t.latent.name);
   lines.push('', mc.length ? `Monte Carlo KL terms: ${mc.join(', ')}` : 'Monte Carlo KL terms: none (every KL is in closed form)');

@@ -99,12 +99,21 @@ export class VaeParser extends CstParser {
     });
   });
 
-  /** `const tau = 0.5`: a named number, which `--const tau=0.3` can change without editing the file. */
+  /**
+   * `const tau = 0.5`: a named number, which `--const tau=0.3` can change without editing the
+   * file; `const m : real[10, 20] ~ Normal(0, 3)`: a fixed (not learned) tensor.
+   */
   constDecl = this.RULE('constDecl', () => {
     this.CONSUME(T.Const);
     this.CONSUME(T.Identifier);
-    this.CONSUME(T.Equals);
-    this.SUBRULE(this.expr);
+    this.OPTION(() => {
+      this.CONSUME(T.Colon);
+      this.SUBRULE(this.typeExpr);
+    });
+    this.OR([
+      { ALT: () => { this.CONSUME(T.Equals); this.SUBRULE(this.expr); } },
+      { ALT: () => { this.CONSUME(T.Tilde); this.SUBRULE(this.distribution); } },
+    ]);
   });
 
   /** `real[20]`, `binary[28, 28]`, `real` (a scalar). */

@@ -94,8 +94,11 @@ class AstBuilder extends BaseVisitor {
   }
 
   constDecl(ctx: C.ConstDeclCstChildren): A.ConstDecl {
-    const value = this.visit(ctx.expr[0]) as A.Expr;
-    return { kind: 'const', name: this.ident(ctx.Identifier[0]), value, span: joinSpans(this.tokenSpan(ctx.Const[0]), value.span) };
+    const type = ctx.typeExpr ? (this.visit(ctx.typeExpr[0]) as A.TypeExpr) : undefined;
+    const value = ctx.expr ? (this.visit(ctx.expr[0]) as A.Expr) : undefined;
+    const random = ctx.distribution ? (this.visit(ctx.distribution[0]) as A.DistributionCall) : undefined;
+    const span = joinSpans(this.tokenSpan(ctx.Const[0]), (value ?? random)!.span);
+    return { kind: 'const', name: this.ident(ctx.Identifier[0]), ...(type ? { type } : {}), ...(value ? { value } : {}), ...(random ? { random } : {}), span };
   }
 
   typeExpr(ctx: C.TypeExprCstChildren, node?: CstNode): A.TypeExpr {

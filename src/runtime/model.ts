@@ -9,7 +9,7 @@ import { interpret } from '../compiler/emit-tfjs.js';
 import type { Objective } from '../compiler/lower.js';
 import type { Optimizer } from './optim.js';
 import {
-  drawNoise, isState, trainingLoss, updateBaselines,
+  drawNoise, trainingLoss, updateBaselines,
   type Batch, type KlWeighting, type ModelProgram, type ObjectiveChoice, type SampleMode, type Terms, type Weights,
 } from './program.js';
 import { Rng } from './rng.js';
@@ -65,7 +65,7 @@ export class VaeModel {
   private readonly nameOf = new Map<string, string>();
 
   constructor(readonly program: ModelProgram, readonly weights: Weights) {
-    this.trainable = [...weights].filter(([name]) => !isState(name)).map(([, v]) => v);
+    this.trainable = [...weights.values()].filter((v) => v.trainable);
     for (const [name, v] of weights) this.nameOf.set(v.name, name);
   }
 

@@ -132,3 +132,17 @@ describe('alternatives: discrete latents and the iwae objective', () => {
     expect(r.ok ? [] : r.diagnostics.map(at)).toEqual(['VAE3001 2:1']);
   });
 });
+
+describe('alternatives: fixed tensors and mixture priors', () => {
+  const MIXTURE = (prior: string) => edit(PRIOR, prior).replace('  prior z', '  const centres : real[5, 20] ~ Normal(0, 2)\n  prior z');
+
+  it('a const with a type is a fixed tensor: in the weights, not learned', () => {
+    const m = checked(MIXTURE('prior z ~ GaussianMixture(logits = 0, locs = centres, scales = 1)'));
+    expect(m.params).toEqual([expect.objectContaining({ name: 'centres', shape: [5, 20], init: 0, initScale: 2, fixed: true })]);
+  });
+
+  it('a mixture needs K from logits or locs: scalar locs with scalar logits are rejected', () => {
+    const errors = errorsOf(MIXTURE('prior z ~ GaussianMixture(logits = 0, locs = 0, scales = 1)'));
+    expect(errors.map((d) => d.code)).toEqual(['VAE2010']);
+  });
+});
