@@ -650,7 +650,8 @@ function expectedShape(rule: ParamShape, shape: number[], target: number[], earl
     square: [sameShape(shape, [d, d]), `have shape [${d}, ${d}]`],
     factor: [shape.length === 2 && shape[0] === d && shape[1] >= 1, `have shape [${d}, r] for a rank r`],
     components: [shape.length === 0 || (shape.length === 1 && shape[0] >= 1), 'be a scalar (equal weights) or have shape [K], one logit per component'],
-    'component-event': [sameShape(shape, [k, d]) || (shape.length === 0 && known !== undefined), `have shape [${k ?? 'K'}, ${d}]: one row per component`],
+    // (A scalar after a scalar locs is not reported again: locs's error says it.)
+    'component-event': [sameShape(shape, [k, d]) || (shape.length === 0 && (known !== undefined || 'locs' in earlier)), `have shape [${k ?? 'K'}, ${d}]: one row per component`],
   };
   return want[rule][0] ? undefined : want[rule][1];
 }
