@@ -6,11 +6,22 @@
  * ```ts
  * import { tf, dense, Normal, lookupKl, runTrainer, type ModelProgram } from 'vae-lang/runtime';
  * ```
+ *
+ * Its declarations check under `tsc --strict` without `skipLibCheck`: nothing here imports the
+ * tfjs bundle (whose Layers declarations do not), only tfjs-core.
  */
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
+import type { TrainConfig } from '../compiler/checked.js';
 import { tile } from './ops.js';
+import type { ModelProgram } from './program.js';
 
 export { tf };
+
+// tfjs-core alone registers no gradients; the tfjs bundle registers them all (runtime/model.ts
+// imports it too). Required rather than imported, so that these declarations do not pull in the
+// bundle's Layers declarations, which do not check under --strict.
+createRequire(import.meta.url)('@tensorflow/tfjs');
 
 // Programs: what the runtime trains, and the types of their functions.
 export {
@@ -29,14 +40,31 @@ export { applyFlow, flowParameterCount, initFlowWeights, type FlowKind, type Flo
 export { broadcastTo, gradientOnly, stopGradient, sumPerExample, tile } from './ops.js';
 export { Rng } from './rng.js';
 
-// Training and evaluation of a program.
-export { EVAL_SEED, NonFiniteLossError, VaeModel, type Evaluation, type StepSettings } from './model.js';
-export { train, type EpochMetrics, type TrainOptions, type TrainResult } from './train.js';
-export { makeOptimizer, type Optimizer } from './optim.js';
+// Running a program: the backend, and the command line of a compiled trainer.
 export { selectBackend, type BackendName } from './backend.js';
-export {
-  addTrainOptions, runTrainer, trainCompiled, trainFile, type CompiledTrainer, type TrainFlags,
-} from './trainer-main.js';
+
+/**
+ * A trainer compiled by `vae compile`: its program (and the same program with every KL term by
+ * Monte Carlo, for --mc-kl and `kl monte_carlo`), the train block, and the model file it was
+ * compiled from with the constants it was compiled with.
+ */
+export interface CompiledTrainer {
+  source: { name: string; text: string };
+  constants: Record<string, number>;
+  config: TrainConfig;
+  program: ModelProgram;
+  monteCarloKlProgram: ModelProgram;
+}
+
+/**
+ * The command line of a compiled trainer: `vae train`'s flags (without the file), the same
+ * output and run directory; returns the exit status, 0, or 1 after a one-line `error: ...`.
+ * (runtime/trainer-main.ts, loaded when called.)
+ */
+export async function runTrainer(trainer: CompiledTrainer, argv: string[] = process.argv): Promise<number> {
+  const main = await import('./trainer-main.js');
+  return main.runTrainer(trainer, argv);
+}
 
 /**
  * `t` for each of `repeats` samples of every example (row r·B + b is row b), as the interpreter

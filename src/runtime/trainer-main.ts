@@ -14,7 +14,8 @@ import {
 import type { CheckedModel, TrainConfig } from '../compiler/checked.js';
 import { checkModel, overrideSettings, settingsSource } from '../compiler/index.js';
 import type { Objective } from '../compiler/lower.js';
-import { renderDiagnostic, type SourceFile } from '../compiler/source.js';
+import { renderDiagnostic } from '../compiler/source.js';
+import type { CompiledTrainer } from './index.js';
 import type { ModelProgram } from './program.js';
 import type { TrainResult } from './train.js';
 
@@ -73,19 +74,6 @@ export async function trainFile(file: string, flags: TrainFlags): Promise<TrainR
   }, flags);
 }
 
-/**
- * A trainer compiled by `vae compile`: its program (and the same program with every KL term by
- * Monte Carlo, for --mc-kl and `kl monte_carlo`), the train block, and the model file it was
- * compiled from with the constants it was compiled with.
- */
-export interface CompiledTrainer {
-  source: SourceFile;
-  constants: Record<string, number>;
-  config: TrainConfig;
-  program: ModelProgram;
-  monteCarloKlProgram: ModelProgram;
-}
-
 /** Trains a compiled trainer's program as `vae train` trains its model file; returns the run. */
 export async function trainCompiled(trainer: CompiledTrainer, flags: TrainFlags): Promise<TrainResult> {
   const { info } = trainer.program;
@@ -107,7 +95,7 @@ export async function trainCompiled(trainer: CompiledTrainer, flags: TrainFlags)
 
 /** The model a compiled trainer came from, checked again (for --set, which is checked against it). */
 function checkedSource(trainer: CompiledTrainer): CheckedModel {
-  const result = checkModel(trainer.source, { constants: trainer.constants });
+  const result = checkModel({ name: trainer.source.name, text: trainer.source.text }, { constants: trainer.constants });
   if (!result.ok) throw new UsageError(`${trainer.source.name}: the model compiled into this trainer no longer checks (${count(result.diagnostics.length, 'error')}); recompile it.`);
   return { ...result.value, train: trainer.config };
 }
@@ -116,7 +104,7 @@ function checkedSource(trainer: CompiledTrainer): CheckedModel {
  * The command line of a compiled trainer: `vae train`'s flags (without the file), the same
  * output, and the exit status: 0, or 1 after a one-line `error: ...` for a user's mistake.
  */
-export async function runTrainer(trainer: CompiledTrainer, argv: string[] = process.argv): Promise<number> {
+export async function runTrainer(trainer: CompiledTrainer, argv: string[]): Promise<number> {
   const command = addTrainOptions(new Command(argv[1] ? basename(argv[1]).replace(/\.[cm]?[jt]s$/, '') : trainer.program.info.name))
     .description(`Train ${trainer.program.info.name}, compiled from ${trainer.source.name} by \`vae compile\`, as \`vae train ${trainer.source.name}\` would.`)
     .showHelpAfterError()
