@@ -225,13 +225,32 @@ export class CodeEvaluation {
     return Object.fromEntries(Object.entries(d.params).map(([k, v]) => [k, known[k] ?? this.expr(v)]));
   }
 
-  /** A vector family's elementwise parameters broadcast to the variable's shape, per row. */
+  /**
+   * A vector family's parameters as the interpreter's `broadcastEventParams` shapes them:
+   * elementwise ones broadcast to the variable's shape, per row; a mixture's scalar logits or
+   * scales shared by its K components (K from the first `locs`-like parameter of rank ≥ 2).
+   */
   private broadcastEventParams(d: DistInfo, params: Record<string, string>): Record<string, string> {
     const target = [...this.m.o.model.latents, ...this.m.o.model.data].find((v) => v.name === d.target)!;
     const family = FAMILIES[d.family];
-    const elementwise = (k: string) => (family.parameterizations.flat().find((p) => p.name === k)?.shape ?? 'elementwise') === 'elementwise';
+    const rule = (k: string) => family.parameterizations.flat().find((p) => p.name === k)?.shape ?? 'elementwise';
     const broadcast = use(this.m, 'broadcastTo');
-    return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, elementwise(k) ? `${broadcast}(${v}, ${shapeWithRows(this.rows, target.shape)})` : v]));
+    const names = Object.keys(params);
+    const componentsName = names.find((k) => rule(k) === 'component-event' && runtimeRank(d.params[k]) >= 2);
+    let components = componentsName && params[componentsName];
+    if (components && !/^[\w$.]+$/.test(components)) {
+      const id = this.names.take(`${componentsName}_${d.target}`);
+      this.body.add(`const ${id} = ${components};`);
+      params = { ...params, [componentsName!]: id };
+      components = id;
+    }
+    const rank = componentsName ? runtimeRank(d.params[componentsName]) : 0;
+    return Object.fromEntries(Object.entries(params).map(([k, v]) => {
+      if (rule(k) === 'elementwise') return [k, `${broadcast}(${v}, ${shapeWithRows(this.rows, target.shape)})`];
+      if (runtimeRank(d.params[k]) === 0 && rule(k) === 'components') return [k, `${broadcast}(${v}, [${components}.shape[${rank - 2}]])`];
+      if (runtimeRank(d.params[k]) === 0 && rule(k) === 'component-event') return [k, `${broadcast}(${v}, ${components}.shape)`];
+      return [k, v];
+    }));
   }
 
   /** The constructor call the runtime's factory (runtime/distributions/index.ts) makes for these parameters. */
@@ -309,6 +328,21 @@ export class CodeEvaluation {
       case 'neg': return this.isLearned(e.operand);
       case 'binary': return this.isLearned(e.left) || this.isLearned(e.right);
     }
+  }
+}
+
+/**
+ * The rank of the tensor the interpreter computes for `e`: variables and network outputs have a
+ * leading axis of rows, parameters and numbers do not.
+ */
+export function runtimeRank(e: CExpr): number {
+  switch (e.kind) {
+    case 'const': return 0;
+    case 'param': return e.shape.length;
+    case 'var': case 'net': return e.shape.length + 1;
+    case 'fn': return runtimeRank(e.arg);
+    case 'neg': return runtimeRank(e.operand);
+    case 'binary': return Math.max(runtimeRank(e.left), runtimeRank(e.right));
   }
 }
 

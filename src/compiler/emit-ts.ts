@@ -29,7 +29,7 @@ import { Body, CodeEvaluation, netFunction, Names, num, shapeWithRows, str, use,
 
 /** Everything a generated module may import from `vae-lang/runtime` (reserved so that no local shadows it). */
 const RUNTIME_VALUES = [
-  'tf', 'dense', 'broadcastTo', 'sumPerExample', 'repeatRows', 'lookupKl', 'applyFlow', 'initFlowWeights', 'baselineState',
+  'tf', 'dense', 'broadcastTo', 'detach', 'sumPerExample', 'repeatRows', 'lookupKl', 'applyFlow', 'initFlowWeights', 'baselineState',
   'makeDistribution', 'runTrainer', 'Normal', 'Laplace', 'Logistic', 'LogNormal', 'StudentT', 'Bernoulli', 'ContinuousBernoulli',
   'Beta', 'Categorical', 'OneHotCategorical', 'RelaxedOneHotCategorical', 'MultivariateNormal', 'LowRankMultivariateNormal',
   'GaussianMixture',
@@ -202,9 +202,11 @@ function initWeightsFunction(m: Module): FunctionStructure {
   }
   for (const p of o.model.params) {
     const shape = `[${p.shape.join(', ')}]`;
+    const what = p.fixed ? `const ${p.name} ${showShape(p.shape)}, a fixed tensor (not trained)` : `param ${p.name} ${showShape(p.shape)}`;
+    const trainable = p.fixed ? ', false' : '';
     body.push(p.initScale === undefined
-      ? `// param ${p.name} ${showShape(p.shape)}, every entry ${p.init}\nweights.set(${str(`param/${p.name}`)}, tf.variable(tf.fill(${shape}, ${num(p.init)})));`
-      : `// param ${p.name} ${showShape(p.shape)} ~ Normal(${p.init}, ${p.initScale}) at the start\nweights.set(${str(`param/${p.name}`)}, tf.variable(tf.randomNormal(${shape}, ${num(p.init)}, ${num(p.initScale)}, 'float32', rng.nextSeed())));`);
+      ? `// ${what}, every entry ${p.init}\nweights.set(${str(`param/${p.name}`)}, tf.variable(tf.fill(${shape}, ${num(p.init)})${trainable}));`
+      : `// ${what} ~ Normal(${p.init}, ${p.initScale}) at the start\nweights.set(${str(`param/${p.name}`)}, tf.variable(tf.randomNormal(${shape}, ${num(p.init)}, ${num(p.initScale)}, 'float32', rng.nextSeed())${trainable}));`);
   }
   for (const t of o.latents) {
     t.guide.flows.forEach((f, i) => {
@@ -375,6 +377,12 @@ function sampleGuide(ev: CodeEvaluation, t: LatentTerm): Sampled {
     ]);
     return { q, z };
   }
+  if (est.kind === 'score-function') {
+    // The score-function estimator is the only gradient of its sample, even for a family with a differentiable sampler.
+    const z = names.take(name);
+    body.add(`const ${z} = ${use(m, 'detach')}(${q}.fromNoise(${noise}));`, `${name}: ${sampling(t)}`);
+    return { q, z };
+  }
   if (t.guide.flows.length === 0) {
     const z = names.take(name);
     body.add(`const ${z} = ${q}.fromNoise(${noise});`, `${name}: ${sampling(t)}`);
@@ -409,8 +417,10 @@ function klCode(ev: CodeEvaluation, t: LatentTerm, s: Sampled, p: string): { clo
   const fn = `${use(m, 'lookupKl')}(${str(t.guide.family)}, ${str(t.prior.family)})!(${s.q}, ${p})`;
   const closed = `tf.reshape(${vector(t.guide.family) ? fn : `${use(m, 'broadcastTo')}(${fn}, ${shape})`}, [${rows}, -1]) as tf.Tensor2D`;
   const sum = use(m, 'sumPerExample');
-  const mc = !s.logq && !vector(t.guide.family) && !vector(t.prior.family)
-    ? `tf.reshape(${use(m, 'broadcastTo')}(tf.sub(${s.q}.logProb(${s.z}), ${p}.logProb(${s.z})), ${shape}), [${rows}, -1]) as tf.Tensor2D`
+  // Where both densities split alike (by dimension, or by event along the last axis), per dimension or event.
+  const eventShape = shapeWithRows(rows, vector(t.guide.family) ? t.latent.shape.slice(0, -1) : t.latent.shape);
+  const mc = !s.logq && vector(t.guide.family) === vector(t.prior.family)
+    ? `tf.reshape(${use(m, 'broadcastTo')}(tf.sub(${s.q}.logProb(${s.z}), ${p}.logProb(${s.z})), ${eventShape}), [${rows}, -1]) as tf.Tensor2D`
     : `tf.reshape(tf.sub(${s.logq ?? `${sum}(${s.q}.logProb(${s.z}))`}, ${sum}(${p}.logProb(${s.z}))), [${rows}, 1]) as tf.Tensor2D`;
   return { closed, mc };
 }

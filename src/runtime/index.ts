@@ -37,7 +37,7 @@ export { activate, dense } from './dense.js';
 export * from './distributions/index.js';
 export { lookupKl, registerKl, type KlFn } from './kls.js';
 export { applyFlow, flowParameterCount, initFlowWeights, type FlowKind, type FlowSpec } from './flows/index.js';
-export { broadcastTo, gradientOnly, stopGradient, sumPerExample, tile } from './ops.js';
+export { broadcastTo, detach, gradientOnly, stopGradient, sumPerExample, tile } from './ops.js';
 export { Rng } from './rng.js';
 
 // Running a program: the backend, and the command line of a compiled trainer.
