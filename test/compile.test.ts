@@ -131,7 +131,8 @@ async function expectSameAsInterpreter(model: CheckedModel, src: SourceFile): Pr
   try {
     expect([...gen.weights.keys()]).toEqual([...interp.weights.keys()]);
     for (const [name, w] of interp.weights) {
-      expect(gen.weights.get(name)!.dataSync(), name).toEqual(w.dataSync());
+      const [a, b] = [gen.weights.get(name)!.dataSync() as Float32Array, w.dataSync() as Float32Array];
+      expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength)), `${name}: the same bits`).toBe(true);
       expect(gen.weights.get(name)!.trainable, name).toBe(w.trainable);
     }
     const [optGen, optInterp] = [makeOptimizer(config.optimizer), makeOptimizer(config.optimizer)];
