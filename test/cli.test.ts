@@ -152,10 +152,21 @@ describe('--set and --objective', () => {
     const { config } = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(config).toMatchObject({
       objective: { kind: 'iwae', k: 2 }, clipNorm: 100, schedule: { kind: 'step', at: [1], factor: 0.5 },
-      beta: 1, klWarmup: 0, freeBits: 0, batch: 64, epochs: 1,
+      beta: 1, klWarmup: 0, freeBits: 0, batch: 64, epochs: 1, monteCarloKl: false,
     });
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8'));
     expect(Number.isFinite(metrics.train_loss)).toBe(true);
+  });
+
+  it('vae train --mc-kl is recorded in run.json, and vae eval of the run uses it (its test loss is the Monte Carlo one)', () => {
+    const out = join(tmp(), 'mc');
+    const r = vae('train', 'models/mnist.vae', '--epochs', '1', '--limit', '128', '--batch', '64', '--mc-kl', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).config.monteCarloKl).toBe(true);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8'));
+    const ev = vae('eval', out, '--k', '1', '--limit', '10000', '--json');
+    expect(ev.status, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout.slice(ev.stdout.indexOf('{'))).loss).toBeCloseTo(metrics.test_loss, 3);
   });
 
   it('vae explain states the training objective of the train block', () => {

@@ -47,7 +47,7 @@ export async function loadModel(runDir: string): Promise<Model> {
   const checked = checkModel(src, { constants: stored.constants });
   if (!checked.ok) throw new CompileError(checked.diagnostics.map((d) => toCompileDiagnostic(d, src)));
   const warnings = checked.value.warnings.map((d) => toCompileDiagnostic(d, src));
-  const model = new Model({ ...checked.value, train: stored.config }, { monteCarloKl: false, constants: stored.constants, warnings });
+  const model = new Model({ ...checked.value, train: stored.config }, { monteCarloKl: stored.config.monteCarloKl ?? false, constants: stored.constants, warnings });
   await model.load(runDir);
   return model;
 }

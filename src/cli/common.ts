@@ -101,7 +101,7 @@ export async function loadRun(run: string): Promise<LoadedRun> {
   const { lower } = await import('../compiler/lower.js');
   const { VaeModel } = await import('../runtime/model.js');
   const { loadCheckpoint, restoreWeights } = await import('../runtime/checkpoint.js');
-  const vae = VaeModel.create(lower(model), stored.config.seed);
+  const vae = VaeModel.create(lower(model, { forceMonteCarloKl: stored.config.monteCarloKl }), stored.config.seed);
   const path = join(run, CHECKPOINT_FILE);
   restoreWeights(loadCheckpoint(path), vae.weights, path);
   return { model, config: stored.config, vae };

@@ -65,8 +65,10 @@ const settingsOf = (flags: TrainFlags) => [...flags.set, ...(flags.objective ? [
 export async function trainFile(file: string, flags: TrainFlags): Promise<TrainResult> {
   const constants = constantsOf(flags.const ?? []);
   const model = withSettings(load(file, constants), settingsOf(flags));
+  // --mc-kl is recorded in run.json (as `kl monte_carlo` would be), so that commands reading the run rebuild the same objective.
+  const config = flags.mcKl ? { ...model.train, monteCarloKl: true } : model.train;
   return runTraining({
-    file, name: model.name, config: model.train, constants, source: { path: file },
+    file, name: model.name, config, constants, source: { path: file },
     program: async () => {
       const { lower } = await import('../compiler/lower.js');
       return lower(model, { forceMonteCarloKl: flags.mcKl });
