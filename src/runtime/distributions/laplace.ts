@@ -1,6 +1,6 @@
 /** The Laplace distribution. */
 import * as tf from '@tensorflow/tfjs-core';
-import { Distribution } from './distribution.js';
+import { LocationScale } from './location-scale.js';
 
 /**
  * Laplace(loc, scale), scale > 0 (not checked: the language constrains it), support ℝ:
@@ -8,29 +8,16 @@ import { Distribution } from './distribution.js';
  * Reparameterized by the inverse CDF of uniform noise (see `fromNoise`). The compiler passes
  * `logScale` when the scale is written exp(e), as for the Normal.
  */
-export class Laplace extends Distribution {
+export class Laplace extends LocationScale {
   readonly family = 'Laplace';
   readonly reparameterized = true;
   override readonly noiseKind = 'uniform';
-
-  constructor(readonly loc: tf.Tensor, readonly scale: tf.Tensor, private readonly knownLogScale?: tf.Tensor) {
-    super();
-  }
-
-  /** log(scale), from the compiler where it knows it. */
-  logScale(): tf.Tensor {
-    return this.knownLogScale ?? tf.log(this.scale);
-  }
 
   logProb(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const z = tf.div(tf.abs(tf.sub(x, this.loc)), this.scale);
       return tf.sub(tf.neg(z), tf.add(this.logScale(), Math.LN2));
     });
-  }
-
-  mean(shape: number[]): tf.Tensor {
-    return tf.broadcastTo(this.loc, shape);
   }
 
   /**

@@ -1,6 +1,6 @@
 /** The logistic distribution. */
 import * as tf from '@tensorflow/tfjs-core';
-import { Distribution } from './distribution.js';
+import { LocationScale } from './location-scale.js';
 import { log1p } from './special.js';
 
 /**
@@ -10,29 +10,16 @@ import { log1p } from './special.js';
  * (the density is even in z; the second form never overflows and is exact in both tails),
  * mean loc, variance scale² π² / 3. Reparameterized by the inverse CDF of uniform noise.
  */
-export class Logistic extends Distribution {
+export class Logistic extends LocationScale {
   readonly family = 'Logistic';
   readonly reparameterized = true;
   override readonly noiseKind = 'uniform';
-
-  constructor(readonly loc: tf.Tensor, readonly scale: tf.Tensor, private readonly knownLogScale?: tf.Tensor) {
-    super();
-  }
-
-  /** log(scale), from the compiler where it knows it. */
-  logScale(): tf.Tensor {
-    return this.knownLogScale ?? tf.log(this.scale);
-  }
 
   logProb(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const a = tf.abs(tf.div(tf.sub(x, this.loc), this.scale));
       return tf.sub(tf.neg(tf.add(a, tf.mul(2, log1p(tf.exp(tf.neg(a)))))), this.logScale());
     });
-  }
-
-  mean(shape: number[]): tf.Tensor {
-    return tf.broadcastTo(this.loc, shape);
   }
 
   /** The inverse CDF at u ~ U(0, 1): z = loc + scale · logit(u) = loc + scale (log u − log(1 − u)). */

@@ -1,6 +1,6 @@
 /** The log-normal distribution. */
 import * as tf from '@tensorflow/tfjs-core';
-import { Distribution } from './distribution.js';
+import { LocationScale } from './location-scale.js';
 import { select } from './special.js';
 
 const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
@@ -11,18 +11,9 @@ const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
  *   log p(x) = −log x − log scale − ½ log 2π − ½ ((log x − loc) / scale)²,
  * and −∞ for x ≤ 0. Mean exp(loc + scale²/2). Reparameterized: z = exp(loc + scale · ε).
  */
-export class LogNormal extends Distribution {
+export class LogNormal extends LocationScale {
   readonly family = 'LogNormal';
   readonly reparameterized = true;
-
-  constructor(readonly loc: tf.Tensor, readonly scale: tf.Tensor, private readonly knownLogScale?: tf.Tensor) {
-    super();
-  }
-
-  /** log(scale), from the compiler where it knows it. */
-  logScale(): tf.Tensor {
-    return this.knownLogScale ?? tf.log(this.scale);
-  }
 
   logProb(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
@@ -34,7 +25,7 @@ export class LogNormal extends Distribution {
     });
   }
 
-  mean(shape: number[]): tf.Tensor {
+  override mean(shape: number[]): tf.Tensor {
     return tf.tidy(() => tf.broadcastTo(tf.exp(tf.add(this.loc, tf.mul(0.5, tf.square(this.scale)))), shape));
   }
 

@@ -1,6 +1,6 @@
 /** The Normal distribution. */
 import * as tf from '@tensorflow/tfjs-core';
-import { Distribution } from './distribution.js';
+import { LocationScale } from './location-scale.js';
 
 const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -12,17 +12,12 @@ const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
  * no exp–log round trip), and marks the standard normal N(0, 1) so that the KL registry can use
  * its shorter closed form.
  */
-export class Normal extends Distribution {
+export class Normal extends LocationScale {
   readonly family = 'Normal';
   readonly reparameterized = true;
 
-  constructor(
-    readonly loc: tf.Tensor,
-    readonly scale: tf.Tensor,
-    private readonly knownLogScale?: tf.Tensor,
-    readonly isStandard = false,
-  ) {
-    super();
+  constructor(loc: tf.Tensor, scale: tf.Tensor, knownLogScale?: tf.Tensor, readonly isStandard = false) {
+    super(loc, scale, knownLogScale);
   }
 
   /** A standard normal N(0, 1). */
@@ -30,20 +25,11 @@ export class Normal extends Distribution {
     return new Normal(tf.scalar(0), tf.scalar(1), tf.scalar(0), true);
   }
 
-  /** log(scale), from the compiler where it knows it. */
-  logScale(): tf.Tensor {
-    return this.knownLogScale ?? tf.log(this.scale);
-  }
-
   logProb(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const z = this.isStandard ? x : tf.div(tf.sub(x, this.loc), this.scale);
       return tf.sub(tf.neg(tf.add(tf.mul(0.5, tf.square(z)), this.logScale())), HALF_LOG_TWO_PI);
     });
-  }
-
-  mean(shape: number[]): tf.Tensor {
-    return tf.broadcastTo(this.loc, shape);
   }
 
   /** The reparameterization trick: z = loc + scale * eps, eps ~ N(0, I). */

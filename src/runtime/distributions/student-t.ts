@@ -1,6 +1,6 @@
 /** Student's t distribution. */
 import * as tf from '@tensorflow/tfjs-core';
-import { Distribution } from './distribution.js';
+import { LocationScale } from './location-scale.js';
 import { GAMMA_NOISE, lastAxisSlice, lgammaRatio, log1p, logStandardGamma } from './special.js';
 
 const HALF_LOG_PI = 0.5 * Math.log(Math.PI);
@@ -18,17 +18,12 @@ const HALF_LOG_PI = 0.5 * Math.log(Math.PI);
  * a differentiable function of loc and scale. Noise: GAMMA_NOISE + 1 standard normals per element,
  * on a new last axis (`noiseShape`).
  */
-export class StudentT extends Distribution {
+export class StudentT extends LocationScale {
   readonly family = 'StudentT';
   readonly reparameterized = false;
 
-  constructor(readonly df: tf.Tensor, readonly loc: tf.Tensor, readonly scale: tf.Tensor, private readonly knownLogScale?: tf.Tensor) {
-    super();
-  }
-
-  /** log(scale), from the compiler where it knows it. */
-  logScale(): tf.Tensor {
-    return this.knownLogScale ?? tf.log(this.scale);
+  constructor(readonly df: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor, knownLogScale?: tf.Tensor) {
+    super(loc, scale, knownLogScale);
   }
 
   logProb(x: tf.Tensor): tf.Tensor {
@@ -39,10 +34,6 @@ export class StudentT extends Distribution {
       const tail = tf.mul(tf.mul(0.5, tf.add(nu, 1)), log1p(tf.div(tf.square(z), nu)));
       return tf.sub(tf.sub(norm, this.logScale()), tail);
     });
-  }
-
-  mean(shape: number[]): tf.Tensor {
-    return tf.broadcastTo(this.loc, shape);
   }
 
   override noiseShape(sampleShape: number[]): number[] {
