@@ -55,6 +55,32 @@ export class ClassProbabilities {
 }
 
 /**
+ * What Categorical, OneHotCategorical and RelaxedOneHotCategorical share: class probabilities
+ * given as logits or as probabilities, and uniform noise (for Gumbel-max or Gumbel-softmax).
+ */
+export abstract class ByClassProbabilities extends Distribution {
+  override readonly noiseKind = 'uniform';
+  readonly params: ClassProbabilities;
+
+  protected constructor(logits?: tf.Tensor, probs?: tf.Tensor) {
+    super();
+    this.params = new ClassProbabilities(logits, probs);
+  }
+
+  logits(): tf.Tensor {
+    return this.params.logits();
+  }
+
+  logProbs(): tf.Tensor {
+    return this.params.logProbs();
+  }
+
+  probs(): tf.Tensor {
+    return this.params.probs();
+  }
+}
+
+/**
  * One-hot float32 rows [..., K] of int32 indices [...]: [index = k] by comparison with 0..K−1. (Not
  * tf.oneHot: the wasm backend's OneHot kernel writes zeros when asked for float32, in tfjs 4.22.)
  */
@@ -88,16 +114,9 @@ export function gumbel(u: tf.Tensor): tf.Tensor {
  * eventRank 0 over the index: logits [N, K] describe x [N]. Sampling takes uniform noise [N, K]
  * (Gumbel-max), not differentiable.
  */
-export class Categorical extends Distribution {
+export class Categorical extends ByClassProbabilities {
   readonly family = 'Categorical';
   readonly reparameterized = false;
-  override readonly noiseKind = 'uniform';
-  readonly params: ClassProbabilities;
-
-  private constructor(logits?: tf.Tensor, probs?: tf.Tensor) {
-    super();
-    this.params = new ClassProbabilities(logits, probs);
-  }
 
   static fromLogits(logits: tf.Tensor): Categorical {
     return new Categorical(logits, undefined);
@@ -105,18 +124,6 @@ export class Categorical extends Distribution {
 
   static fromProbs(probs: tf.Tensor): Categorical {
     return new Categorical(undefined, probs);
-  }
-
-  logits(): tf.Tensor {
-    return this.params.logits();
-  }
-
-  logProbs(): tf.Tensor {
-    return this.params.logProbs();
-  }
-
-  probs(): tf.Tensor {
-    return this.params.probs();
   }
 
   /** log π_x, picked by a one-hot mask (an index outside 0..K−1 picks nothing: log p = 0). */

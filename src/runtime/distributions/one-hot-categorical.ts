@@ -1,7 +1,6 @@
 /** The OneHotCategorical distribution: one-hot vectors of K classes, by logits or probabilities. */
 import * as tf from '@tensorflow/tfjs-core';
-import { ClassProbabilities, oneHotFloat } from './categorical.js';
-import { Distribution } from './distribution.js';
+import { ByClassProbabilities, oneHotFloat } from './categorical.js';
 
 /**
  * OneHotCategorical(logits) or OneHotCategorical(probs), over one-hot x ∈ {0, 1}^K:
@@ -9,17 +8,10 @@ import { Distribution } from './distribution.js';
  * one event per last axis ([N, K] → [N]). Sampling takes uniform noise [N, K] (Gumbel-max), not
  * differentiable. The mean is π.
  */
-export class OneHotCategorical extends Distribution {
+export class OneHotCategorical extends ByClassProbabilities {
   readonly family = 'OneHotCategorical';
   readonly reparameterized = false;
-  override readonly noiseKind = 'uniform';
   override readonly eventRank = 1;
-  readonly params: ClassProbabilities;
-
-  private constructor(logits?: tf.Tensor, probs?: tf.Tensor) {
-    super();
-    this.params = new ClassProbabilities(logits, probs);
-  }
 
   static fromLogits(logits: tf.Tensor): OneHotCategorical {
     return new OneHotCategorical(logits, undefined);
@@ -27,18 +19,6 @@ export class OneHotCategorical extends Distribution {
 
   static fromProbs(probs: tf.Tensor): OneHotCategorical {
     return new OneHotCategorical(undefined, probs);
-  }
-
-  logits(): tf.Tensor {
-    return this.params.logits();
-  }
-
-  logProbs(): tf.Tensor {
-    return this.params.logProbs();
-  }
-
-  probs(): tf.Tensor {
-    return this.params.probs();
   }
 
   logProb(x: tf.Tensor): tf.Tensor {

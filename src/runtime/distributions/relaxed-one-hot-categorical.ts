@@ -3,8 +3,7 @@
  * distribution over the simplex, by temperature and logits or probabilities.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ClassProbabilities, gumbel, TINY } from './categorical.js';
-import { Distribution } from './distribution.js';
+import { ByClassProbabilities, gumbel, TINY } from './categorical.js';
 
 /** log((K − 1)!) in float64. */
 function logFactorial(n: number): number {
@@ -25,18 +24,15 @@ function logFactorial(n: number): number {
  * computed in log space with log y clamped at TINY (samples at low temperatures underflow to 0).
  * τ is a scalar, or one per event: [N] (given a trailing axis here) or [N, 1]; logits [..., K] or [K].
  */
-export class RelaxedOneHotCategorical extends Distribution {
+export class RelaxedOneHotCategorical extends ByClassProbabilities {
   readonly family = 'RelaxedOneHotCategorical';
   readonly reparameterized = true;
-  override readonly noiseKind = 'uniform';
   override readonly eventRank = 1;
-  readonly params: ClassProbabilities;
   /** τ shaped to broadcast against [..., K]: a scalar, or with a trailing axis of 1. */
   readonly temperature: tf.Tensor;
 
   private constructor(temperature: tf.Tensor, logits?: tf.Tensor, probs?: tf.Tensor) {
-    super();
-    this.params = new ClassProbabilities(logits, probs);
+    super(logits, probs);
     const perEvent = temperature.rank > 0 && temperature.shape[temperature.rank - 1] !== 1;
     this.temperature = perEvent ? tf.expandDims(temperature, temperature.rank) : temperature;
   }
@@ -47,14 +43,6 @@ export class RelaxedOneHotCategorical extends Distribution {
 
   static fromProbs(temperature: tf.Tensor, probs: tf.Tensor): RelaxedOneHotCategorical {
     return new RelaxedOneHotCategorical(temperature, undefined, probs);
-  }
-
-  logits(): tf.Tensor {
-    return this.params.logits();
-  }
-
-  probs(): tf.Tensor {
-    return this.params.probs();
   }
 
   logProb(y: tf.Tensor): tf.Tensor {
