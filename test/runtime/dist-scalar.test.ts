@@ -16,31 +16,14 @@ import {
   Beta, ContinuousBernoulli, drawStandardNoise, Laplace, Logistic, LogNormal, makeDistribution, RUNTIME_FAMILIES, SCALAR_FAMILIES, StudentT,
 } from '../../src/runtime/distributions/index.js';
 import { GAMMA_NOISE } from '../../src/runtime/distributions/special.js';
-import { meanAndStdErr, useBackend } from '../helpers/tf.js';
+import { digamma64, lgamma64 } from '../helpers/float64.js';
+import { expectClose, values } from '../helpers/tensors.js';
+import { meanAndStdErr, useBackend, within } from '../helpers/tf.js';
 
 useBackend();
 
 const f = Math.fround;
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-
-/** Values of a tensor computed in `fn`, with every intermediate disposed. */
-function values(fn: () => tf.Tensor): number[] {
-  return Array.from(tf.tidy(fn).dataSync());
-}
-
-/** |actual − expected| ≤ atol + rtol·|expected| elementwise (equal infinities pass), naming the index. */
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-6, atol = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const [a, e] = [actual[i], expected[i]];
-    const ok = a === e || (Number.isFinite(a) && Math.abs(a - e) <= atol + rtol * Math.abs(e));
-    expect(ok, `[${i}]: got ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`).toBe(true);
-  }
-}
-
-/** The sample mean is within k standard errors of the truth. */
-const within = (est: { mean: number; stderr: number }, truth: number, what = '', k = 4) =>
-  expect(Math.abs(est.mean - truth), `${what} ${est.mean} ± ${est.stderr}, truth ${truth}`).toBeLessThan(k * est.stderr);
 
 /** The fraction of `xs` at or below t is P within 4 binomial standard errors, at each (t, P). */
 function expectCdf(xs: ArrayLike<number>, points: [t: number, p: number][]): void {
@@ -50,25 +33,6 @@ function expectCdf(xs: ArrayLike<number>, points: [t: number, p: number][]): voi
     for (let i = 0; i < n; i++) if (xs[i] <= t) below++;
     expect(Math.abs(below / n - p), `P(X ≤ ${t}) = ${below / n}, expected ${p}`).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n));
   }
-}
-
-/** log Γ in float64 (Lanczos g = 7, n = 9; checked against mpmath in special.test.ts). */
-function lgamma64(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lgamma64(1 - x);
-  const y = x - 1, t = y + 7.5;
-  let a = c[0];
-  for (let i = 1; i < 9; i++) a += c[i] / (y + i);
-  return HALF_LOG_2PI + (y + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/** ψ in float64: recurrence to x ≥ 10, then the asymptotic series (checked in special.test.ts). */
-function digamma64(x: number): number {
-  let r = 0;
-  for (; x < 10; x++) r -= 1 / x;
-  const w = 1 / (x * x);
-  return r + Math.log(x) - 0.5 / x - w * (1 / 12 - w * (1 / 120 - w * (1 / 252 - w * (1 / 240 - w / 132))));
 }
 
 /**

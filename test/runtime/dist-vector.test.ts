@@ -23,64 +23,21 @@ import {
 } from '../../src/runtime/distributions/index.js';
 import { cholesky, forwardSolve, trilFromParts } from '../../src/runtime/distributions/linalg.js';
 import { Rng } from '../../src/runtime/rng.js';
-import { meanAndStdErr, useBackend } from '../helpers/tf.js';
+import { covOf, dot, draws, inverseAndLogDet, lowRankCov, matMul, matVec, type Mat, trilJs } from '../helpers/float64.js';
+import { expectClose as expectCloseTo, read } from '../helpers/tensors.js';
+import { meanAndStdErr, useBackend, within } from '../helpers/tf.js';
 
 useBackend();
 
 const f = Math.fround;
 const LOG_2PI = Math.log(2 * Math.PI); // 1.8378770664093453
 
-/** Values of a tensor, read and disposed. */
-function read(t: tf.Tensor): number[] {
-  const v = Array.from(t.dataSync());
-  t.dispose();
-  return v;
-}
-
-/** |actual − expected| ≤ atol + rtol·|expected| elementwise, with a message naming the index. */
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-5, atol = 1e-4): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const [a, e] = [actual[i], expected[i]];
-    const ok = Number.isFinite(a) && Math.abs(a - e) <= atol + rtol * Math.abs(e);
-    expect(ok, `[${i}]: got ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`).toBe(true);
-  }
-}
-
-/** A Monte Carlo estimate within k standard errors of the truth. */
-function within(est: { mean: number; stderr: number }, truth: number, what: string, k = 4): void {
-  expect(Math.abs(est.mean - truth), `${what}: estimate ${est.mean} ± ${est.stderr}, truth ${truth}`).toBeLessThanOrEqual(k * est.stderr);
-}
+/** `expectClose` at this file's default tolerances, rtol 1e-5 and atol 1e-4 (see above). */
+const expectClose = (actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-5, atol = 1e-4) =>
+  expectCloseTo(actual, expected, rtol, atol);
 
 // ---------------------------------------------------------------------------------------------
-// float64 linear algebra on dense matrices (number[][]), independent of src/.../linalg.ts
-
-type Mat = number[][];
-const matMul = (a: Mat, b: Mat): Mat => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));
-const transpose = (a: Mat): Mat => a[0].map((_, j) => a.map((row) => row[j]));
-const matVec = (a: Mat, v: number[]) => a.map((row) => row.reduce((s, x, j) => s + x * v[j], 0));
-const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
-
-/** A⁻¹ and log |det A| by Gauss–Jordan elimination with partial pivoting. */
-function inverseAndLogDet(a: Mat): { inv: Mat; logDet: number } {
-  const n = a.length;
-  const m = a.map((row, i) => [...row, ...row.map((_, j) => (i === j ? 1 : 0))]);
-  let logDet = 0;
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r][c]) > Math.abs(m[p][c])) p = r;
-    [m[c], m[p]] = [m[p], m[c]];
-    const pivot = m[c][c];
-    logDet += Math.log(Math.abs(pivot));
-    for (let j = 0; j < 2 * n; j++) m[c][j] /= pivot;
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const factor = m[r][c];
-      for (let j = 0; j < 2 * n; j++) m[r][j] -= factor * m[c][j];
-    }
-  }
-  return { inv: m.map((row) => row.slice(n)), logDet };
-}
+// float64 references
 
 /** log N(x; μ, Σ) = −½ δᵀ Σ⁻¹ δ − ½ log det Σ − (D/2) log 2π, from the dense Σ. */
 function mvnLogPdf(x: number[], mu: number[], sigma: Mat): number {
@@ -89,23 +46,10 @@ function mvnLogPdf(x: number[], mu: number[], sigma: Mat): number {
   return -0.5 * dot(d, matVec(inv, d)) - 0.5 * logDet - 0.5 * x.length * LOG_2PI;
 }
 
-/** L = diag(exp(logDiag)) + lower triangle filled row by row: (1,0), (2,0), (2,1), (3,0), ... */
-function trilJs(logDiag: number[], lower: number[]): Mat {
-  const n = logDiag.length;
-  const l: Mat = logDiag.map((v, i) => logDiag.map((_, j) => (i === j ? Math.exp(v) : 0)));
-  let k = 0;
-  for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) l[i][j] = lower[k++];
-  return l;
-}
-
-const covOf = (l: Mat): Mat => matMul(l, transpose(l));
 const logSumExp = (xs: number[]) => {
   const m = Math.max(...xs);
   return m + Math.log(xs.reduce((s, x) => s + Math.exp(x - m), 0));
 };
-
-/** n float32-rounded draws of `g`. */
-const draws = (n: number, g: () => number) => Array.from({ length: n }, () => f(g()));
 
 /** Rows of a flat array of `cols` columns. */
 const rows = (flat: number[], cols: number) => Array.from({ length: flat.length / cols }, (_, i) => flat.slice(i * cols, (i + 1) * cols));
@@ -259,9 +203,6 @@ describe('MultivariateNormal', () => {
 });
 
 describe('LowRankMultivariateNormal', () => {
-  /** The dense Σ = W Wᵀ + diag(d) in float64. */
-  const denseCov = (w: Mat, d: number[]): Mat => matMul(w, transpose(w)).map((row, i) => row.map((v, j) => v + (i === j ? d[i] : 0)));
-
   it('matches a value derived by hand (D = 2, r = 1)', () => {
     // W = (1, 1)ᵀ, d = (1, 1): Σ = [[2, 1], [1, 2]], det 3, Σ⁻¹ = [[2, −1], [−1, 2]]/3; x = (1, 0), μ = 0:
     //   xᵀΣ⁻¹x = 2/3;  log p = −1/3 − ½ log 3 − log 2π = −0.3333333333 − 0.5493061443 − 1.8378770664 = −2.7205165440.
@@ -283,17 +224,17 @@ describe('LowRankMultivariateNormal', () => {
     const d = makeDistribution('LowRankMultivariateNormal', { loc: tf.tensor2d(loc), cov_factor: tf.tensor3d(w), cov_diag: tf.tensor2d(diag) });
     const got = d.logProb(tf.tensor2d(x));
     expect(got.shape).toEqual([N]);
-    const want = x.map((xi, i) => mvnLogPdf(xi, loc[i], denseCov(w[i], diag[i])));
+    const want = x.map((xi, i) => mvnLogPdf(xi, loc[i], lowRankCov(w[i], diag[i])));
     // The Woodbury form subtracts ‖L_C⁻¹Ŵᵀδ̂‖² from ‖δ̂‖², both ~‖W‖²/d ≈ 1e3 at d = 1e-3: atol 1e-3.
     expectClose(read(got), want, 1e-5, 1e-3);
     const logDets = read((d as LowRankMultivariateNormal).logDetCovariance());
-    expectClose(logDets, diag.map((di, i) => inverseAndLogDet(denseCov(w[i], di)).logDet), 1e-5, 1e-4);
+    expectClose(logDets, diag.map((di, i) => inverseAndLogDet(lowRankCov(w[i], di)).logDet), 1e-5, 1e-4);
   });
 
   it('has gradient Σ⁻¹(x − μ) in loc', () => {
     const w = [[1, 0.5], [-0.3, 0.2], [0.7, -1]], diag = [0.5, 1, 2], x = [1, -1, 0.5];
     const g = tf.grad((m: tf.Tensor) => new LowRankMultivariateNormal(m, tf.tensor2d(w), tf.tensor1d(diag)).logProb(tf.tensor1d(x)))(tf.zeros([3]));
-    expectClose(read(g), matVec(inverseAndLogDet(denseCov(w, diag)).inv, x), 1e-5, 1e-6);
+    expectClose(read(g), matVec(inverseAndLogDet(lowRankCov(w, diag)).inv, x), 1e-5, 1e-6);
   });
 
   it('takes noise [..., D + r]: z = μ + W ε₁ + √d ⊙ ε₂, ε₂ the first D entries', () => {
@@ -309,7 +250,7 @@ describe('LowRankMultivariateNormal', () => {
     const d = new LowRankMultivariateNormal(tf.tensor1d(loc), tf.tensor2d(w), tf.tensor1d(diag));
     const z = d.sample([100_000, 3], 77);
     expect(z.shape).toEqual([100_000, 3]);
-    expectMoments(z.dataSync(), 3, loc, denseCov(w, diag), 'low-rank MVN');
+    expectMoments(z.dataSync(), 3, loc, lowRankCov(w, diag), 'low-rank MVN');
     z.dispose();
   });
 });

@@ -11,28 +11,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs'; // registers the gradients
 import { describe, expect, it } from 'vitest';
 import { Bernoulli, Normal } from '../../src/runtime/distributions/index.js';
-import { meanAndStdErr, useBackend } from '../helpers/tf.js';
+import { expectClose, read } from '../helpers/tensors.js';
+import { meanAndStdErr, useBackend, within } from '../helpers/tf.js';
 
 useBackend();
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI); // 0.9189385332046727
-
-/** Values of a tensor, read and disposed. */
-function read(t: tf.Tensor): number[] {
-  const v = Array.from(t.dataSync());
-  t.dispose();
-  return v;
-}
-
-/** |actual − expected| ≤ atol + rtol·|expected| elementwise, with a message naming the index. */
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-6, atol = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const [a, e] = [actual[i], expected[i]];
-    const ok = Number.isFinite(a) && Math.abs(a - e) <= atol + rtol * Math.abs(e);
-    expect(ok, `[${i}]: got ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`).toBe(true);
-  }
-}
 
 /** log N(x; m, s) in float64, for references over batches. */
 const normalLogPdf = (x: number, m: number, s: number) => -0.5 * ((x - m) / s) ** 2 - Math.log(s) - HALF_LOG_2PI;
@@ -152,9 +136,6 @@ describe('reparameterized gradients of expectations', () => {
       return { dMu: meanAndStdErr(dMu.dataSync()), dSigma: meanAndStdErr(dSigma.dataSync()) };
     });
   }
-
-  const within = (est: { mean: number; stderr: number }, truth: number, k = 4) =>
-    expect(Math.abs(est.mean - truth), `estimate ${est.mean} ± ${est.stderr}, truth ${truth}`).toBeLessThan(k * est.stderr);
 
   it('d/dμ E[z²] = 2μ and d/dσ E[z²] = 2σ, within 4 standard errors', () => {
     // E[z²] = μ² + σ²; per sample, ∂z²/∂μ = 2z and ∂z²/∂σ = 2zε.

@@ -17,6 +17,7 @@ import { evaluateRun, exampleNoise, importanceSampledNll, latentStatistics, NLL_
 import { VaeModel } from '../../src/runtime/model.js';
 import { Rng } from '../../src/runtime/rng.js';
 import { checked } from '../compiler/helpers.js';
+import { matMul, transpose, type Mat as Matrix } from '../helpers/float64.js';
 import { meanAndStdErr, useBackend } from '../helpers/tf.js';
 
 useBackend();
@@ -43,9 +44,6 @@ const LG = `model lg {
   guide      z ~ Normal(enc(x).mu, exp(enc(x).ls))
 }`;
 
-type Matrix = number[][];
-const transpose = (a: Matrix): Matrix => a[0].map((_, j) => a.map((row) => row[j]));
-const matMul = (a: Matrix, b: Matrix): Matrix => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));
 const addDiagonal = (a: Matrix, d: number): Matrix => a.map((row, i) => row.map((v, j) => (i === j ? v + d : v)));
 function cholesky(a: Matrix): Matrix {
   const l = a.map((row) => row.map(() => 0));

@@ -18,6 +18,7 @@ import { inputDegrees, made, type MadeShape } from '../../src/runtime/flows/made
 import { constrainedU, planarStep } from '../../src/runtime/flows/planar.js';
 import { radialStep } from '../../src/runtime/flows/radial.js';
 import { Rng } from '../../src/runtime/rng.js';
+import { expectClose, read } from '../helpers/tensors.js';
 import { useBackend } from '../helpers/tf.js';
 
 useBackend();
@@ -30,22 +31,6 @@ const PREFIX = 'flow/z';
 
 /** softplus in float64. */
 const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
-
-/** Values of a tensor, read and disposed. */
-function read(t: tf.Tensor): number[] {
-  const v = Array.from(t.dataSync());
-  t.dispose();
-  return v;
-}
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const [a, e] = [actual[i], expected[i]];
-    const ok = Number.isFinite(a) && Math.abs(a - e) <= atol + rtol * Math.abs(e);
-    expect(ok, `[${i}]: got ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`).toBe(true);
-  }
-}
 
 function spec(kind: FlowKind, contextWidth: number, steps = 3): FlowSpec {
   return { kind, steps, contextWidth, ...(kind === 'iaf' ? { hidden: 8 } : {}) };

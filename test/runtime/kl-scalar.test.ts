@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { Bernoulli, Laplace, LogNormal, Normal, type Distribution } from '../../src/runtime/distributions/index.js';
 import { lookupKl } from '../../src/runtime/kls.js';
 import { Rng } from '../../src/runtime/rng.js';
+import { draws } from '../helpers/float64.js';
 import { meanAndStdErr, useBackend } from '../helpers/tf.js';
 
 useBackend();
@@ -52,9 +53,8 @@ function expectAgree(q: Distribution, p: Distribution, seed: number, want64: num
 function randomPairs(seed: number) {
   const rng = new Rng(seed);
   const n = 1000;
-  const draw = (g: () => number) => Array.from({ length: n }, () => f(g()));
   const loc = () => 10 * rng.uniform() - 5, scale = () => 10 ** (6 * rng.uniform() - 3);
-  return { n, m1: draw(loc), s1: draw(scale), m2: draw(loc), s2: draw(scale) };
+  return { n, m1: draws(n, loc), s1: draws(n, scale), m2: draws(n, loc), s2: draws(n, scale) };
 }
 
 const t1 = (v: number[]) => tf.tensor1d(v);

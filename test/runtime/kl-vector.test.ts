@@ -25,18 +25,13 @@ import {
 } from '../../src/runtime/distributions/index.js';
 import { lookupKl } from '../../src/runtime/kls.js';
 import { Rng } from '../../src/runtime/rng.js';
+import { covOf, dot, draws, inverseAndLogDet, lowRankCov, matMul, matVec, type Mat, trilJs } from '../helpers/float64.js';
+import { read } from '../helpers/tensors.js';
 import { meanAndStdErr, useBackend } from '../helpers/tf.js';
 
 useBackend();
 
 const f = Math.fround;
-
-/** Values of a tensor, read and disposed. */
-function read(t: tf.Tensor): number[] {
-  const v = Array.from(t.dataSync());
-  t.dispose();
-  return v;
-}
 
 /** KL(q ‖ p) through the registry, read. */
 function kl(q: Distribution, p: Distribution): { shape: number[]; values: number[] } {
@@ -74,33 +69,7 @@ function expectMonteCarlo(q: Distribution, p: Distribution, sampleShape: number[
 // ---------------------------------------------------------------------------------------------
 // float64 references on dense matrices, independent of src/.../linalg.ts
 
-type Mat = number[][];
-const matMul = (a: Mat, b: Mat): Mat => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));
-const transpose = (a: Mat): Mat => a[0].map((_, j) => a.map((row) => row[j]));
-const matVec = (a: Mat, v: number[]) => a.map((row) => row.reduce((s, x, j) => s + x * v[j], 0));
-const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
 const diagMat = (d: number[]): Mat => d.map((v, i) => d.map((_, j) => (i === j ? v : 0)));
-
-/** A⁻¹ and log |det A| by Gauss–Jordan elimination with partial pivoting. */
-function inverseAndLogDet(a: Mat): { inv: Mat; logDet: number } {
-  const n = a.length;
-  const m = a.map((row, i) => [...row, ...row.map((_, j) => (i === j ? 1 : 0))]);
-  let logDet = 0;
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r][c]) > Math.abs(m[p][c])) p = r;
-    [m[c], m[p]] = [m[p], m[c]];
-    const pivot = m[c][c];
-    logDet += Math.log(Math.abs(pivot));
-    for (let j = 0; j < 2 * n; j++) m[c][j] /= pivot;
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const factor = m[r][c];
-      for (let j = 0; j < 2 * n; j++) m[r][j] -= factor * m[c][j];
-    }
-  }
-  return { inv: m.map((row) => row.slice(n)), logDet };
-}
 
 /**
  * KL(N(μq, Σq) ‖ N(μp, Σp)) = ½ [tr(Σp⁻¹Σq) + δᵀΣp⁻¹δ − D + log det Σp − log det Σq], δ = μp − μq,
@@ -115,19 +84,6 @@ function gaussianKl(muQ: number[], sigQ: Mat, muP: number[], sigP: Mat): { kl: n
   const n = muQ.length;
   return { kl: 0.5 * (trace + maha - n + p.logDet - logDetQ), scale: 0.5 * (trace + maha + n + Math.abs(p.logDet) + Math.abs(logDetQ)) };
 }
-
-/** L = diag(exp(logDiag)) + lower triangle filled row by row. */
-function trilJs(logDiag: number[], lower: number[]): Mat {
-  const l = diagMat(logDiag.map(Math.exp));
-  let k = 0;
-  for (let i = 1; i < logDiag.length; i++) for (let j = 0; j < i; j++) l[i][j] = lower[k++];
-  return l;
-}
-const covOf = (l: Mat): Mat => matMul(l, transpose(l));
-const lowRankCov = (w: Mat, d: number[]): Mat => matMul(w, transpose(w)).map((row, i) => row.map((v, j) => v + (i === j ? d[i] : 0)));
-
-/** Float32-rounded draws. */
-const draws = (n: number, g: () => number) => Array.from({ length: n }, () => f(g()));
 
 /** Relative tolerance 1e-5 (plus 1e-5 absolute) of the terms' magnitudes, for float32 closed forms. */
 const relTol = (scale: number) => 1e-5 * scale + 1e-5;

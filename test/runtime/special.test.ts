@@ -2,8 +2,9 @@
  * Tests for special.ts: log1p, softplus, lgamma (and its gradient, digamma), lgammaRatio, lbeta
  * and the gamma sampler, against independent truth: exact identities, values published by
  * mpmath (30 significant digits, rounded here to 20), and float64 JS implementations of other
- * methods (the Lanczos approximation g = 7, n = 9 for log Γ; recurrence + asymptotic series for ψ),
- * which are themselves checked against the published values first.
+ * methods (the Lanczos approximation g = 7, n = 9 for log Γ; recurrence + asymptotic series for ψ;
+ * in test/helpers/float64.ts, shared with other tests), which are checked against the published
+ * values first.
  *
  * Every input is a float32 value (Math.fround), so that the references are evaluated at exactly the
  * point the float32 code sees.
@@ -15,43 +16,13 @@ import {
   GAMMA_NOISE, lbeta, lgamma, lgammaRatio, log1p, logStandardGamma, softplus,
 } from '../../src/runtime/distributions/special.js';
 import { Rng } from '../../src/runtime/rng.js';
-import { meanAndStdErr, useBackend } from '../helpers/tf.js';
+import { digamma64, lgamma64 } from '../helpers/float64.js';
+import { values } from '../helpers/tensors.js';
+import { meanAndStdErr, useBackend, within } from '../helpers/tf.js';
 
 useBackend();
 
 const f = Math.fround;
-
-/** Values of a tensor computed in `fn`, with every intermediate disposed. */
-function values(fn: () => tf.Tensor): number[] {
-  return Array.from(tf.tidy(fn).dataSync());
-}
-
-/** Lanczos coefficients for g = 7, n = 9 (Numerical Recipes / Godfrey): float64 log Γ to ~1e-15. */
-const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-];
-
-/** log Γ(x) in float64, x > 0: Lanczos for x ≥ ½, the reflection log(π / sin πx) − log Γ(1 − x) below. */
-function lgamma64(x: number): number {
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lgamma64(1 - x);
-  const y = x - 1;
-  const t = y + 7.5;
-  let a = LANCZOS[0];
-  for (let i = 1; i < 9; i++) a += LANCZOS[i] / (y + i);
-  return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/**
- * ψ(x) in float64: ψ(x) = ψ(x + 1) − 1/x up to x ≥ 10, then ln x − 1/2x − Σ B_2k / (2k x^2k) to
- * x^−10 (the next term, 691/(32760 x¹²), is below 3e-14).
- */
-function digamma64(x: number): number {
-  let r = 0;
-  for (; x < 10; x++) r -= 1 / x;
-  const w = 1 / (x * x);
-  return r + Math.log(x) - 0.5 / x - w * (1 / 12 - w * (1 / 120 - w * (1 / 252 - w * (1 / 240 - w / 132))));
-}
 
 /** [x, log Γ(x), ψ(x)] from mpmath (mp.dps = 30) at the float32 values of the x shown. */
 const PUBLISHED: [x: number, lgamma: number, digamma: number][] = [
@@ -229,9 +200,6 @@ describe('logStandardGamma (Marsaglia–Tsang from normal noise)', () => {
       return logStandardGamma(tf.scalar(a), eps).dataSync() as Float32Array;
     });
   }
-
-  const within = (est: { mean: number; stderr: number }, truth: number, what: string) =>
-    expect(Math.abs(est.mean - truth), `${what}: ${est.mean} ± ${est.stderr}, truth ${truth}`).toBeLessThan(4 * est.stderr);
 
   // E[G] = a, E[(G − a)²] = a, E[log G] = ψ(a); each estimated by a sample mean, so within 4 SE
   // (P(|N(0,1)| > 4) ≈ 6e-5 per comparison; the seeds are fixed).
