@@ -15,6 +15,7 @@ import {
   type CompileOptions, type EpochMetrics, type Model,
 } from '../src/index.js';
 import { loadCheckpoint } from '../src/runtime/checkpoint.js';
+import { tinyMnistVae } from './helpers/models.js';
 import { useBackend } from './helpers/tf.js';
 
 useBackend();
@@ -22,24 +23,8 @@ useBackend();
 const dir = mkdtempSync(join(tmpdir(), 'vae-api-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const TINY = `# a small VAE
-model tiny {
-  data   x : binary[784]
-  latent z : real[4]
-  net encoder(x) -> (mu: real[4], log_sigma: real[4]) { dense 32 relu }
-  net decoder(z) -> (logits: real[784])               { dense 32 relu }
-  prior      z ~ Normal(0, 1)
-  likelihood x ~ Bernoulli(logits = decoder(z).logits)
-  guide      z ~ Normal(encoder(x).mu, exp(encoder(x).log_sigma))
-}
-train {
-  data      mnist(binarize = dynamic)
-  optimizer adam(lr = 1e-3)
-  batch     64
-  epochs    2
-  seed      3
-}
-`;
+/** The model most tests use; its comment line puts the likelihood on line 8. */
+const TINY = `# a small VAE\n${tinyMnistVae({ latent: 4, hidden: 32, batch: 64, epochs: 2, seed: 3 })}`;
 
 const SHORT = { limit: 128, testLimit: 100 };
 

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tinyMnistVae } from './helpers/models.js';
 
 const root = resolve('.');
 const dir = mkdtempSync(join(tmpdir(), 'vae-pack-'));
@@ -21,23 +22,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const npm = (args: string[], cwd: string) =>
   execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
 
-const MODEL = `model tiny {
-  data   x : binary[784]
-  latent z : real[2]
-  net encoder(x) -> (mu: real[2], log_sigma: real[2]) { dense 8 relu }
-  net decoder(z) -> (logits: real[784])               { dense 8 relu }
-  prior      z ~ Normal(0, 1)
-  likelihood x ~ Bernoulli(logits = decoder(z).logits)
-  guide      z ~ Normal(encoder(x).mu, exp(encoder(x).log_sigma))
-}
-train {
-  data      mnist(binarize = dynamic)
-  optimizer adam(lr = 1e-3)
-  batch     32
-  epochs    1
-  seed      1
-}
-`;
+const MODEL = tinyMnistVae({ latent: 2, hidden: 8, batch: 32, epochs: 1, seed: 1 });
 
 const SCRIPT = `import { compile } from 'vae-lang';
 const source = ${JSON.stringify(MODEL)};
