@@ -32,7 +32,10 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`error: ${(e as Error).message}`);
       return 1;
     }
-    throw e;
+    // Anything else is a bug: say so, with the stack for the report (instead of letting the wasm
+    // backend's uncaught-exception handler print a line of its minified source).
+    console.error(`internal error: ${(e as Error).message ?? e}\nThis is a bug in vae; please report it with the lines below.\n${(e as Error).stack ?? ''}`);
+    return 70;
   }
 }
 

@@ -44,7 +44,9 @@ export interface ImageGrid { images: Float32Array; count: number; columns: numbe
  * Interpolations between pairs of examples: pair i is examples 2i and 2i+1 of `values` (which
  * holds at least 2·`pairs` examples). Both are encoded to their guide means; every latent moves
  * in a straight line from one to the other in `steps` steps (both ends included), and each point
- * is decoded to the likelihood's mean. One row per pair: the first example, the `steps` decodes,
+ * is decoded to the likelihood's mean. A conditional model's labels move along the line too
+ * (one-hot at the ends, mixtures of the two classes between). One row per pair: the first
+ * example, the `steps` decodes,
  * the second example.
  */
 export function interpolations(vae: VaeModel, values: Float32Array, pairs: number, steps: number): ImageGrid {
@@ -52,7 +54,10 @@ export function interpolations(vae: VaeModel, values: Float32Array, pairs: numbe
   const per = vae.info.data.reduce((sum, d) => sum + d.size, 0); // a row: the images, then any labels
   if (values.length < 2 * pairs * per) throw new RangeError(`expected ${2 * pairs} examples, got ${Math.floor(values.length / per)}`);
   const decoded = read(tf.tidy(() => {
-    const ends = vae.program.encodeMean(vae.weights, vae.batch(values.subarray(0, 2 * pairs * per), 2 * pairs));
+    const batch = vae.batch(values.subarray(0, 2 * pairs * per), 2 * pairs);
+    // The latents' guide means, and the covariates (labels) as given: both move along the line.
+    const labels = vae.info.labels ? [[vae.info.labels, batch.get(vae.info.labels)!] as const] : [];
+    const ends = new Map([...vae.program.encodeMean(vae.weights, batch), ...labels]);
     // (1 − t)·a + t·b, which is exactly a at t = 0 and exactly b at t = 1.
     const t = tf.tensor(Array.from({ length: steps }, (_, i) => i / (steps - 1)), [1, steps, 1]);
     const path = new Map([...ends].map(([name, z]) => {
@@ -62,12 +67,13 @@ export function interpolations(vae: VaeModel, values: Float32Array, pairs: numbe
     return vae.program.decodeMean(vae.weights, path);
   }));
   const columns = steps + 2;
-  const images = new Float32Array(pairs * columns * per);
+  const pixels = vae.info.data.find((d) => d.name === vae.info.images)!.size; // the image at the start of each row
+  const images = new Float32Array(pairs * columns * pixels);
   for (let i = 0; i < pairs; i++) {
-    const row = i * columns * per;
-    images.set(values.subarray(2 * i * per, (2 * i + 1) * per), row);
-    images.set(decoded.subarray(i * steps * per, (i + 1) * steps * per), row + per);
-    images.set(values.subarray((2 * i + 1) * per, (2 * i + 2) * per), row + (steps + 1) * per);
+    const row = i * columns * pixels;
+    images.set(values.subarray(2 * i * per, 2 * i * per + pixels), row);
+    images.set(decoded.subarray(i * steps * pixels, (i + 1) * steps * pixels), row + pixels);
+    images.set(values.subarray((2 * i + 1) * per, (2 * i + 1) * per + pixels), row + (steps + 1) * pixels);
   }
   return { images, count: pairs * columns, columns };
 }

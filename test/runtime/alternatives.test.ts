@@ -11,6 +11,7 @@ import { interpret } from '../../src/compiler/emit-tfjs.js';
 import { checkModel } from '../../src/compiler/index.js';
 import { lower, type Objective } from '../../src/compiler/lower.js';
 import { VaeModel } from '../../src/runtime/model.js';
+import { interpolations } from '../../src/runtime/pictures.js';
 import { makeOptimizer } from '../../src/runtime/optim.js';
 import { drawNoise } from '../../src/runtime/program.js';
 import { Rng } from '../../src/runtime/rng.js';
@@ -117,6 +118,20 @@ train { data mnist(binarize = dynamic, labels = y) }`;
     expect((batch.get('x')!.arraySync() as number[][]).map((r) => r.indexOf(1))).toEqual([5, 700]);
     expect((batch.get('y')!.arraySync() as number[][]).map((r) => r.indexOf(1))).toEqual([3, 7]);
     tf.dispose([...batch.values()]);
+    vae.dispose();
+  });
+
+  it('interpolates a conditional model with its labels: the first decode is the first example's, with its class', () => {
+    const vae = VaeModel.create(compile(CVAE), 1);
+    const row = (first: number, label: number) => [...Array.from({ length: 784 }, (_, i) => (i === first ? 1 : 0)), ...Array.from({ length: 10 }, (_, k) => (k === label ? 1 : 0))];
+    const rows = Float32Array.from([...row(5, 3), ...row(700, 7)]);
+    const grid = interpolations(vae, rows, 1, 3);
+    expect([grid.count, grid.columns, grid.images.length]).toEqual([5, 5, 5 * 784]);
+    const first = tf.tidy(() => {
+      const batch = vae.batch(rows.subarray(0, 794), 1);
+      return values(vae.program.decodeMean(vae.weights, new Map([...batch, ...vae.program.encodeMean(vae.weights, batch)])));
+    });
+    Array.from(grid.images.subarray(784, 2 * 784)).forEach((v, i) => expect(v).toBeCloseTo(first[i], 5));
     vae.dispose();
   });
 
