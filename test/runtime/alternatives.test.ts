@@ -121,7 +121,7 @@ train { data mnist(binarize = dynamic, labels = y) }`;
     vae.dispose();
   });
 
-  it('interpolates a conditional model with its labels: the first decode is the first example's, with its class', () => {
+  it('interpolates a conditional model with its labels: the first decode is the first example’s, with its class', () => {
     const vae = VaeModel.create(compile(CVAE), 1);
     const row = (first: number, label: number) => [...Array.from({ length: 784 }, (_, i) => (i === first ? 1 : 0)), ...Array.from({ length: 10 }, (_, k) => (k === label ? 1 : 0))];
     const rows = Float32Array.from([...row(5, 3), ...row(700, 7)]);
