@@ -8,7 +8,7 @@
  * with its shape. No tensor is handed out, so nothing needs disposing but the model itself
  * ({@link Model.dispose}).
  */
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -19,7 +19,7 @@ import { decodeMean, encodeMean, layerShapes, samplePrior } from '../compiler/em
 import { lower, type Objective } from '../compiler/lower.js';
 import { writeFileAtomic } from '../runtime/atomic-write.js';
 import { loadCheckpoint, restoreWeights, saveCheckpoint, type CheckpointHeader } from '../runtime/checkpoint.js';
-import { resolveDataDir, type Dataset } from '../runtime/data/datasets.js';
+import { resolveDataDir } from '../runtime/data/datasets.js';
 import { DataError } from '../runtime/data/errors.js';
 import { DataFeed, openDataset } from '../runtime/data/feed.js';
 import { dense } from '../runtime/dense.js';
@@ -27,7 +27,7 @@ import { evaluateRun } from '../runtime/evaluate.js';
 import { exportNetwork, type ExportResult, type NetworkSelection } from '../runtime/export-layers.js';
 import { readAndDispose, VaeModel } from '../runtime/model.js';
 import { Rng } from '../runtime/rng.js';
-import { CHECKPOINT_FILE, METRICS_FILE, readRun, train } from '../runtime/train.js';
+import { CHECKPOINT_FILE, readRun, train } from '../runtime/train.js';
 import { ensureBackend } from './backend.js';
 import type { CompileDiagnostic } from './compile.js';
 import type { EpochMetrics, LikelihoodEvaluation, NllProgress } from './types.js';
@@ -228,30 +228,17 @@ export class Model {
     }
     const dataset = openDataset(config.dataset, resolveDataDir(options.dataDir));
     const out = options.out ?? options.resume ?? mkdtempSync(join(tmpdir(), `vae-${this.name}-`));
-    const startEpoch = options.resume ? loadCheckpoint(join(options.resume, CHECKPOINT_FILE)).header.epoch : 0;
-    let reported = startEpoch;
-    const reportEpochs = (metrics: EpochMetrics[]) => {
-      for (const m of metrics) {
-        if (m.epoch > reported) {
-          reported = m.epoch;
-          options.onEpoch?.(m);
-        }
-      }
-    };
-    const feed = new ReportingFeed(dataset, config, options.limit, options.testLimit, startEpoch, (epoch, step, steps) => {
-      // Training writes an epoch's metrics before the next epoch draws its first batch.
-      if (step === 1 && epoch - 1 > reported && options.onEpoch) reportEpochs(readMetrics(join(out, METRICS_FILE)));
-      options.onStep?.({ epoch, epochs: config.epochs, step, steps });
-    });
+    const feed = new DataFeed(dataset, config.dataset, options.limit, options.testLimit);
     if (!options.resume) writeFileAtomic(join(out, 'model.vae'), this.source.text);
     const result = train(this.objective, {
       config, feed, out, resume: options.resume, verbose: options.verbose ?? false, backend: backend.name, constants: this.constants,
+      onEpoch: options.onEpoch,
+      onStep: options.onStep && (({ epoch, epochs, step, steps }) => options.onStep!({ epoch, epochs, step, steps })),
     });
     this.vae?.dispose();
     this.vae = result.model;
     this.origin = join(out, CHECKPOINT_FILE);
     this.runSettings = config;
-    reportEpochs(result.metrics);
     return { metrics: result.metrics, out, backend: backend.name };
   }
 
@@ -499,26 +486,3 @@ function withOverrides(config: TrainConfig, o: FitOptions): TrainConfig {
   return { ...config, optimizer, epochs: o.epochs ?? config.epochs, batch: o.batch ?? config.batch, seed: o.seed ?? config.seed };
 }
 
-/** The lines of a metrics.jsonl file. */
-function readMetrics(path: string): EpochMetrics[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as EpochMetrics);
-}
-
-/** A DataFeed that says which training step is starting each time training draws a batch. */
-class ReportingFeed extends DataFeed {
-  private calls = 0;
-  private readonly steps: number;
-
-  constructor(dataset: Dataset, config: TrainConfig, limit: number | undefined, testLimit: number | undefined,
-    private readonly startEpoch: number, private readonly report: (epoch: number, step: number, steps: number) => void) {
-    super(dataset, config.dataset!, limit, testLimit);
-    this.steps = Math.ceil(this.trainCount / config.batch);
-  }
-
-  override trainBatch(indices: ArrayLike<number>, rng: Rng): Float32Array {
-    const call = this.calls++;
-    this.report(this.startEpoch + 1 + Math.floor(call / this.steps), (call % this.steps) + 1, this.steps);
-    return super.trainBatch(indices, rng);
-  }
-}

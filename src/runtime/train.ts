@@ -34,7 +34,13 @@ export interface TrainOptions {
   backend?: string;
   /** `const` values set on the command line (`--const tau=0.3`), recorded in run.json. */
   constants?: Record<string, number>;
+  /** Called after each epoch's metrics and checkpoint are written; an exception stops training. */
+  onEpoch?: (metrics: EpochMetrics) => void;
+  /** Called after each training step (1-based `step` of `steps` in `epoch`), with the running mean loss. */
+  onStep?: (progress: StepProgress) => void;
 }
+
+export interface StepProgress { epoch: number; epochs: number; step: number; steps: number; loss: number }
 
 export interface EpochMetrics {
   epoch: number;
@@ -73,7 +79,7 @@ export function train(objective: Objective | ModelProgram, options: TrainOptions
   const metrics: EpochMetrics[] = [];
   for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
     const started = performance.now();
-    const trainLoss = runEpoch(model, optimizer, feed, config, rng, epoch, options.verbose !== false);
+    const trainLoss = runEpoch(model, optimizer, feed, config, rng, epoch, options);
     const seconds = (performance.now() - started) / 1000;
     const ev = model.evaluate(test.values, test.count);
     const m = epochMetrics(epoch, trainLoss, ev, seconds, feed.trainCount);
@@ -81,6 +87,7 @@ export function train(objective: Objective | ModelProgram, options: TrainOptions
     log(formatEpoch(m, config.epochs));
     appendAtomic(join(out, METRICS_FILE), `${JSON.stringify(m)}\n`);
     saveTrainingState(join(out, CHECKPOINT_FILE), model, optimizer, config.optimizer.name, rng, epoch);
+    options.onEpoch?.(m);
   }
   writePictures(model, feed, out, config.seed);
   optimizer.dispose();
@@ -88,10 +95,10 @@ export function train(objective: Objective | ModelProgram, options: TrainOptions
 }
 
 /** One pass over the shuffled training set; returns the mean training loss. */
-function runEpoch(model: VaeModel, optimizer: Optimizer, feed: DataFeed, config: TrainConfig, rng: Rng, epoch: number, verbose: boolean): number {
+function runEpoch(model: VaeModel, optimizer: Optimizer, feed: DataFeed, config: TrainConfig, rng: Rng, epoch: number, options: TrainOptions): number {
   const order = rng.permutation(feed.trainCount);
   const steps = Math.ceil(feed.trainCount / config.batch);
-  const progress = new Progress(`epoch ${epoch}/${config.epochs}`, steps, verbose);
+  const progress = new Progress(`epoch ${epoch}/${config.epochs}`, steps, options.verbose !== false);
   let sum = 0;
   let seen = 0;
   optimizer.setLearningRate(learningRateAt(config, epoch));
@@ -114,6 +121,7 @@ function runEpoch(model: VaeModel, optimizer: Optimizer, feed: DataFeed, config:
     sum += loss * indices.length;
     seen += indices.length;
     progress.update(s + 1, { loss: sum / seen, examplesPerSecond: seen / progress.elapsedSeconds() });
+    options.onStep?.({ epoch, epochs: config.epochs, step: s + 1, steps, loss: sum / seen });
   }
   progress.stop();
   return sum / seen;
