@@ -316,6 +316,12 @@ class Checker {
           `The prior ${p.name} of '${prior.target}' is over ${describeSupport(p.support)}, but its guide ${q.name} samples ${describeSupport(q.support)}: KL(${q.name} ‖ ${p.name}) would be infinite. Use a prior over ${describeSupport(q.support)}.`,
           [{ span: guide.span, message: 'The guide is here.' }]));
       }
+      const later = guides.slice(guides.findIndex((g) => g.dist === guide) + 1).map((g) => g.dist.target);
+      const readsLater = this.reads(prior).find((r) => later.includes(r.name));
+      if (guide.estimator.kind === 'relaxed' && readsLater) {
+        this.report(D.supportMismatch(readsLater.span,
+          `A relaxed guide needs its KL in closed form, at the values the prior reads; '${readsLater.name}' is sampled after '${prior.target}', so it would have to be Monte Carlo. Move the guide of '${readsLater.name}' before that of '${prior.target}'.`));
+      }
       if (guide.estimator.kind === 'relaxed' && prior.family !== 'OneHotCategorical') {
         this.report(D.supportMismatch(stmt.dist.name.span,
           `A relaxed guide uses the closed-form KL between the categorical guide and a OneHotCategorical prior (Jang et al. 2017); the prior of '${prior.target}' is ${prior.family}.`));

@@ -146,3 +146,24 @@ describe('alternatives: fixed tensors and mixture priors', () => {
     expect(errors.map((d) => d.code)).toEqual(['VAE2010']);
   });
 });
+
+describe('alternatives: a relaxed latent whose prior reads a latent sampled after it', () => {
+  it('is an error at the name the prior reads (its KL could not be in closed form)', () => {
+    const text = `model m {
+  data x : binary[784]
+  latent c : onehot[10]
+  latent z : real[10]
+  net enc(x) -> (logits: real[10], mu: real[10]) { dense 40 relu }
+  net pc(z) -> (logits: real[10]) { }
+  net dec(c, z) -> (logits: real[784]) { dense 40 relu }
+  prior z ~ Normal(0, 1)
+  prior c ~ OneHotCategorical(logits = pc(z).logits)
+  likelihood x ~ Bernoulli(logits = dec(c, z).logits)
+  guide c ~ OneHotCategorical(logits = enc(x).logits) using relaxed(temperature = 0.5)
+  guide z ~ Normal(enc(x).mu, 1)
+}`;
+    const errors = errorsOf(text);
+    expect(errors.map(at), rendered(text, errors)).toEqual(['VAE2011 9:43']);
+    expect(errorsOf(text.replace(/  guide c (.*)\n  guide z (.*)\n/, '  guide z $2\n  guide c $1\n'))).toEqual([]);
+  });
+});
