@@ -41,7 +41,7 @@ describe.each(models)('models/%s', (file) => {
   const config = checked.ok ? checked.value.train : undefined;
   const needsDataDir = !!config?.dataset && DATASETS[config.dataset.name].needsDataDir(config.dataset.args);
   // Skipped only for lack of the data directory (VAE_DATA_DIR), which CI always sets.
-  const title = `trains: 20 steps of batch 32, finite losses that fall${needsDataDir ? ' (its data needs VAE_DATA_DIR)' : ''}`;
+  const title = `trains: 20 steps of batch 32, finite losses that fall, no tensor left behind${needsDataDir ? ' (its data needs VAE_DATA_DIR)' : ''}`;
   it.skipIf(needsDataDir && !dataDir)(title, () => {
     if (!checked.ok || !config?.dataset) throw new Error(`models/${file} does not check or names no data set`);
     const objective = lower(checked.value);
@@ -51,11 +51,14 @@ describe.each(models)('models/%s', (file) => {
     const rng = new Rng(1);
     const order = rng.permutation(feed.trainCount);
     const losses: number[] = [];
+    let tensorsAfterFirstStep = 0;
     for (let s = 0; s < 20; s++) {
       const indices = order.subarray(s * 32, (s + 1) * 32);
       losses.push(vae.trainStep(feed.trainBatch(indices, rng), 32, optimizer, rng));
+      if (s === 0) tensorsAfterFirstStep = tf.memory().numTensors; // the optimizer's state exists from here on
     }
     expect(losses.every(Number.isFinite)).toBe(true);
+    expect(tf.memory().numTensors, 'tensors left behind by training steps').toBe(tensorsAfterFirstStep);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(losses.slice(15))).toBeLessThan(mean(losses.slice(0, 5)));
     vae.dispose();
