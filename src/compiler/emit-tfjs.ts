@@ -1,6 +1,9 @@
 /**
- * Objective → TensorFlow.js: the model's weights, and functions of a batch that compute each term
- * of −ELBO per example, sample from the prior and decode.
+ * Objective → TensorFlow.js, by interpretation: the model's weights, and functions of a batch that
+ * compute each term of −ELBO per example (sampling each guide from its noise, through its flows),
+ * sample from the prior, encode and decode. `interpret` packages them as the runtime's
+ * `ModelProgram`; `vae compile` (emit-ts.ts) writes the same computation out as TypeScript, and
+ * test/compile.test.ts holds the two together.
  *
  * Tensors keep their natural shapes with a leading batch axis: a variable `x : binary[784]` is
  * [B, 784]; networks flatten their inputs and reshape their outputs. Every term is summed over
