@@ -25,7 +25,7 @@ createRequire(import.meta.url)('@tensorflow/tfjs');
 
 // Programs: what the runtime trains, and the types of their functions.
 export {
-  baselineState, drawNoise, isState, iwaeBound, logImportanceWeights, lossOf, negativeElbo, repeatBatch, trainingLoss, updateBaselines,
+  baselineState, drawNoise, iwaeBound, logImportanceWeights, lossOf, negativeElbo, repeatBatch, trainingLoss, updateBaselines,
   type Batch, type KlWeighting, type LatentInfo, type ModelProgram, type NoiseSpec, type ObjectiveChoice, type ProgramInfo,
   type SampleMode, type Terms, type VariableInfo, type Weights,
 } from './program.js';

@@ -176,12 +176,10 @@ function scoreFunctionSurrogate(info: ProgramInfo, weights: Weights, terms: Term
 
 /**
  * The moving-average baseline of a score-function latent: `state/<latent>/baseline` holds
- * [a, t], a ← decay · a + (1 − decay) · loss after each of t steps. Not trained by the optimizer.
+ * [a, t], a ← decay · a + (1 − decay) · loss after each of t steps: a variable created with
+ * trainable = false, so the optimizer leaves it alone.
  */
 export const baselineState = (latent: string) => `state/${latent}/baseline`;
-
-/** Whether a weight is state the training step updates itself, not the optimizer. */
-export const isState = (name: string) => name.startsWith('state/');
 
 /** The bias-corrected moving average of the loss, a / (1 − decay^t), or 0 before the first step. */
 function movingAverage(latent: LatentInfo, weights: Weights): number {
