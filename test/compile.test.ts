@@ -21,10 +21,10 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATASETS } from '../src/compiler/catalog.js';
+import { DATASETS } from '../src/core/catalog.js';
 import type { CheckedModel } from '../src/compiler/checked.js';
 import { interpret } from '../src/compiler/emit-tfjs.js';
-import { emitTrainer } from '../src/compiler/emit-ts.js';
+import { emitTrainer } from '../src/codegen/emit-ts.js';
 import { checkModel, readSource } from '../src/compiler/index.js';
 import { lower } from '../src/compiler/lower.js';
 import type { SourceFile } from '../src/compiler/source.js';

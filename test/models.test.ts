@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { parameterCount } from '../src/cli/common.js';
-import { DATASETS } from '../src/compiler/catalog.js';
+import { DATASETS } from '../src/core/catalog.js';
 import { initWeights } from '../src/compiler/emit-tfjs.js';
 import { checkModel, readSource } from '../src/compiler/index.js';
 import { lower } from '../src/compiler/lower.js';

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation } from '../compiler/catalog.js';
+import type { Activation } from '../core/catalog.js';
 import { freeVars } from '../compiler/check.js';
 import type { CExpr, CheckedModel, TrainConfig } from '../compiler/checked.js';
 import { decodeMean, encodeMean, layerShapes, samplePrior } from '../compiler/emit-tfjs.js';

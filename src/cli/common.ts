@@ -9,7 +9,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { CheckedModel, TrainConfig } from '../compiler/checked.js';
 import { product } from '../compiler/check.js';
 import { checkModel, parseConstants, readSource } from '../compiler/index.js';
-import { flowParameterCount } from '../runtime/flows/sizes.js';
+import { flowParameterCount } from '../core/flows.js';
 import { renderDiagnostic, type SourceFile } from '../compiler/source.js';
 import type { BackendName } from '../runtime/backend.js';
 import type { VaeModel } from '../runtime/model.js';

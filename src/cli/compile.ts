@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .action(async (file: string, opts: { output?: string; const: string[] }) => {
       const constants = constantsOf(opts.const);
       const model = load(file, constants);
-      const { emitTrainer } = await import('../compiler/emit-ts.js');
+      const { emitTrainer } = await import('../codegen/emit-ts.js');
       const text = emitTrainer({ model, file: readSource(file), constants });
       if (!opts.output) {
         process.stdout.write(text);

@@ -36,7 +36,7 @@ async function openTestSet(run: string, dataDir: string | undefined, limit?: num
 
 /** The run's image shape, [rows, cols]. */
 async function imageShape(loaded: LoadedRun): Promise<[number, number]> {
-  const { DATASETS } = await import('../compiler/catalog.js');
+  const { DATASETS } = await import('../core/catalog.js');
   return DATASETS[loaded.config.dataset!.name].imageShape;
 }
 

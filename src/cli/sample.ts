@@ -17,7 +17,7 @@ export function register(program: Command): void {
       await useBackend(opts);
       const { config, vae } = await loadRun(run);
       const { writeImageGrid } = await import('../runtime/image.js');
-      const { DATASETS } = await import('../compiler/catalog.js');
+      const { DATASETS } = await import('../core/catalog.js');
       const [rows, cols] = DATASETS[config.dataset!.name].imageShape;
       const output = opts.output ?? join(run, 'samples.png');
       writeImageGrid(output, vae.sampleMeans(opts.n, opts.seed), opts.n, rows, cols, Math.ceil(Math.sqrt(opts.n)));

@@ -4,7 +4,7 @@
  * `using score_function(decay = 0.9, baseline = critic(x).b)`).
  */
 import type * as A from './ast.js';
-import { ESTIMATORS, FLOWS, type FamilySpec } from './catalog.js';
+import { ESTIMATORS, FLOWS, type FamilySpec } from '../core/catalog.js';
 import type { CExpr, DistInfo, Estimator, FlowInfo, VarInfo } from './checked.js';
 import * as D from './diagnostics.js';
 import { orList, type Diagnostic } from './source.js';

@@ -4,7 +4,7 @@
  * with defaults filled in.
  */
 import type * as A from './ast.js';
-import { DATASETS, OPTIMIZERS, supportWithin } from './catalog.js';
+import { DATASETS, OPTIMIZERS, supportWithin } from '../core/catalog.js';
 import type { DatasetChoice, ObjectiveChoice, OptimizerChoice, ScheduleChoice, TrainConfig, VarInfo } from './checked.js';
 import * as D from './diagnostics.js';
 import { orList, type Diagnostic } from './source.js';

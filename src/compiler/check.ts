@@ -10,7 +10,7 @@ import type * as A from './ast.js';
 import {
   ACTIVATIONS, FAMILIES, FUNCTIONS, VALUE_TYPES, supportWithin,
   type Activation, type Constraint, type FamilySpec, type ParamShape, type ParamSpec, type Support,
-} from './catalog.js';
+} from '../core/catalog.js';
 import type { CExpr, CheckedModel, DistInfo, NetCall, NetInfo, ParamInfo, TrainConfig, VarInfo } from './checked.js';
 import { checkModifiers, modifierExprs } from './check-modifiers.js';
 import * as D from './diagnostics.js';

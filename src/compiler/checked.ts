@@ -3,7 +3,7 @@
  * known, distribution arguments bound to parameter names, and the train block validated.
  */
 import type * as A from './ast.js';
-import type { Activation, Support } from './catalog.js';
+import type { Activation, Support } from '../core/catalog.js';
 import type { Diagnostic, SourceFile, Span } from './source.js';
 
 /** A checked expression: names resolved, shape known (`[]` is a scalar). */
@@ -64,44 +64,9 @@ export interface DistInfo {
   span: Span;
 }
 
-/**
- * The data set and which variable each of its fields feeds: `images` (the variable with a
- * likelihood) and, for conditional models, `labels` (a one-hot covariate, `data y : onehot[10]`).
- */
-export interface DatasetChoice { name: string; args: Record<string, string>; images: string; labels?: string; span?: Span }
-export interface OptimizerChoice { name: string; settings: Record<string, number> }
+import type { TrainConfig } from '../core/config.js';
 
-import type { ObjectiveChoice } from '../runtime/program.js';
-
-/** The bound that training maximizes: the ELBO with S samples, or the IWAE bound with K. */
-export type { ObjectiveChoice };
-
-/**
- * The learning rate by epoch: constant; multiplied by `factor` at each epoch in `at`; or Burda
- * et al.'s (2015): 3^i epochs at lr · 10^(−i/7), i = 0, 1, ..., 7.
- */
-export type ScheduleChoice = { kind: 'constant' } | { kind: 'step'; at: number[]; factor: number } | { kind: 'burda' };
-
-/** The train block with its defaults filled in. */
-export interface TrainConfig {
-  dataset?: DatasetChoice;
-  optimizer: OptimizerChoice;
-  batch: number;
-  epochs: number;
-  seed: number;
-  objective: ObjectiveChoice;
-  /** The weight of the KL terms (β-VAE); 1 is the ELBO. */
-  beta: number;
-  /** Epochs over which the KL weight rises linearly from 0 to beta; 0 for none. */
-  klWarmup: number;
-  /** Free bits λ: each latent dimension's KL, averaged over the batch, counts as at least λ nats; 0 for none. */
-  freeBits: number;
-  schedule: ScheduleChoice;
-  /** Clip the gradient to this global norm; undefined for no clipping. */
-  clipNorm?: number;
-  /** `kl monte_carlo`: every KL term by Monte Carlo, even where a closed form exists (as --mc-kl). */
-  monteCarloKl: boolean;
-}
+export type { DatasetChoice, ObjectiveChoice, OptimizerChoice, ScheduleChoice, TrainConfig } from '../core/config.js';
 
 export interface CheckedModel {
   name: string;

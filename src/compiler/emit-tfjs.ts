@@ -19,7 +19,7 @@ import {
   baselineState, type Batch, type ModelProgram, type ProgramInfo, type SampleMode, type Terms, type Weights,
 } from '../runtime/program.js';
 import type { Rng } from '../runtime/rng.js';
-import { FAMILIES } from './catalog.js';
+import { FAMILIES } from '../core/catalog.js';
 import { freeVars } from './check.js';
 import type { CExpr, DistInfo, FlowInfo, NetCall, NetInfo } from './checked.js';
 import type { LatentTerm, Objective } from './lower.js';

@@ -3,7 +3,7 @@
  */
 import { showShape } from './check.js';
 import type { TrainConfig } from './checked.js';
-import { FAMILIES } from './catalog.js';
+import { FAMILIES } from '../core/catalog.js';
 import type { LatentTerm, Objective } from './lower.js';
 import { printDist, printExpr } from './print.js';
 

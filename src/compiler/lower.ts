@@ -12,9 +12,9 @@
  * is evaluated at their sampled values. Each term is summed over the variable's dimensions and
  * averaged over the batch.
  */
-import { lookupKl } from '../runtime/kls.js';
-import type { NoiseSpec } from '../runtime/program.js';
-import { FAMILIES, noiseShape } from './catalog.js';
+import { closedFormKl } from '../core/kl-table.js';
+import type { NoiseSpec } from '../core/program-info.js';
+import { FAMILIES, noiseShape } from '../core/catalog.js';
 import { freeVars } from './check.js';
 import type { CheckedModel, DistInfo, VarInfo } from './checked.js';
 
@@ -75,7 +75,7 @@ function klMethod(guide: DistInfo, prior: DistInfo, sampledLater: string[], opti
   if (guide.flows.length > 0) return { kind: 'monte-carlo', reason: `the guide has a flow (${guide.flows.map((f) => `${f.kind}(${f.steps})`).join(', ')}), so q(z) has no closed form` };
   const later = [...new Set(Object.values(prior.params).flatMap(freeVars).map((v) => v.name).filter((n) => sampledLater.includes(n)))];
   if (later.length > 0) return { kind: 'monte-carlo', reason: `the prior reads ${later.join(', ')}, sampled after ${guide.target}` };
-  if (!lookupKl(guide.family, prior.family)) return { kind: 'monte-carlo', reason: `no closed form for ${guide.family}‖${prior.family}` };
+  if (!closedFormKl(guide.family, prior.family)) return { kind: 'monte-carlo', reason: `no closed form for ${guide.family}‖${prior.family}` };
   return { kind: 'closed-form', pair: `${guide.family}‖${prior.family}` };
 }
 

@@ -3,19 +3,9 @@
  * places in a model file. Only the CLI renders diagnostics (`renderDiagnostic`); stages return them.
  */
 
-/** A position in a source file. `line` and `column` start at 1; `offset` at 0. */
-export interface Pos {
-  offset: number;
-  line: number;
-  column: number;
-}
+import type { Pos, Span } from '../core/span.js';
 
-/** A half-open range `[start, end)` in a named file. */
-export interface Span {
-  file: string;
-  start: Pos;
-  end: Pos;
-}
+export type { Pos, Span };
 
 /** A model file's name and text. */
 export interface SourceFile {

@@ -13,7 +13,7 @@
  * (tfjs-node) the flags cost nothing, so there we keep tfjs's own gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation } from '../compiler/catalog.js';
+import type { Activation } from '../core/catalog.js';
 
 /** Activations that tfjs's fused matMul applies in the same kernel. */
 const FUSED: ReadonlySet<Activation> = new Set(['linear', 'relu', 'elu', 'sigmoid']);

@@ -12,7 +12,7 @@
  */
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainConfig } from '../compiler/checked.js';
+import type { TrainConfig } from '../core/config.js';
 import { tile } from './ops.js';
 import type { ModelProgram } from './program.js';
 
@@ -29,8 +29,8 @@ export {
   type Batch, type KlWeighting, type LatentInfo, type ModelProgram, type NoiseSpec, type ObjectiveChoice, type ProgramInfo,
   type SampleMode, type Terms, type VariableInfo, type Weights,
 } from './program.js';
-export type { DatasetChoice, OptimizerChoice, ScheduleChoice, TrainConfig } from '../compiler/checked.js';
-export type { Activation } from '../compiler/catalog.js';
+export type { DatasetChoice, OptimizerChoice, ScheduleChoice, TrainConfig } from '../core/config.js';
+export type { Activation } from '../core/catalog.js';
 
 // The pieces of a model: dense layers, distributions, KL closed forms, flows, small ops.
 export { activate, dense } from './dense.js';

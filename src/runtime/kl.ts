@@ -19,6 +19,11 @@ export function registerKl(qFamily: string, pFamily: string, fn: KlFn): void {
   registry.set(key(qFamily, pFamily), fn);
 }
 
+/** Every registered pair, as [q, p]. */
+export function registeredKlPairs(): [string, string][] {
+  return [...registry.keys()].map((k) => k.split('||') as [string, string]);
+}
+
 /** The closed form for the pair, if one is registered. */
 export function lookupKl(qFamily: string, pFamily: string): KlFn | undefined {
   return registry.get(key(qFamily, pFamily));

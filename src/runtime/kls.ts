@@ -5,4 +5,4 @@
 import './kl-scalar.js';
 import './kl-vector.js';
 
-export { lookupKl, registerKl, type KlFn } from './kl.js';
+export { lookupKl, registerKl, registeredKlPairs, type KlFn } from './kl.js';

@@ -7,7 +7,7 @@
  * SGD with momentum μ:  u ← μ u + g,  w ← w − lr · u.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { OptimizerChoice } from '../compiler/checked.js';
+import type { OptimizerChoice } from '../core/config.js';
 
 export interface Optimizer {
   /** Applies one update; `grads` are by variable name. Does not dispose `grads`. */

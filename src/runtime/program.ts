@@ -7,7 +7,9 @@
  * surrogate, the baselines — works the same for either.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { drawStandardNoise, type NoiseKind } from './distributions/distribution.js';
+import type { ObjectiveChoice } from '../core/config.js';
+import type { LatentInfo, ProgramInfo } from '../core/program-info.js';
+import { drawStandardNoise } from './distributions/distribution.js';
 import { gradientOnly, stopGradient, tile } from './ops.js';
 import type { Rng } from './rng.js';
 
@@ -44,33 +46,8 @@ export interface KlWeighting {
   freeBits: number;
 }
 
-/** The bound that training maximizes: the ELBO with S samples, or the IWAE bound with K. */
-export type ObjectiveChoice = { kind: 'elbo'; samples: number } | { kind: 'iwae'; k: number };
-
-/** The standard noise one example's sample of a latent needs: N(0, 1) or U(0, 1), of `shape`. */
-export interface NoiseSpec { kind: NoiseKind; shape: number[] }
-
-export interface VariableInfo { name: string; shape: number[]; size: number }
-
-export interface LatentInfo extends VariableInfo {
-  noise: NoiseSpec;
-  /** For a guide trained by the score-function estimator: the decay of its moving-average baseline. */
-  scoreFunction?: { decay: number };
-  /** Whether its prior is N(0, I) (pictures of the prior's quantiles need it). */
-  standardNormalPrior: boolean;
-}
-
-/** What the runtime needs to know of a model, as plain data. */
-export interface ProgramInfo {
-  name: string;
-  /** The data variables in the order of a row of data: the images, then the labels (if bound). */
-  data: VariableInfo[];
-  /** The variable the data set's images feed, and the one its labels feed (a covariate). */
-  images: string;
-  labels?: string;
-  /** In guide order (the order they are sampled in). */
-  latents: LatentInfo[];
-}
+export type { LatentInfo, NoiseSpec, ProgramInfo, VariableInfo } from '../core/program-info.js';
+export type { ObjectiveChoice } from '../core/config.js';
 
 export interface ModelProgram {
   readonly info: ProgramInfo;

@@ -1,7 +1,7 @@
 /**
  * What changes during training: the learning rate by epoch, and the KL weight during warm-up.
  */
-import type { TrainConfig } from '../compiler/checked.js';
+import type { TrainConfig } from '../core/config.js';
 
 /**
  * The learning rate during `epoch` (from 1):

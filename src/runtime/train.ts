@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainConfig } from '../compiler/checked.js';
+import type { TrainConfig } from '../core/config.js';
 import type { Objective } from '../compiler/lower.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { loadCheckpoint, restoreWeights, saveCheckpoint } from './checkpoint.js';

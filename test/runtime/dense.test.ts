@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACTIVATIONS } from '../../src/compiler/catalog.js';
+import { ACTIVATIONS } from '../../src/core/catalog.js';
 import { checkModel, readSource } from '../../src/compiler/index.js';
 import { lower } from '../../src/compiler/lower.js';
 import { activate, dense, setCustomDenseGradient } from '../../src/runtime/dense.js';

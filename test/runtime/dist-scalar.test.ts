@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs'; // registers the gradients
 import { describe, expect, it } from 'vitest';
-import { FAMILIES } from '../../src/compiler/catalog.js';
+import { FAMILIES } from '../../src/core/catalog.js';
 import {
   Beta, ContinuousBernoulli, drawStandardNoise, Laplace, Logistic, LogNormal, makeDistribution, RUNTIME_FAMILIES, SCALAR_FAMILIES, StudentT,
 } from '../../src/runtime/distributions/index.js';

@@ -114,3 +114,13 @@ describe('KL(Normal ‖ Normal), closed form vs Monte Carlo', () => {
     expect(mc.stderr).toBeLessThan(0.01 * Math.max(1, exact));
   });
 });
+
+describe('the closed forms the language knows (core/kl-table.ts)', () => {
+  it('are exactly the pairs the runtime implements', async () => {
+    const { KL_PAIRS } = await import('../../src/core/kl-table.js');
+    const { registeredKlPairs } = await import('../../src/runtime/kls.js');
+    const key = ([q, p]: [string, string]) => `${q}‖${p}`;
+    const runtime = registeredKlPairs().map(key).filter((k) => !k.startsWith('Test')).sort();
+    expect(runtime).toEqual(KL_PAIRS.map((k) => key([k.q, k.p])).sort());
+  });
+});

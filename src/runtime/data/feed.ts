@@ -4,8 +4,8 @@
  * time it is used (each epoch); the test images are binarized once, with a fixed seed, so that
  * test losses are comparable across runs.
  */
-import type { DatasetChoice } from '../../compiler/checked.js';
-import { DATASETS } from '../../compiler/catalog.js';
+import type { DatasetChoice } from '../../core/config.js';
+import { DATASETS } from '../../core/catalog.js';
 import { Rng } from '../rng.js';
 import { DataError, loadBinarizedMnist, loadFreyFace, loadMnist, type Dataset, type Split } from './datasets.js';
 

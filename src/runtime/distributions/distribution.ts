@@ -15,7 +15,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-export type NoiseKind = 'normal' | 'uniform';
+import type { NoiseKind } from '../../core/program-info.js';
+
+export type { NoiseKind };
 
 export abstract class Distribution {
   /** The family's name, as in the language and the KL registry (`Normal`, `Bernoulli`). */

@@ -1,6 +1,6 @@
 /** The distribution library: construction from bound parameters, by family name. */
 import type * as tf from '@tensorflow/tfjs-core';
-import { InternalError } from '../../compiler/source.js';
+import { RuntimeInternalError } from '../errors.js';
 import { Bernoulli } from './bernoulli.js';
 import { Distribution, drawStandardNoise, type NoiseKind } from './distribution.js';
 import { Normal } from './normal.js';
@@ -32,7 +32,7 @@ const FACTORIES: Record<string, DistributionFactory> = {
 /** Builds a distribution of `family` from its parameters by name (as `check.ts` bound them). */
 export function makeDistribution(family: string, p: Record<string, tf.Tensor>, facts: ParameterFacts = {}): Distribution {
   const factory = FACTORIES[family];
-  if (!factory) throw new InternalError(`no runtime distribution for family '${family}'`);
+  if (!factory) throw new RuntimeInternalError(`no runtime distribution for family '${family}'`);
   return factory(p, facts);
 }
 

@@ -14,7 +14,7 @@
  * "gradient function not found" (tf.less, tf.lessEqual, tf.logicalAnd have none).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { GAMMA_NOISE, GAMMA_PROPOSALS } from './noise-sizes.js';
+import { GAMMA_NOISE, GAMMA_PROPOSALS } from '../../core/noise-sizes.js';
 
 export { GAMMA_NOISE, GAMMA_PROPOSALS };
 

@@ -14,26 +14,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../rng.js';
-import { defaultHidden } from './sizes.js';
+import { defaultHidden, type FlowSpec } from '../../core/flows.js';
 import type { FlowWeights } from './common.js';
 import { iafStep, initIaf } from './iaf.js';
 import type { MadeShape } from './made.js';
 import { initPlanar, planarParams, planarStep } from './planar.js';
 import { initRadial, radialParams, radialStep } from './radial.js';
 
-export type FlowKind = 'planar' | 'radial' | 'iaf';
-
-export interface FlowSpec {
-  kind: FlowKind;
-  /** Number of stacked steps (planar(8) = 8 planar steps). */
-  steps: number;
-  /** IAF only: hidden units of each MADE layer; default max(16, 2·size). */
-  hidden?: number;
-  /** IAF only: hidden layers of each MADE; default 1. */
-  hiddenLayers?: number;
-  /** Width of the context vector h (an encoder output) the parameters are conditioned on; 0 for none. */
-  contextWidth: number;
-}
+export type { FlowKind, FlowSpec } from '../../core/flows.js';
 
 
 const isCount = (n: number, min: number) => Number.isInteger(n) && n >= min;
@@ -109,4 +97,4 @@ export function applyFlow(spec: FlowSpec, weights: Map<string, tf.Variable>, pre
   });
 }
 
-export { defaultHidden, flowParameterCount } from './sizes.js';
+export { defaultHidden, flowParameterCount } from '../../core/flows.js';

@@ -17,14 +17,14 @@
  * file, byte for byte.
  */
 import { IndentationText, NewLineKind, Project, QuoteKind, VariableDeclarationKind, type FunctionDeclarationStructure, type OptionalKind } from 'ts-morph';
-import { freeVars, showShape } from './check.js';
-import { FAMILIES } from './catalog.js';
-import type { CheckedModel, DistInfo } from './checked.js';
-import { layerShapes, programInfo } from './emit-tfjs.js';
-import { explainObjective } from './explain.js';
-import { lower, type LatentTerm, type Objective } from './lower.js';
-import { printDist, printExpr } from './print.js';
-import type { SourceFile } from './source.js';
+import { freeVars, showShape } from '../compiler/check.js';
+import { FAMILIES } from '../core/catalog.js';
+import type { CheckedModel, DistInfo } from '../compiler/checked.js';
+import { layerShapes, programInfo } from '../compiler/emit-tfjs.js';
+import { explainObjective } from '../compiler/explain.js';
+import { lower, type LatentTerm, type Objective } from '../compiler/lower.js';
+import { printDist, printExpr } from '../compiler/print.js';
+import type { SourceFile } from '../compiler/source.js';
 import { Body, CodeEvaluation, netFunction, Names, num, shapeWithRows, str, use, type Module } from './emit-ts-body.js';
 
 /** Everything a generated module may import from `vae-lang/runtime` (reserved so that no local shadows it). */

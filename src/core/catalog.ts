@@ -4,7 +4,7 @@
  * the data sets. `check.ts` validates a model against this catalog; the runtime implements it.
  */
 
-import { GAMMA_NOISE } from '../runtime/distributions/noise-sizes.js';
+import { GAMMA_NOISE } from './noise-sizes.js';
 
 /**
  * Value types of data, latents and parameters. Each names a set of values (its support):

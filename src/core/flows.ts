@@ -2,7 +2,20 @@
  * Sizes of flows that do not need TensorFlow.js (so that `vae check` can count parameters
  * without loading it): the default MADE width and the number of learned values of a flow.
  */
-import type { FlowSpec } from './index.js';
+export type FlowKind = 'planar' | 'radial' | 'iaf';
+
+/** A flow as its weights and steps see it (runtime/flows builds it). */
+export interface FlowSpec {
+  kind: FlowKind;
+  /** Number of stacked steps (planar(8) = 8 planar steps). */
+  steps: number;
+  /** IAF only: hidden units of each MADE layer; default max(16, 2·size). */
+  hidden?: number;
+  /** IAF only: hidden layers of each MADE; default 1. */
+  hiddenLayers?: number;
+  /** Width of the context vector h (an encoder output) the parameters are conditioned on; 0 for none. */
+  contextWidth: number;
+}
 
 /** MADE hidden units when the spec gives none. */
 export function defaultHidden(size: number): number {

@@ -7,10 +7,10 @@
  * tfjs ops on the same inputs give the same float32 results, which test/compile.test.ts holds
  * for every model in models/.
  */
-import { FAMILIES } from './catalog.js';
-import { freeVars } from './check.js';
-import type { CExpr, DistInfo, NetCall, NetInfo } from './checked.js';
-import type { Objective } from './lower.js';
+import { FAMILIES } from '../core/catalog.js';
+import { freeVars } from '../compiler/check.js';
+import type { CExpr, DistInfo, NetCall, NetInfo } from '../compiler/checked.js';
+import type { Objective } from '../compiler/lower.js';
 
 /** Words that cannot name a generated constant. */
 const RESERVED = new Set([
