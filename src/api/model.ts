@@ -17,7 +17,7 @@ import { freeVars } from '../compiler/check.js';
 import type { CExpr, CheckedModel, TrainConfig } from '../compiler/checked.js';
 import { decodeMean, encodeMean, layerShapes, samplePrior } from '../compiler/emit-tfjs.js';
 import { lower, type Objective } from '../compiler/lower.js';
-import { writeFileAtomic } from '../runtime/atomic-write.js';
+import { writeFileAtomic } from '../node/atomic-write.js';
 import { loadCheckpoint, restoreWeights, saveCheckpoint, type CheckpointHeader } from '../runtime/checkpoint.js';
 import { resolveDataDir } from '../runtime/data/datasets.js';
 import { DataError } from '../runtime/data/errors.js';

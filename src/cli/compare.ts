@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import type { DatasetChoice } from '../compiler/checked.js';
-import { writeFileAtomic } from '../runtime/atomic-write.js';
+import { writeFileAtomic } from '../node/atomic-write.js';
 import type { EvalResult } from '../runtime/evaluate.js';
 import type { EpochMetrics } from '../runtime/train.js';
 import {

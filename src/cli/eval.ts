@@ -40,8 +40,8 @@ async function evaluate(run: string, flags: EvalFlags): Promise<void> {
   (flags.json ? console.error : console.log)(backend.note);
   const { model, vae } = await loadRun(run);
   const { evaluateRun } = await import('../runtime/evaluate.js');
-  const { Progress } = await import('../runtime/progress.js');
-  const { writeFileAtomic } = await import('../runtime/atomic-write.js');
+  const { Progress } = await import('../node/progress.js');
+  const { writeFileAtomic } = await import('../node/atomic-write.js');
   const progress = new Progress(`NLL, k = ${flags.k}`, test.count, true);
   let result: EvalResult;
   try {

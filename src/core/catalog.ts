@@ -47,46 +47,63 @@ export interface FamilySpec {
   event: 'elementwise' | 'vector';
   /** The standard noise its sampler transforms (see runtime/distributions/distribution.ts). */
   noise: 'normal' | 'uniform';
+  /**
+   * The shape of the noise for one example's sample of a variable of `shape`, given the shapes
+   * of the parameters; the variable's shape where absent.
+   */
+  noiseShape?: (shape: number[], paramShapes: Record<string, number[]>) => number[];
+  /** How a sample is drawn from the noise, for comments: `z` stands for the variable. */
+  sampler: string;
 }
 
 const p = (name: string, constraint: Constraint = 'real', shape?: ParamShape): ParamSpec => ({ name, constraint, ...(shape ? { shape } : {}) });
-const family = (name: string, support: Support, parameterizations: ParamSpec[][], more: Partial<FamilySpec> = {}): FamilySpec =>
-  ({ name, support, parameterizations, reparameterized: true, event: 'elementwise', noise: 'normal', ...more });
+const family = (name: string, support: Support, parameterizations: ParamSpec[][], sampler: string, more: Partial<FamilySpec> = {}): FamilySpec =>
+  ({ name, support, parameterizations, sampler, reparameterized: true, event: 'elementwise', noise: 'normal', ...more });
 const locScale = [[p('loc'), p('scale', 'positive')]];
 const logitsOrProbs = [[p('logits')], [p('probs', 'probability')]];
 
+// Gamma draws from normal noise (runtime/distributions/special.ts): StudentT needs GAMMA_NOISE per
+// element plus one normal, Beta two gamma draws per element.
 export const FAMILIES: Record<string, FamilySpec> = {
-  Normal: family('Normal', 'real', locScale),
-  Laplace: family('Laplace', 'real', locScale, { noise: 'uniform' }),
-  Logistic: family('Logistic', 'real', locScale, { noise: 'uniform' }),
-  LogNormal: family('LogNormal', 'positive', locScale),
-  StudentT: family('StudentT', 'real', [[p('df', 'positive'), p('loc'), p('scale', 'positive')]], { reparameterized: false }),
-  Bernoulli: family('Bernoulli', 'binary', logitsOrProbs, { reparameterized: false, noise: 'uniform' }),
-  ContinuousBernoulli: family('ContinuousBernoulli', 'unit', logitsOrProbs, { noise: 'uniform' }),
-  Beta: family('Beta', 'unit', [[p('alpha', 'positive'), p('beta', 'positive')]], { reparameterized: false }),
-  OneHotCategorical: family('OneHotCategorical', 'onehot', logitsOrProbs, { reparameterized: false, event: 'vector', noise: 'uniform' }),
+  Normal: family('Normal', 'real', locScale, 'reparameterized: z = loc + scale * eps, eps ~ N(0, I)'),
+  Laplace: family('Laplace', 'real', locScale, 'reparameterized by the inverse CDF: z = loc − scale · sign(u − ½) · log(1 − 2|u − ½|), u ~ U(0, 1)', { noise: 'uniform' }),
+  Logistic: family('Logistic', 'real', locScale, 'reparameterized by the inverse CDF: z = loc + scale · log(u / (1 − u)), u ~ U(0, 1)', { noise: 'uniform' }),
+  LogNormal: family('LogNormal', 'positive', locScale, 'reparameterized: z = exp(loc + scale * eps), eps ~ N(0, I)'),
+  StudentT: family('StudentT', 'real', [[p('df', 'positive'), p('loc'), p('scale', 'positive')]],
+    'z = loc + scale · eps / √(g / df), eps ~ N(0, 1), g ~ χ²(df) (a gamma draw from normal noise)', {
+      reparameterized: false, noiseShape: (shape) => [...shape, GAMMA_NOISE + 1],
+    }),
+  Bernoulli: family('Bernoulli', 'binary', logitsOrProbs, 'a discrete sample [u < p], u ~ U(0, 1)', { reparameterized: false, noise: 'uniform' }),
+  ContinuousBernoulli: family('ContinuousBernoulli', 'unit', logitsOrProbs, 'reparameterized by the inverse CDF at u ~ U(0, 1)', { noise: 'uniform' }),
+  Beta: family('Beta', 'unit', [[p('alpha', 'positive'), p('beta', 'positive')]], 'z = g₁ / (g₁ + g₂), g₁ ~ Gamma(alpha), g₂ ~ Gamma(beta) from normal noise', {
+    reparameterized: false, noiseShape: (shape) => [...shape, 2 * GAMMA_NOISE],
+  }),
+  OneHotCategorical: family('OneHotCategorical', 'onehot', logitsOrProbs, 'a discrete sample one_hot(argmax(log π + g)), g = −log(−log u), u ~ U(0, 1)',
+    { reparameterized: false, event: 'vector', noise: 'uniform' }),
   RelaxedOneHotCategorical: family('RelaxedOneHotCategorical', 'simplex',
     [[p('temperature', 'positive', 'scalar'), p('logits')], [p('temperature', 'positive', 'scalar'), p('probs', 'probability')]],
-    { event: 'vector', noise: 'uniform' }),
+    'reparameterized: z = softmax((log π + g) / temperature), g = −log(−log u), u ~ U(0, 1)', { event: 'vector', noise: 'uniform' }),
   MultivariateNormal: family('MultivariateNormal', 'real',
-    [[p('loc'), p('log_diag'), p('lower', 'real', 'tril')], [p('loc'), p('scale_tril', 'real', 'square')]], { event: 'vector' }),
+    [[p('loc'), p('log_diag'), p('lower', 'real', 'tril')], [p('loc'), p('scale_tril', 'real', 'square')]],
+    'reparameterized: z = loc + L eps, L lower triangular (the Cholesky factor), eps ~ N(0, I)', { event: 'vector' }),
   LowRankMultivariateNormal: family('LowRankMultivariateNormal', 'real',
-    [[p('loc'), p('cov_factor', 'real', 'factor'), p('cov_diag', 'positive')]], { event: 'vector' }),
+    [[p('loc'), p('cov_factor', 'real', 'factor'), p('cov_diag', 'positive')]],
+    'reparameterized: z = loc + W eps₁ + √d ⊙ eps₂, eps ~ N(0, I)', {
+      event: 'vector',
+      // d normals for the diagonal, r for the factor
+      noiseShape: (shape, params) => [shape[0] + params.cov_factor[params.cov_factor.length - 1]],
+    }),
   GaussianMixture: family('GaussianMixture', 'real',
     [[p('logits', 'real', 'components'), p('locs', 'real', 'component-event'), p('scales', 'positive', 'component-event')]],
-    { reparameterized: false, event: 'vector' }),
+    'a component k ~ Categorical(softmax(logits)) from one more normal, then z = locs_k + scales_k * eps', {
+      reparameterized: false, event: 'vector',
+      noiseShape: (shape) => [shape[0] + 1], // one more, to pick the component
+    }),
 };
 
 /** The shape of the standard noise that gives one example's sample of `family` for a variable of `shape`. */
 export function noiseShape(family: FamilySpec, shape: number[], paramShapes: Record<string, number[]>): number[] {
-  const factor = paramShapes.cov_factor;
-  if (factor) return [shape[0] + factor[factor.length - 1]]; // d normals for the diagonal, r for the factor
-  if (family.name === 'GaussianMixture') return [shape[0] + 1]; // one more, to pick the component
-  // Gamma draws from normal noise (runtime/distributions/special.ts): StudentT needs one per
-  // element (plus one normal), Beta two.
-  if (family.name === 'StudentT') return [...shape, GAMMA_NOISE + 1];
-  if (family.name === 'Beta') return [...shape, 2 * GAMMA_NOISE];
-  return shape;
+  return family.noiseShape ? family.noiseShape(shape, paramShapes) : shape;
 }
 
 /** Flows that can follow a Gaussian guide (`then planar(8)`), with their settings beyond the step count. */

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../node/atomic-write.js';
 import { DataError } from './data/errors.js';
 
 const MAGIC = 'VAECKPT1';

@@ -26,7 +26,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import type { CExpr, CheckedModel, NetCall, NetInfo } from '../compiler/checked.js';
 import { layerShapes } from '../compiler/emit-tfjs.js';
 import { printExpr } from '../compiler/print.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../node/atomic-write.js';
 
 /** A network that cannot be exported as asked (none, several, or no such name); the message says which. */
 export class ExportError extends Error {

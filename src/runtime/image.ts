@@ -1,6 +1,6 @@
 /** PNG output: tiles a batch of greyscale images into a grid and encodes it with pngjs. */
 import { PNG } from 'pngjs';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../node/atomic-write.js';
 
 const BORDER = 0.5;
 

@@ -5,7 +5,7 @@
  * dots, rectangles, axes with 1-2-5 tick steps and a legend.
  */
 import { PNG } from 'pngjs';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../node/atomic-write.js';
 
 /** An sRGB colour, 0..255 per channel. */
 export type Rgb = readonly [number, number, number];

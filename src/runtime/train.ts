@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../core/config.js';
 import type { Objective } from '../compiler/lower.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../node/atomic-write.js';
 import { loadCheckpoint, restoreWeights, saveCheckpoint } from './checkpoint.js';
 import { DataError } from './data/errors.js';
 import type { DataFeed } from './data/feed.js';
@@ -17,7 +17,7 @@ import { VaeModel, type Evaluation, type StepSettings } from './model.js';
 import { klWeightAt, learningRateAt } from './schedule.js';
 import { makeOptimizer, type Optimizer } from './optim.js';
 import type { ModelProgram } from './program.js';
-import { Progress } from './progress.js';
+import { Progress } from '../node/progress.js';
 import { Rng } from './rng.js';
 
 export interface TrainOptions {

@@ -148,7 +148,7 @@ async function runTraining(target: TrainTarget, flags: TrainFlags): Promise<Trai
   console.log(`training ${target.name} on ${feed.trainCount} examples (test ${feed.testCount}), batch ${config.batch}, ${config.epochs} epochs, seed ${config.seed}; run directory ${out}`);
   const source = target.source;
   if ('text' in source && !flags.resume) {
-    const { writeFileAtomic } = await import('./atomic-write.js');
+    const { writeFileAtomic } = await import('../node/atomic-write.js');
     writeFileAtomic(join(out, 'model.vae'), source.text);
   }
   return train(program, {

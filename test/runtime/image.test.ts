@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/runtime/atomic-write.js';
+import { writeFileAtomic } from '../../src/node/atomic-write.js';
 import { encodeImageGrid, writeImageGrid } from '../../src/runtime/image.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vae-image-'));
