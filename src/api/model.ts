@@ -15,19 +15,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../core/catalog.js';
 import { freeVars } from '../compiler/check.js';
 import type { CExpr, CheckedModel, TrainConfig } from '../compiler/checked.js';
-import { decodeMean, encodeMean, layerShapes, samplePrior } from '../compiler/emit-tfjs.js';
-import { lower, type Objective } from '../compiler/lower.js';
-import { writeFileAtomic } from '../node/atomic-write.js';
-import { loadCheckpoint, restoreWeights, saveCheckpoint, type CheckpointHeader } from '../runtime/checkpoint.js';
+import { lower } from '../compiler/lower.js';
+import { parameterCount, type Plan } from '../core/plan.js';
+import { runNetwork } from '../runtime/interpret.js';
+import { beginRun, loadCheckpoint, readRunJson, writeCheckpoint, writeModelSource, writeRunJson } from '../node/run-dir.js';
+import { encodeCheckpoint, restoreWeights, type CheckpointHeader } from '../runtime/checkpoint.js';
 import { resolveDataDir } from '../runtime/data/datasets.js';
 import { DataError } from '../runtime/data/errors.js';
 import { DataFeed, openDataset } from '../runtime/data/feed.js';
-import { dense } from '../runtime/dense.js';
 import { evaluateRun } from '../runtime/evaluate.js';
-import { exportNetwork, type ExportResult, type NetworkSelection } from '../runtime/export-layers.js';
+import { exportNetwork, type ExportResult } from '../node/export-network.js';
+import type { NetworkSelection } from '../runtime/export-layers.js';
 import { readAndDispose, VaeModel } from '../runtime/model.js';
 import { Rng } from '../runtime/rng.js';
-import { CHECKPOINT_FILE, readRun, train } from '../runtime/train.js';
+import { CHECKPOINT_FILE, train } from '../runtime/train.js';
 import { ensureBackend } from './backend.js';
 import type { CompileDiagnostic } from './compile.js';
 import type { EpochMetrics, LikelihoodEvaluation, NllProgress } from './types.js';
@@ -175,7 +176,7 @@ export class Model {
   readonly networks: NetworkInfo[];
 
   private readonly checked: CheckedModel;
-  private readonly objective: Objective;
+  private readonly plan: Plan;
   private vae?: VaeModel;
   /** The checkpoint the weights came from (for the optimizer state that `save` carries over). */
   private origin?: string;
@@ -185,7 +186,7 @@ export class Model {
   /** @internal Use `compile` or `loadModel`. */
   constructor(checked: CheckedModel, init: ModelInit) {
     this.checked = checked;
-    this.objective = lower(checked, { forceMonteCarloKl: init.monteCarloKl });
+    this.plan = lower(checked, { forceMonteCarloKl: init.monteCarloKl });
     this.name = checked.name;
     this.source = { name: checked.source.name, text: checked.source.text };
     this.constants = { ...init.constants };
@@ -203,14 +204,13 @@ export class Model {
 
   /** Weights and biases of every network, plus learned parameters. */
   get parameterCount(): number {
-    const nets = this.checked.nets.reduce((s, n) => s + layerShapes(n).reduce((t, l) => t + (l.in + 1) * l.out, 0), 0);
-    return nets + this.checked.params.reduce((s, p) => s + p.size, 0);
+    return parameterCount(this.plan);
   }
 
   /** The weights, created (from the seed, as training starts) on first use. */
   private async model(): Promise<VaeModel> {
     await ensureBackend();
-    this.vae ??= VaeModel.create(this.objective, this.settings.seed);
+    this.vae ??= VaeModel.create(this.plan, this.settings.seed);
     return this.vae;
   }
 
@@ -229,8 +229,8 @@ export class Model {
     const dataset = openDataset(config.dataset, resolveDataDir(options.dataDir));
     const out = options.out ?? options.resume ?? mkdtempSync(join(tmpdir(), `vae-${this.name}-`));
     const feed = new DataFeed(dataset, config.dataset, options.limit, options.testLimit);
-    if (!options.resume) writeFileAtomic(join(out, 'model.vae'), this.source.text);
-    const result = train(this.objective, {
+    beginRun(out, { source: this.source.text, name: this.name, constants: this.constants, config }, { resume: options.resume });
+    const result = train(this.plan, {
       config, feed, out, resume: options.resume, verbose: options.verbose ?? false, backend: backend.name, constants: this.constants,
       onEpoch: options.onEpoch,
       onStep: options.onStep && (({ epoch, epochs, step, steps }) => options.onStep!({ epoch, epochs, step, steps })),
@@ -265,11 +265,11 @@ export class Model {
    */
   async encode(x: BatchInput | Record<string, BatchInput>): Promise<Record<string, Values>> {
     const vae = await this.model();
-    const read = this.readBy(this.objective.model.guides).filter((v) => this.data.includes(v));
+    const read = this.readBy(this.checked.guides).filter((v) => this.data.includes(v));
     const { count, rows } = this.inputs(x, read.length > 0 ? read : this.data, 'encode');
-    const latents = this.objective.model.latents;
+    const latents = this.checked.latents;
     const means = tf.tidy(() => {
-      const mu = encodeMean(this.objective, vae.weights, this.tensors(rows, count));
+      const mu = vae.program.encodeMean(vae.weights, this.tensors(rows, count));
       return latents.map((l) => mu.get(l.name)!);
     });
     return Object.fromEntries(latents.map((l, i) => [l.name, { shape: [count, ...l.shape], values: readAndDispose(means[i]) }]));
@@ -282,8 +282,8 @@ export class Model {
    */
   async decode(z: BatchInput | Record<string, BatchInput>): Promise<Values> {
     const vae = await this.model();
-    const { count, rows } = this.inputs(z, this.readBy([this.objective.likelihoods[0].dist]), 'decode');
-    const mean = tf.tidy(() => decodeMean(this.objective, vae.weights, this.tensors(rows, count)));
+    const { count, rows } = this.inputs(z, this.readBy([this.checked.likelihoods[0]]), 'decode');
+    const mean = tf.tidy(() => vae.program.decodeMean(vae.weights, this.tensors(rows, count)));
     return { shape: mean.shape, values: readAndDispose(mean) };
   }
 
@@ -291,10 +291,10 @@ export class Model {
   async sample(n: number, seed = 1): Promise<Samples> {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`sample: n must be a whole number of at least 1 (got ${n}).`);
     const vae = await this.model();
-    const names = this.objective.model.latents.map((l) => l.name);
+    const names = this.checked.latents.map((l) => l.name);
     // The same draws as sampleMeans's: samplePrior with a generator of the same seed.
     const latents = tf.tidy(() => {
-      const z = samplePrior(this.objective, vae.weights, n, new Rng(seed));
+      const z = vae.program.samplePrior(vae.weights, n, new Rng(seed));
       return names.map((name) => z.get(name)!);
     });
     const means = vae.sampleMeans(n, seed);
@@ -312,19 +312,11 @@ export class Model {
    * network exported by {@link Model.exportNetwork}.
    */
   async forward(name: string, input: BatchInput): Promise<Record<string, Values>> {
-    const net = this.checked.nets.find((n) => n.name === name);
-    if (!net) throw new TypeError(`model '${this.name}' has no network '${name}' (its networks: ${this.checked.nets.map((n) => n.name).join(', ')}).`);
+    const net = this.plan.networks.find((n) => n.name === name);
+    if (!net) throw new TypeError(`model '${this.name}' has no network '${name}' (its networks: ${this.plan.networks.map((n) => n.name).join(', ')}).`);
     const vae = await this.model();
     const { values, count } = this.rows(input, net.inputWidth, name);
-    const heads = tf.tidy(() => {
-      let h = tf.tensor2d(values, [count, net.inputWidth]);
-      layerShapes(net).forEach((shape, i) => {
-        const w = vae.weights.get(`${name}/${shape.name}/w`) as unknown as tf.Tensor2D;
-        const b = vae.weights.get(`${name}/${shape.name}/b`) as unknown as tf.Tensor1D;
-        h = dense(h, w, b, i < net.layers.length ? net.layers[i].activation : 'linear', false);
-      });
-      return net.outputs.length === 1 ? [h] : tf.split(h, net.outputs.map((o) => o.size), 1);
-    });
+    const heads = tf.tidy(() => [...runNetwork(net, [tf.tensor2d(values, [count, net.inputWidth])], count, false, vae.weights).values()]);
     return Object.fromEntries(net.outputs.map((o, i) => [o.name, { shape: [count, ...o.shape], values: readAndDispose(heads[i]) }]));
   }
 
@@ -354,10 +346,9 @@ export class Model {
       }
     }
     try {
-      writeFileAtomic(join(dir, 'model.vae'), this.source.text);
-      const run = { config, constants: this.constants, backend: tf.getBackend(), created: new Date().toISOString() };
-      writeFileAtomic(join(dir, 'run.json'), `${JSON.stringify(run, (key, value) => (key === 'span' ? undefined : value), 2)}\n`);
-      saveCheckpoint(join(dir, CHECKPOINT_FILE), meta, tensors);
+      writeModelSource(dir, this.source.text);
+      writeRunJson(dir, { config, constants: this.constants, backend: tf.getBackend() });
+      writeCheckpoint(dir, encodeCheckpoint(meta, tensors));
     } finally {
       tf.dispose(slots);
     }
@@ -382,7 +373,7 @@ export class Model {
     restoreWeights(ckpt, vae.weights, file);
     this.origin = file;
     const runDir = dirname(file);
-    if (basename(file) === CHECKPOINT_FILE && existsSync(join(runDir, 'run.json'))) this.runSettings = readRun(runDir).config;
+    if (basename(file) === CHECKPOINT_FILE && existsSync(join(runDir, 'run.json'))) this.runSettings = readRunJson(runDir).config;
   }
 
   /**
@@ -392,7 +383,7 @@ export class Model {
    */
   async exportNetwork(which: NetworkSelection, dir: string): Promise<ExportResult> {
     const vae = await this.model();
-    return exportNetwork(this.checked, vae.weights, which, dir);
+    return exportNetwork(this.plan, vae.weights, which, dir);
   }
 
   /** Frees the weights. The model can still be used: its next call starts from fresh weights. */
@@ -410,7 +401,7 @@ export class Model {
 
   /** The data shape of the first likelihood. */
   private likelihoodShape(): number[] {
-    return [...this.objective.likelihoods[0].data.shape];
+    return [...this.plan.info.data.find((d) => d.name === this.checked.likelihoods[0].target)!.shape];
   }
 
   /** Rows of each of `vars` from `input`: one batch when `vars` is one variable, else a batch of each, by name. */

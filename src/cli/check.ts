@@ -19,8 +19,8 @@ export function register(program: Command): void {
     .option('--mc-kl', 'use Monte Carlo for every KL term, even where a closed form exists')
     .addOption(constOption())
     .action(async (file: string, opts: { mcKl?: boolean; const: string[] }) => {
-      const { lower } = await import('../compiler/lower.js');
+      const { decide } = await import('../compiler/lower.js');
       const { explainObjective } = await import('../compiler/explain.js');
-      console.log(explainObjective(lower(load(file, constantsOf(opts.const)), { forceMonteCarloKl: opts.mcKl })));
+      console.log(explainObjective(decide(load(file, constantsOf(opts.const)), { forceMonteCarloKl: opts.mcKl })));
     });
 }

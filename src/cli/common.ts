@@ -3,16 +3,16 @@
  * or a trained run. Each command lives in its own module under src/cli/ and registers itself
  * on the program (see src/cli.ts).
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
-import type { CheckedModel, TrainConfig } from '../compiler/checked.js';
-import { product } from '../compiler/check.js';
+import type { CheckedModel, DatasetChoice, TrainConfig } from '../compiler/checked.js';
+import { lower } from '../compiler/lower.js';
 import { checkModel, parseConstants, readSource } from '../compiler/index.js';
-import { flowParameterCount } from '../core/flows.js';
+import { parameterCount as planParameterCount, type Plan } from '../core/plan.js';
 import { renderDiagnostic, type SourceFile } from '../compiler/source.js';
 import type { BackendName } from '../runtime/backend.js';
 import type { VaeModel } from '../runtime/model.js';
+import type { RunDir } from '../node/run-dir.js';
 
 /** A user-facing failure: printed as `error: message`, exit status 1, no stack trace. */
 export class UsageError extends Error {}
@@ -72,6 +72,12 @@ export function load(file: string, constants: Record<string, number> = {}): Chec
   } catch (e) {
     throw new UsageError(`${file}: cannot read the model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
   }
+  return checkSource(src, constants);
+}
+
+/** Checks a model's text (a file's, or a run's model.vae); prints warnings; throws with rendered diagnostics on errors. */
+export function checkSource(src: SourceFile, constants: Record<string, number> = {}): CheckedModel {
+  const file = src.name;
   const result = checkModel(src, { constants });
   const diagnostics = result.ok ? result.value.warnings : result.diagnostics;
   for (const d of diagnostics) console.error(renderDiagnostic(d, src));
@@ -83,40 +89,44 @@ export function load(file: string, constants: Record<string, number> = {}): Chec
 }
 
 /** A trained run: its checked model, its settings and the model with the checkpoint's weights. */
-export interface LoadedRun { model: CheckedModel; config: TrainConfig; vae: VaeModel }
+export interface LoadedRun { model: CheckedModel; plan: Plan; config: TrainConfig; vae: VaeModel }
 
-/** Fails, before anything is loaded, on a directory that `vae train` did not write. */
-export function assertRunDir(run: string): void {
-  if (!['model.vae', 'run.json', 'checkpoint.bin'].every((f) => existsSync(join(run, f)))) {
-    throw new UsageError(`${run}: not a run directory (expected model.vae, run.json and checkpoint.bin written by \`vae train\`).`);
-  }
+/**
+ * Opens and validates a run directory (src/node/run-dir.ts): fails, before anything else is
+ * loaded, on a directory that `vae train` did not write or whose run.json is damaged.
+ */
+export async function openRun(run: string): Promise<RunDir> {
+  const { openRunDir } = await import('../node/run-dir.js');
+  return openRunDir(run);
+}
+
+/** The run's data set; a run.json without one is a one-line error. */
+export async function runDatasetOf(dir: RunDir): Promise<DatasetChoice> {
+  const { runDataset } = await import('../node/run-dir.js');
+  return runDataset(dir);
 }
 
 /** Loads a run directory written by `vae train` (call after choosing the backend). */
-export async function loadRun(run: string): Promise<LoadedRun> {
-  assertRunDir(run);
-  const { readRun, CHECKPOINT_FILE } = await import('../runtime/train.js');
-  const stored = readRun(run);
-  const model = load(stored.source, stored.constants);
-  const { lower } = await import('../compiler/lower.js');
+export async function loadRun(run: string | RunDir): Promise<LoadedRun> {
+  const dir = typeof run === 'string' ? await openRun(run) : run;
+  const { config, constants } = dir.run;
+  const model = checkSource({ name: dir.sourcePath, text: dir.source }, constants);
   const { VaeModel } = await import('../runtime/model.js');
-  const { loadCheckpoint, restoreWeights } = await import('../runtime/checkpoint.js');
-  const vae = VaeModel.create(lower(model, { forceMonteCarloKl: stored.config.monteCarloKl }), stored.config.seed);
-  const path = join(run, CHECKPOINT_FILE);
-  restoreWeights(loadCheckpoint(path), vae.weights, path);
-  return { model, config: stored.config, vae };
+  const { restoreWeights } = await import('../runtime/checkpoint.js');
+  const { loadCheckpoint, CHECKPOINT_FILE } = await import('../node/run-dir.js');
+  const checkpoint = loadCheckpoint(dir.path);
+  const plan = lower(model, { forceMonteCarloKl: config.monteCarloKl });
+  const vae = VaeModel.create(plan, config.seed);
+  try {
+    restoreWeights(checkpoint, vae.weights, join(dir.path, CHECKPOINT_FILE));
+  } catch (e) {
+    vae.dispose();
+    throw e;
+  }
+  return { model, plan, config, vae };
 }
 
-/** Weights and biases of every network, plus learned parameters and the flows' weights. */
+/** The learned values of a model: weights and biases of every network, `param`s and the flows' weights (one count: the plan's). */
 export function parameterCount(model: CheckedModel): number {
-  const nets = model.nets.reduce((sum, n) => {
-    const widths = [n.inputWidth, ...n.layers.map((l) => l.units)];
-    const hidden = n.layers.reduce((s, l, i) => s + (widths[i] + 1) * l.units, 0);
-    return sum + hidden + n.outputs.reduce((s, o) => s + (widths[widths.length - 1] + 1) * o.size, 0);
-  }, 0);
-  const flows = model.guides.flatMap((g) => {
-    const size = model.latents.find((l) => l.name === g.target)!.size;
-    return g.flows.map((f) => flowParameterCount({ kind: f.kind, steps: f.steps, hidden: f.hidden, contextWidth: f.context ? product(f.context.shape) : 0 }, size));
-  });
-  return nets + model.params.filter((p) => !p.fixed).reduce((s, p) => s + p.size, 0) + flows.reduce((a, b) => a + b, 0);
+  return planParameterCount(lower(model));
 }

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { assertRunDir, loadRun, UsageError } from './common.js';
+import { loadRun, openRun, UsageError } from './common.js';
 
 interface ExportFlags { decoder?: boolean; encoder?: boolean; net?: string; output?: string }
 
@@ -42,15 +42,16 @@ async function exportCommand(run: string, flags: ExportFlags): Promise<void> {
   if (chosen.length > 1) throw new UsageError(`give one of --decoder, --encoder and --net, not ${chosen.join(' and ')}.`);
   if (flags.output === undefined) throw new UsageError('say where to write the network: -o DIR.');
   const output = flags.output;
-  assertRunDir(run);
+  const dir = await openRun(run);
   // The backend does not change the exported values; take the default without printing it.
   const { selectBackend } = await import('../runtime/backend.js');
   await selectBackend();
-  const { model, vae } = await loadRun(run);
-  const { exportNetwork, ExportError, describeRow } = await import('../runtime/export-layers.js');
+  const { plan, vae } = await loadRun(dir);
+  const { ExportError, describeRow } = await import('../runtime/export-layers.js');
+  const { exportNetwork } = await import('../node/export-network.js');
   const selection = flags.decoder ? 'decoder' : flags.encoder ? 'encoder' : { net: flags.net! };
   try {
-    const { layout } = await exportNetwork(model, vae.weights, selection, output);
+    const { layout } = await exportNetwork(plan, vae.weights, selection, output);
     console.log(`wrote ${join(output, 'model.json')} and weights.bin: network ${layout.network} of ${layout.model}, ` +
       `input ${describeRow(layout.input.parts)}, output ${describeRow(layout.output.heads)}`);
   } catch (e) {

@@ -7,7 +7,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { checkModel, readSource } from '../compiler/index.js';
 import type { DataFeed } from '../runtime/data/feed.js';
 import {
-  assertRunDir, backendOption, loadRun, positiveInt, threadsOption, UsageError, useBackend, type BackendFlags, type LoadedRun,
+  backendOption, loadRun, openRun, runDatasetOf, positiveInt, threadsOption, UsageError, useBackend, type BackendFlags, type LoadedRun,
 } from './common.js';
 
 interface PictureFlags extends BackendFlags { output?: string; dataDir?: string }
@@ -25,10 +25,8 @@ function pictureCommand(program: Command, name: string, description: string, fil
  * The run's test set (at most `limit` examples), opened before the backend is chosen so that a
  * data error is the only thing printed.
  */
-async function openTestSet(run: string, dataDir: string | undefined, limit?: number): Promise<DataFeed> {
-  const { readRun } = await import('../runtime/train.js');
-  const { config } = readRun(run);
-  if (!config.dataset) throw new UsageError(`${run}: the run's train block names no data set.`);
+async function openTestSet(dir: RunDir, dataDir: string | undefined, limit?: number): Promise<DataFeed> {
+  const config = { ...dir.run.config, dataset: await runDatasetOf(dir) };
   const { openDataset, DataFeed } = await import('../runtime/data/feed.js');
   const { resolveDataDir } = await import('../runtime/data/datasets.js');
   return new DataFeed(openDataset(config.dataset, resolveDataDir(dataDir)), config.dataset, undefined, limit);
@@ -53,11 +51,11 @@ export function register(program: Command): void {
     .option('--pairs <n>', 'number of pairs (rows)', positiveInt('--pairs'), 8)
     .option('--steps <n>', 'decoded points per line, both ends included', atLeastTwo('--steps'), 10)
     .action(async (run: string, opts: PictureFlags & { pairs: number; steps: number }) => {
-      assertRunDir(run);
-      const feed = await openTestSet(run, opts.dataDir, 2 * opts.pairs);
+      const dir = await openRun(run);
+      const feed = await openTestSet(dir, opts.dataDir, 2 * opts.pairs);
       if (feed.testCount < 2 * opts.pairs) throw new UsageError(`--pairs ${opts.pairs} needs ${2 * opts.pairs} test images; the data set has ${feed.testCount}.`);
       await useBackend(opts);
-      const loaded = await loadRun(run);
+      const loaded = await loadRun(dir);
       const { interpolations } = await import('../runtime/pictures.js');
       const { writeImageGrid } = await import('../runtime/image.js');
       const grid = interpolations(loaded.vae, feed.testSet().values, opts.pairs, opts.steps);
@@ -71,17 +69,15 @@ export function register(program: Command): void {
     'manifold.png', false)
     .option('-n <count>', 'grid points per side', positiveInt('-n'), 20)
     .action(async (run: string, opts: PictureFlags & { n: number }) => {
-      assertRunDir(run);
+      const dir = await openRun(run);
       const { manifold, manifoldProblem } = await import('../runtime/pictures.js');
       // Said before anything else is printed; a model that does not check is reported by loadRun.
-      const { readRun } = await import('../runtime/train.js');
       const { lower } = await import('../compiler/lower.js');
-      const { programInfo } = await import('../compiler/emit-tfjs.js');
-      const checked = checkModel(readSource(readRun(run).source));
-      const problem = checked.ok ? manifoldProblem(programInfo(lower(checked.value))) : undefined;
+      const checked = checkModel({ name: dir.sourcePath, text: dir.source }, { constants: dir.run.constants });
+      const problem = checked.ok ? manifoldProblem(lower(checked.value).info) : undefined;
       if (problem) throw new UsageError(`${run}: ${problem}`);
       await useBackend(opts);
-      const loaded = await loadRun(run);
+      const loaded = await loadRun(dir);
       const { writeImageGrid } = await import('../runtime/image.js');
       const grid = manifold(loaded.vae, opts.n);
       const output = opts.output ?? join(run, 'manifold.png');
@@ -94,10 +90,10 @@ export function register(program: Command): void {
     'latents.png', true)
     .option('--limit <n>', 'number of test images', positiveInt('--limit'), 5000)
     .action(async (run: string, opts: PictureFlags & { limit: number }) => {
-      assertRunDir(run);
-      const feed = await openTestSet(run, opts.dataDir, opts.limit);
+      const dir = await openRun(run);
+      const feed = await openTestSet(dir, opts.dataDir, opts.limit);
       await useBackend(opts);
-      const loaded = await loadRun(run);
+      const loaded = await loadRun(dir);
       const latent = loaded.vae.info.latents[0];
       if (latent.size < 2) throw new UsageError(`${run}: the latent ${latent.name} has 1 dimension; the scatter needs 2.`);
       const { latentMeans } = await import('../runtime/pictures.js');

@@ -1,5 +1,7 @@
 /**
- * Lowering: `CheckedModel` → `Objective`, the ELBO as a list of terms.
+ * Lowering: `CheckedModel` → `Plan` (core/plan.ts), in two halves: `decide` takes every decision
+ * of the objective here (the `Objective`: the ELBO as a list of terms), and plan-build.ts writes
+ * the plan's steps from it.
  *
  *   loss = -ELBO = E_q[ -Σ_x log p(x | ·) ] + Σ_z KL(q(z | ·) ‖ p(z | ·))
  *
@@ -15,8 +17,10 @@
 import { closedFormKl } from '../core/kl-table.js';
 import type { NoiseSpec } from '../core/program-info.js';
 import { FAMILIES, noiseShape } from '../core/catalog.js';
+import type { Plan } from '../core/plan.js';
 import { freeVars } from './check.js';
 import type { CheckedModel, DistInfo, VarInfo } from './checked.js';
+import { buildPlan } from './plan-build.js';
 
 /** How a KL term is computed; for Monte Carlo, why no closed form applies. */
 export type KlMethod = { kind: 'closed-form'; pair: string } | { kind: 'monte-carlo'; reason: string };
@@ -49,7 +53,13 @@ export interface LowerOptions {
   forceMonteCarloKl?: boolean;
 }
 
-export function lower(model: CheckedModel, options: LowerOptions = {}): Objective {
+/** The plan of a checked model: what every back end runs or prints. */
+export function lower(model: CheckedModel, options: LowerOptions = {}): Plan {
+  return buildPlan(decide(model, options));
+}
+
+/** The decisions of lowering: per latent its guide, prior, KL method and noise; the ancestral order. */
+export function decide(model: CheckedModel, options: LowerOptions = {}): Objective {
   const latents = model.guides.map((guide, i): LatentTerm => {
     const prior = model.priors.get(guide.target)!;
     const latent = model.latents.find((l) => l.name === guide.target)!;

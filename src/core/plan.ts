@@ -131,11 +131,21 @@ export interface DecodeFunction { steps: PlanStep[]; mean: string; reads: string
 /** A dense layer of a network; the last layer, `out`, holds every output head side by side. */
 export interface PlanLayer { kind: 'dense'; name: string; inputs: number; units: number; activation: Activation }
 
+/** One call of a network in the model: its arguments (as written) and where it appears. */
+export interface PlanCall {
+  key: string;
+  args: { expr: string; shape: number[] }[];
+  /** The distributions whose parameters it computes: a likelihood's (a decoder), a guide's (an encoder), a prior's. */
+  in: ('likelihood' | 'guide' | 'prior')[];
+}
+
 export interface PlanNetwork {
   name: string;
   inputWidth: number;
   layers: PlanLayer[];
   outputs: { name: string; shape: number[]; size: number }[];
+  /** Its calls in the model, in the order likelihoods, guides, priors. */
+  calls: PlanCall[];
 }
 
 /** How a weight starts: PyTorch's dense default U(−b, b), a constant, or N(mean, std²). */

@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; the tfjs bundle registers them all, in a global registry.
 import '@tensorflow/tfjs';
-import { interpret } from '../compiler/emit-tfjs.js';
-import type { Objective } from '../compiler/lower.js';
+import type { Plan } from '../core/plan.js';
+import { interpret } from './interpret.js';
 import type { Optimizer } from './optim.js';
 import {
   drawNoise, trainingLoss, updateBaselines,
@@ -69,9 +69,9 @@ export class VaeModel {
     for (const [name, v] of weights) this.nameOf.set(v.name, name);
   }
 
-  /** A model with fresh weights, from a program (a generated trainer's) or an objective (interpreted). */
-  static create(model: ModelProgram | Objective, seed: number): VaeModel {
-    const program = 'info' in model ? model : interpret(model);
+  /** A model with fresh weights, from a program (a generated trainer's) or a plan (interpreted). */
+  static create(model: ModelProgram | Plan, seed: number): VaeModel {
+    const program = 'elboTerms' in model ? model : interpret(model);
     return new VaeModel(program, program.initWeights(new Rng(seed)));
   }
 
