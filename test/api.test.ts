@@ -14,7 +14,7 @@ import {
   CHECKPOINT_VERSION, compile, CompileError, DataError, evaluate, ExportError, loadModel, train,
   type CompileOptions, type EpochMetrics, type Model,
 } from '../src/index.js';
-import { loadCheckpoint } from '../src/runtime/checkpoint.js';
+import { loadCheckpoint } from '../src/node/run-dir.js';
 import { tinyMnistVae } from './helpers/models.js';
 import { useBackend } from './helpers/tf.js';
 

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
 import { compile, loadModel, type Model } from '../src/index.js';
-import { loadCheckpoint } from '../src/runtime/checkpoint.js';
+import { loadCheckpoint } from '../src/node/run-dir.js';
 import { Rng } from '../src/runtime/rng.js';
 import { useBackend } from './helpers/tf.js';
 
