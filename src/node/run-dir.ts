@@ -106,7 +106,7 @@ export function startMetrics(dir: string): void {
  */
 export function appendMetrics(dir: string, record: MetricsRecord): void {
   const path = join(dir, METRICS_FILE);
-  const old = kindOf(path) === 'missing' ? '' : readText(path, 'metrics');
+  const old = kindOf(path) === 'missing' ? '' : readText(path, 'metrics.jsonl');
   writeFileAtomic(path, `${old}${old === '' || old.endsWith('\n') ? '' : '\n'}${JSON.stringify(record)}\n`);
 }
 
@@ -146,7 +146,7 @@ export function openRunDir(path: string): RunDir {
   const missing = [MODEL_FILE, RUN_FILE, CHECKPOINT_FILE].filter((f) => kindOf(join(path, f)) !== 'file');
   if (missing.length > 0) throw new DataError(`${path}: not a run directory (it has no ${missing.join(', ')}; ${written}).`);
   const sourcePath = join(path, MODEL_FILE);
-  return { path, sourcePath, source: readText(sourcePath, 'the model file'), run: readRunJson(path) };
+  return { path, sourcePath, source: readText(sourcePath, 'model file'), run: readRunJson(path) };
 }
 
 /** True when `path` looks like a run directory (run.json and checkpoint.bin present); nothing is validated. */
@@ -176,7 +176,7 @@ export function runDataset(dir: RunDir): NonNullable<TrainConfig['dataset']> {
 
 /** Reads the checkpoint's bytes from a run directory, unverified (decodeCheckpoint verifies). */
 export function readCheckpoint(dir: string): Uint8Array {
-  return readBytes(join(dir, CHECKPOINT_FILE), 'the checkpoint');
+  return readBytes(join(dir, CHECKPOINT_FILE), 'checkpoint');
 }
 
 /**
@@ -185,14 +185,14 @@ export function readCheckpoint(dir: string): Uint8Array {
  */
 export function loadCheckpoint(path: string): Checkpoint {
   const file = kindOf(path) === 'directory' ? join(path, CHECKPOINT_FILE) : path;
-  return decodeCheckpoint(readBytes(file, 'the checkpoint'), file);
+  return decodeCheckpoint(readBytes(file, 'checkpoint'), file);
 }
 
 /** The records of metrics.jsonl, in order; a line that is not a JSON object with an `epoch` is a DataError naming it. */
 export function readMetrics(dir: string): MetricsRecord[] {
   const path = join(dir, METRICS_FILE);
   if (kindOf(path) === 'missing') return [];
-  return readText(path, 'metrics').split('\n').flatMap((line, i) => {
+  return readText(path, 'metrics.jsonl').split('\n').flatMap((line, i) => {
     if (line.trim() === '') return [];
     let record: unknown;
     try {

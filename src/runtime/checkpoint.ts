@@ -92,7 +92,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
   const trailer = version >= 2 ? 4 : 0;
   const expected = body + dataBytes + trailer;
   if (bytes.length < expected) {
-    const cut = header.tensors.find((t) => body + t.offset + elements(t.shape) * 4 > bytes.length - trailer);
+    const cut = header.tensors.find((t) => body + t.offset + elements(t.shape) * 4 > bytes.length);
     throw damaged(cut ? `it is truncated in tensor '${cut.name}': ${bytes.length} bytes, expected ${expected}` : `it is truncated: ${bytes.length} bytes, expected ${expected}`);
   }
   if (bytes.length > expected) throw damaged(`it has ${bytes.length - expected} bytes after its last tensor`);
