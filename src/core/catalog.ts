@@ -68,6 +68,7 @@ export const FAMILIES: Record<string, FamilySpec> = {
   Normal: family('Normal', 'real', locScale, 'reparameterized: z = loc + scale * eps, eps ~ N(0, I)'),
   Laplace: family('Laplace', 'real', locScale, 'reparameterized by the inverse CDF: z = loc − scale · sign(u − ½) · log(1 − 2|u − ½|), u ~ U(0, 1)', { noise: 'uniform' }),
   Logistic: family('Logistic', 'real', locScale, 'reparameterized by the inverse CDF: z = loc + scale · log(u / (1 − u)), u ~ U(0, 1)', { noise: 'uniform' }),
+  Gumbel: family('Gumbel', 'real', locScale, 'reparameterized by the inverse CDF: z = loc − scale · log(−log u), u ~ U(0, 1)', { noise: 'uniform' }),
   LogNormal: family('LogNormal', 'positive', locScale, 'reparameterized: z = exp(loc + scale * eps), eps ~ N(0, I)'),
   StudentT: family('StudentT', 'real', [[p('df', 'positive'), p('loc'), p('scale', 'positive')]],
     'z = loc + scale · eps / √(g / df), eps ~ N(0, 1), g ~ χ²(df) (a gamma draw from normal noise)', {

@@ -23,6 +23,7 @@ export const KL_PAIRS: readonly KlPair[] = [
     'against N(0, 1): 0.5 (μ² + σ² − 1) − log σ per dimension'),
   pair('Laplace', 'Laplace', 'log(b₂/b₁) + δ/b₂ + (b₁/b₂) exp(−δ/b₁) − 1, δ = |μ₁ − μ₂|, per dimension'),
   pair('Laplace', 'Normal', 'log s − log b + ½ log 2π − 1 − log 2 + ((μ − m)² + 2b²) / (2s²), per dimension'),
+  pair('Gumbel', 'Gumbel', 'log(β₂/β₁) + γ(β₁/β₂ − 1) + (μ₁ − μ₂)/β₂ + e^((μ₂ − μ₁)/β₂) Γ(1 + β₁/β₂) − 1, γ = 0.5772…, per dimension'),
   pair('LogNormal', 'LogNormal', 'that of the Normals of log z, per dimension'),
   pair('Bernoulli', 'Bernoulli', 'σ(a)(a − b) + softplus(b) − softplus(a) for logits a, b, per dimension'),
   pair('MultivariateNormal', 'Normal', '½ (tr Σ_q/σ² + ‖(μ − m)/σ‖² − D + log det Σ_p − log det Σ_q), one joint term'),

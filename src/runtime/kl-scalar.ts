@@ -1,10 +1,11 @@
 /** KL closed forms between elementwise families (registered on import; see kls.ts). */
 import * as tf from '@tensorflow/tfjs-core';
 import { Bernoulli } from './distributions/bernoulli.js';
+import { EULER_GAMMA, Gumbel } from './distributions/gumbel.js';
 import { Laplace } from './distributions/laplace.js';
 import { LogNormal } from './distributions/lognormal.js';
 import { Normal } from './distributions/normal.js';
-import { softplus } from './distributions/special.js';
+import { lgamma, softplus } from './distributions/special.js';
 import { registerKl } from './kl.js';
 
 const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
@@ -33,6 +34,27 @@ registerKl('Laplace', 'Normal', (q, p) => {
   return tf.tidy(() => {
     const quad = tf.div(tf.add(tf.square(tf.sub(a.loc, b.loc)), tf.mul(2, tf.square(a.scale))), tf.mul(2, tf.square(b.scale)));
     return tf.add(tf.sub(b.logScale(), a.logScale()), tf.add(quad, HALF_LOG_TWO_PI - 1 - Math.LN2));
+  });
+});
+
+/**
+ * KL(Gumbel(μ1, β1) ‖ Gumbel(μ2, β2)) = −H(q) − E_q log p. For z ~ q, z = μ1 + β1 g with g
+ * standard Gumbel, and e^−g ~ Exp(1), so E[e^(−r g)] = Γ(1 + r). With r = β1/β2, d = (μ1 − μ2)/β2:
+ *   H(q) = log β1 + γ + 1,   −log p(z) = log β2 + (z − μ2)/β2 + e^(−(z − μ2)/β2),
+ *   E_q z = μ1 + γ β1,       E_q e^(−(z − μ2)/β2) = e^(−d) E[e^(−r g)] = e^(−d) Γ(1 + r),
+ *   KL = log(β2/β1) + γ(r − 1) + d + e^(−d) Γ(1 + r) − 1
+ *      = log(β2/β1) + γ(r − 1) + [d + expm1(lgamma(1 + r) − d)]
+ * (0 at q = p: r = 1, d = 0, Γ(2) = 1). e^(−d) Γ(1 + r) is taken as one exponential, so neither
+ * factor overflows alone, and expm1 keeps its digits near q = p; it overflows to +∞ only where the
+ * KL itself exceeds float32 (lgamma(1 + r) − d > 88.7, e.g. a guide 1e3 times wider than its prior).
+ */
+registerKl('Gumbel', 'Gumbel', (q, p) => {
+  const [a, b] = [q as Gumbel, p as Gumbel];
+  return tf.tidy(() => {
+    const r = tf.div(a.scale, b.scale);
+    const d = tf.div(tf.sub(a.loc, b.loc), b.scale);
+    const scales = tf.add(tf.sub(b.logScale(), a.logScale()), tf.mul(EULER_GAMMA, tf.sub(r, 1)));
+    return tf.add(scales, tf.add(d, tf.expm1(tf.sub(lgamma(tf.add(1, r)), d))));
   });
 });
 

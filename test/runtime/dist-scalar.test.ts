@@ -403,12 +403,12 @@ describe('Beta', () => {
 });
 
 describe('the family table', () => {
-  const mine = ['Laplace', 'Logistic', 'LogNormal', 'StudentT', 'ContinuousBernoulli', 'Beta'];
+  const mine = ['Laplace', 'Logistic', 'Gumbel', 'LogNormal', 'StudentT', 'ContinuousBernoulli', 'Beta'];
 
   it('builds each family from the language’s parameter names, as the catalog describes it', () => {
     const s = tf.scalar(0.5);
     const params: Record<string, Record<string, tf.Tensor>> = {
-      Laplace: { loc: s, scale: s }, Logistic: { loc: s, scale: s }, LogNormal: { loc: s, scale: s },
+      Laplace: { loc: s, scale: s }, Logistic: { loc: s, scale: s }, Gumbel: { loc: s, scale: s }, LogNormal: { loc: s, scale: s },
       StudentT: { df: s, loc: s, scale: s }, ContinuousBernoulli: { logits: s }, Beta: { alpha: s, beta: s },
     };
     for (const name of mine) {

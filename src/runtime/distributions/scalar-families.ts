@@ -5,16 +5,18 @@
 import { Beta } from './beta.js';
 import { ContinuousBernoulli } from './continuous-bernoulli.js';
 import type { DistributionFactory } from './index.js';
+import { Gumbel } from './gumbel.js';
 import { Laplace } from './laplace.js';
 import { Logistic } from './logistic.js';
 import { LogNormal } from './lognormal.js';
 import { StudentT } from './student-t.js';
 
-export { Beta, ContinuousBernoulli, Laplace, Logistic, LogNormal, StudentT };
+export { Beta, ContinuousBernoulli, Gumbel, Laplace, Logistic, LogNormal, StudentT };
 
 export const SCALAR_FAMILIES: Record<string, DistributionFactory> = {
   Laplace: (p, facts) => new Laplace(p.loc, p.scale, facts.logScale),
   Logistic: (p, facts) => new Logistic(p.loc, p.scale, facts.logScale),
+  Gumbel: (p, facts) => new Gumbel(p.loc, p.scale, facts.logScale),
   LogNormal: (p, facts) => new LogNormal(p.loc, p.scale, facts.logScale),
   StudentT: (p, facts) => new StudentT(p.df, p.loc, p.scale, facts.logScale),
   ContinuousBernoulli: (p) => (p.logits ? ContinuousBernoulli.fromLogits(p.logits) : ContinuousBernoulli.fromProbs(p.probs)),
