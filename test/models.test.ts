@@ -8,11 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { parameterCount } from '../src/cli/common.js';
 import { DATASETS } from '../src/core/catalog.js';
-import { initWeights } from '../src/compiler/emit-tfjs.js';
+import { interpret } from '../src/runtime/interpret.js';
 import { checkModel, readSource } from '../src/compiler/index.js';
 import { lower } from '../src/compiler/lower.js';
-import { resolveDataDir } from '../src/runtime/data/datasets.js';
-import { DataFeed, openDataset } from '../src/runtime/data/feed.js';
+import { openDataset, resolveDataDir } from '../src/node/datasets.js';
+import { DataFeed } from '../src/runtime/data/feed.js';
 import { VaeModel } from '../src/runtime/model.js';
 import { makeOptimizer } from '../src/runtime/optim.js';
 import { Rng } from '../src/runtime/rng.js';
@@ -32,7 +32,7 @@ describe.each(models)('models/%s', (file) => {
 
   it('counts (in vae check) as many parameters as training creates', () => {
     if (!checked.ok) throw new Error(`models/${file} does not check`);
-    const weights = initWeights(lower(checked.value), new Rng(1));
+    const weights = interpret(lower(checked.value)).initWeights(new Rng(1));
     const trained = [...weights.values()].filter((w) => w.trainable).reduce((sum, w) => sum + w.size, 0);
     expect(parameterCount(checked.value)).toBe(trained);
     tf.dispose([...weights.values()]);

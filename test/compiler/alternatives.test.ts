@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkModel } from '../../src/compiler/index.js';
-import { lower } from '../../src/compiler/lower.js';
+import { decide } from '../../src/compiler/lower.js';
 import { at, checked, edit, errorsOf, rendered, source } from './helpers.js';
 
 const GUIDE = 'guide z ~ Normal(enc(x).mu, exp(enc(x).log_sigma))';
@@ -72,14 +72,14 @@ describe('alternatives: one error per mistake, with its code at its place', () =
 
 describe('alternatives: the lowered objective', () => {
   it('a flow makes the KL Monte Carlo and says why; its steps, hidden units and context are kept', () => {
-    const o = lower(checked(edit('log_sigma: real[20])', 'log_sigma: real[20], h: real[8])').replace(GUIDE, `${GUIDE} then planar(3) then iaf(2, hidden = 30, context = enc(x).h)`)));
+    const o = decide(checked(edit('log_sigma: real[20])', 'log_sigma: real[20], h: real[8])').replace(GUIDE, `${GUIDE} then planar(3) then iaf(2, hidden = 30, context = enc(x).h)`)));
     const t = o.latents[0];
     expect(t.guide.flows.map((f) => [f.kind, f.steps, f.hidden, f.context?.shape])).toEqual([['planar', 3, 40, undefined], ['iaf', 2, 30, [8]]]);
     expect(t.kl).toEqual({ kind: 'monte-carlo', reason: expect.stringContaining('the guide has a flow') });
   });
 
   it('closed forms for the registered pairs, Monte Carlo for the others, and --mc-kl forces Monte Carlo', () => {
-    const klOf = (text: string, forceMonteCarloKl = false) => lower(checked(text), { forceMonteCarloKl }).latents[0].kl.kind;
+    const klOf = (text: string, forceMonteCarloKl = false) => decide(checked(text), { forceMonteCarloKl }).latents[0].kl.kind;
     const laplace = edit(PRIOR, 'prior z ~ Laplace(0, 1)').replace(GUIDE, 'guide z ~ Laplace(enc(x).mu, exp(enc(x).log_sigma))');
     expect(klOf(laplace)).toBe('closed-form');
     expect(klOf(laplace, true)).toBe('monte-carlo');
@@ -88,14 +88,14 @@ describe('alternatives: the lowered objective', () => {
   });
 
   it('draws uniform noise for relaxed one-hot guides, and d + r normals for a rank-r guide', () => {
-    expect(lower(checked(CATEGORICAL)).latents[0].noise).toEqual({ kind: 'uniform', shape: [4, 3] });
+    expect(decide(checked(CATEGORICAL)).latents[0].noise).toEqual({ kind: 'uniform', shape: [4, 3] });
     const lowRank = edit('log_sigma: real[20])', 'log_sigma: real[20], w: real[20, 3])')
       .replace(GUIDE, 'guide z ~ LowRankMultivariateNormal(enc(x).mu, enc(x).w, exp(enc(x).log_sigma))');
-    expect(lower(checked(lowRank)).latents[0].noise).toEqual({ kind: 'normal', shape: [23] });
+    expect(decide(checked(lowRank)).latents[0].noise).toEqual({ kind: 'normal', shape: [23] });
   });
 
   it('reads the estimator settings, with their defaults', () => {
-    const est = lower(checked(CATEGORICAL)).latents[0].guide.estimator;
+    const est = decide(checked(CATEGORICAL)).latents[0].guide.estimator;
     expect(est).toEqual({ kind: 'relaxed', temperature: 0.5 });
     const sf = edit('latent z : real[20]', 'latent z : binary[20]').replace(PRIOR, 'prior z ~ Bernoulli(probs = 0.5)')
       .replace(GUIDE, 'guide z ~ Bernoulli(logits = enc(x).mu) using score_function()');

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { explainObjective } from '../../src/compiler/explain.js';
 import { checkModel, readSource } from '../../src/compiler/index.js';
-import { lower } from '../../src/compiler/lower.js';
+import { decide } from '../../src/compiler/lower.js';
 import type { CheckedModel } from '../../src/compiler/checked.js';
 import { ROOT } from './helpers.js';
 
@@ -15,7 +15,7 @@ function mnist(): CheckedModel {
 
 describe('explainObjective', () => {
   it('writes the ELBO of models/mnist.vae, with the closed-form Normal KL', () => {
-    const text = explainObjective(lower(mnist()));
+    const text = explainObjective(decide(mnist()));
     expect(text).toContain('−E_q[log Bernoulli(x | logits = decoder(z).logits)]');
     expect(text).toContain('KL(Normal(encoder(x).mu, exp(encoder(x).log_sigma)) ‖ Normal(0, 1))  [closed form]');
     expect(text).toContain('kl(z):  closed form Normal‖Normal, summed over 20 dimensions');
@@ -26,7 +26,7 @@ describe('explainObjective', () => {
   });
 
   it('says Monte Carlo for z when the closed form is turned off', () => {
-    const o = lower(mnist(), { forceMonteCarloKl: true });
+    const o = decide(mnist(), { forceMonteCarloKl: true });
     expect(o.latents.map((t) => [t.latent.name, t.kl.kind])).toEqual([['z', 'monte-carlo']]);
     const text = explainObjective(o);
     expect(text).toContain('KL(Normal(encoder(x).mu, exp(encoder(x).log_sigma)) ‖ Normal(0, 1))  [Monte Carlo]');
@@ -40,7 +40,7 @@ describe('explainObjective', () => {
     // the ELBO's term for z1. z2's prior reads nothing, so its KL keeps the closed form.
     const r = checkModel(readSource(`${ROOT}test/compiler/good/hierarchical.vae`));
     if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-    const o = lower(r.value);
+    const o = decide(r.value);
     expect(o.latents.map((t) => [t.latent.name, t.kl.kind])).toEqual([['z1', 'monte-carlo'], ['z2', 'closed-form']]);
     expect(o.priorOrder).toEqual(['z2', 'z1']);
     expect(explainObjective(o)).toContain('KL(Normal(q1(x).mu, exp(q1(x).ls)) ‖ Normal(p(z2).mu, exp(p(z2).ls)))  [Monte Carlo]');
@@ -55,6 +55,6 @@ describe('explainObjective', () => {
       .replace('\n}\n\ntrain', '\n  guide      z1 ~ Normal(q1(x).mu, exp(q1(x).ls))\n}\n\ntrain');
     const r = checkModel({ name: 'reordered.vae', text });
     if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-    expect(lower(r.value).latents.map((t) => [t.latent.name, t.kl.kind])).toEqual([['z2', 'closed-form'], ['z1', 'closed-form']]);
+    expect(decide(r.value).latents.map((t) => [t.latent.name, t.kl.kind])).toEqual([['z2', 'closed-form'], ['z1', 'closed-form']]);
   });
 });

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { explainObjective } from '../../src/compiler/explain.js';
 import { checkModel } from '../../src/compiler/index.js';
-import { lower } from '../../src/compiler/lower.js';
+import { decide } from '../../src/compiler/lower.js';
 import { renderDiagnostic, type SourceFile } from '../../src/compiler/source.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -64,6 +64,6 @@ describe('golden: explain of good models', () => {
   it.each(good.map((src) => [src.name, src] as const))('%s', (_, src) => {
     const r = checkModel(src);
     if (!r.ok) throw new Error(r.diagnostics.map((d) => renderDiagnostic(d, src)).join('\n'));
-    golden(src, `${explainObjective(lower(r.value))}\n`);
+    golden(src, `${explainObjective(decide(r.value))}\n`);
   });
 });

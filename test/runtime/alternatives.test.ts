@@ -7,9 +7,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { interpret } from '../../src/compiler/emit-tfjs.js';
+import { interpret } from '../../src/runtime/interpret.js';
 import { checkModel } from '../../src/compiler/index.js';
-import { lower, type Objective } from '../../src/compiler/lower.js';
+import { lower } from '../../src/compiler/lower.js';
+import type { Plan } from '../../src/core/plan.js';
 import { VaeModel } from '../../src/runtime/model.js';
 import { interpolations } from '../../src/runtime/pictures.js';
 import { makeOptimizer } from '../../src/runtime/optim.js';
@@ -19,7 +20,7 @@ import { useBackend } from '../helpers/tf.js';
 
 useBackend();
 
-function compile(text: string): Objective {
+function compile(text: string): Plan {
   const r = checkModel({ name: 'test.vae', text });
   if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
   return lower(r.value);

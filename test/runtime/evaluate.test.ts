@@ -7,11 +7,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { CheckedModel } from '../../src/compiler/checked.js';
-import { elboTerms, interpret } from '../../src/compiler/emit-tfjs.js';
+import { interpret } from '../../src/runtime/interpret.js';
 import { drawNoise, iwaeBound, negativeElbo, type Batch } from '../../src/runtime/program.js';
 import { checkModel, readSource } from '../../src/compiler/index.js';
 import { lower } from '../../src/compiler/lower.js';
-import { loadMnist } from '../../src/runtime/data/datasets.js';
+import { loadMnist } from '../../src/node/datasets.js';
 import { DataFeed } from '../../src/runtime/data/feed.js';
 import { evaluateRun, exampleNoise, importanceSampledNll, latentStatistics, NLL_SEED } from '../../src/runtime/evaluate.js';
 import { VaeModel } from '../../src/runtime/model.js';
@@ -122,7 +122,7 @@ describe('the IWAE estimate at k = 1', () => {
       const batch: Batch = vae.batch(test.values, test.count);
       return [
         iwaeBound(interpret(o), vae.weights, batch, 1, new Rng(11)).arraySync(),
-        tf.neg(negativeElbo(elboTerms(o, vae.weights, batch, drawNoise(interpret(o).info, test.count, new Rng(11)), true))).arraySync() as number[],
+        tf.neg(negativeElbo(interpret(o).elboTerms(vae.weights, batch, drawNoise(interpret(o).info, test.count, new Rng(11)), true))).arraySync() as number[],
       ];
     });
     bound.forEach((v, i) => expect(v).toBeCloseTo(elbo[i], 3));
@@ -130,7 +130,7 @@ describe('the IWAE estimate at k = 1', () => {
     const nll = importanceSampledNll(vae, test, 1);
     const direct = tf.tidy(() => Array.from({ length: test.count }, (_, i) => {
       const batch = vae.batch(test.values.subarray(i * 784, (i + 1) * 784), 1);
-      return negativeElbo(elboTerms(o, vae.weights, batch, exampleNoise(interpret(o).info, NLL_SEED, i, 1), true)).dataSync()[0];
+      return negativeElbo(interpret(o).elboTerms(vae.weights, batch, exampleNoise(interpret(o).info, NLL_SEED, i, 1), true)).dataSync()[0];
     }));
     nll.forEach((v, i) => expect(v).toBeCloseTo(direct[i], 3));
     vae.dispose();

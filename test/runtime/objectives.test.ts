@@ -1,5 +1,5 @@
 /**
- * The training objectives and what modifies them (src/compiler/emit-tfjs.ts, src/runtime/model.ts,
+ * The training objectives and what modifies them (src/runtime/interpret.ts, src/runtime/model.ts,
  * src/runtime/train.ts): free bits, β, the ELBO averaged over S samples, the IWAE bound, gradient
  * clipping, and the KL warm-up and learning-rate schedule as training applies them. Each is
  * checked against values computed by hand in JavaScript from the terms, or against a second code
@@ -11,18 +11,19 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CheckedModel, TrainConfig } from '../../src/compiler/checked.js';
-import { elboTerms, interpret } from '../../src/compiler/emit-tfjs.js';
+import { interpret } from '../../src/runtime/interpret.js';
 import {
   drawNoise, iwaeBound, logImportanceWeights, lossOf, negativeElbo, repeatBatch, trainingLoss, type Batch, type Terms,
 } from '../../src/runtime/program.js';
 import { checkModel, readSource } from '../../src/compiler/index.js';
-import { lower, type Objective } from '../../src/compiler/lower.js';
-import { loadMnist } from '../../src/runtime/data/datasets.js';
+import { lower } from '../../src/compiler/lower.js';
+import type { Plan } from '../../src/core/plan.js';
+import { loadMnist } from '../../src/node/datasets.js';
 import { DataFeed } from '../../src/runtime/data/feed.js';
 import { clipByGlobalNorm, VaeModel, type StepSettings } from '../../src/runtime/model.js';
 import { makeOptimizer, type Optimizer } from '../../src/runtime/optim.js';
 import { Rng } from '../../src/runtime/rng.js';
-import { train } from '../../src/runtime/train.js';
+import { train } from '../../src/node/train-run.js';
 import { useBackend } from '../helpers/tf.js';
 
 useBackend();
@@ -42,7 +43,7 @@ const X = new Float32Array(N * 784).map((_, i) => ((i * 7919) % 11 < 3 ? 1 : 0))
  * An untrained mnist.vae whose guide means are spread out by the encoder's output bias
  * (mu_d ≈ 0.1·d), so that the latent dimensions have clearly different KLs.
  */
-function spreadModel(): { o: Objective; vae: VaeModel; batch: Batch } {
+function spreadModel(): { o: Plan; vae: VaeModel; batch: Batch } {
   const o = lower(mnistModel());
   const vae = VaeModel.create(o, 3);
   const bias = vae.weights.get('encoder/out/b')!;
@@ -71,7 +72,7 @@ describe('lossOf: free bits and β', () => {
   it('with free bits λ is mean rec + Σ_d max(λ, mean_b KL_{b,d}), by hand', () => {
     const { o, vae, batch } = spreadModel();
     tf.tidy(() => {
-      const terms = elboTerms(o, vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(5)));
+      const terms = interpret(o).elboTerms(vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(5)));
       const { rec, kl } = termValues(terms);
       const dims = perDimension(kl);
       const sorted = [...dims].sort((a, b) => a - b);
@@ -98,7 +99,7 @@ describe('lossOf: free bits and β', () => {
     const bias = vae.weights.get('encoder/out/b')!;
     // The KL part alone: the terms with the reconstruction replaced by zeros.
     const klPart = (freeBits: number) => () => {
-      const terms = elboTerms(o, vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(5)));
+      const terms = interpret(o).elboTerms(vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(5)));
       const zero: Terms = { ...terms, rec: new Map([['x', tf.zeros([N]) as tf.Tensor1D]]) };
       return freeBits === 0 ? tf.sum(tf.mean([...terms.kl.values()][0], 0)) as tf.Scalar : lossOf(zero, { weight: 1, freeBits });
     };
@@ -106,7 +107,7 @@ describe('lossOf: free bits and β', () => {
       const { grads } = tf.variableGrads(klPart(freeBits), [bias]);
       return Array.from(grads[bias.name].dataSync());
     });
-    const dims = tf.tidy(() => perDimension(termValues(elboTerms(o, vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(5)))).kl));
+    const dims = tf.tidy(() => perDimension(termValues(interpret(o).elboTerms(vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(5)))).kl));
     const plain = gradOfBias(0);
     // The KL of dimension d depends on the bias of mu_d (index d) and of log_sigma_d (index 20 + d).
     for (let d = 1; d < LATENT; d++) expect(Math.abs(plain[d])).toBeGreaterThan(1e-3);
@@ -148,7 +149,7 @@ describe('lossOf: free bits and β', () => {
   it('with weight β is mean rec + β · mean Σ KL, by hand', () => {
     const { o, vae, batch } = spreadModel();
     tf.tidy(() => {
-      const terms = elboTerms(o, vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(9)));
+      const terms = interpret(o).elboTerms(vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(9)));
       const { rec, kl } = termValues(terms);
       const klTotal = mean(kl.map((row) => row.reduce((a, b) => a + b, 0)));
       for (const beta of [0, 0.25, 1, 4]) {
@@ -176,14 +177,14 @@ describe('trainingLoss: the objectives', () => {
     tf.tidy(() => {
       const loss = trainingLoss(interpret(o), vae.weights, batch, { kind: 'elbo', samples: 3 }, { weight: 1, freeBits: 0 }, new Rng(11)).dataSync()[0];
       // By hand: the batch three times over, noise for 3N rows from the same seed.
-      const rows = Array.from(negativeElbo(elboTerms(o, vae.weights, repeatBatch(batch, 3), drawNoise(interpret(o).info, 3 * N, new Rng(11)))).dataSync());
+      const rows = Array.from(negativeElbo(interpret(o).elboTerms(vae.weights, repeatBatch(batch, 3), drawNoise(interpret(o).info, 3 * N, new Rng(11)))).dataSync());
       const copies = [0, 1, 2].map((r) => mean(rows.slice(r * N, (r + 1) * N)));
       expect(loss).toBeCloseTo(mean(copies), 3);
       // The three copies saw different noise.
       expect(new Set(copies.map((c) => c.toFixed(4))).size).toBe(3);
       // One sample is the first copy's noise only when drawn for N rows: a different estimate.
       const one = trainingLoss(interpret(o), vae.weights, batch, { kind: 'elbo', samples: 1 }, { weight: 1, freeBits: 0 }, new Rng(11)).dataSync()[0];
-      const byHand = mean(Array.from(negativeElbo(elboTerms(o, vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(11)))).dataSync()));
+      const byHand = mean(Array.from(negativeElbo(interpret(o).elboTerms(vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(11)))).dataSync()));
       expect(one).toBeCloseTo(byHand, 3);
     });
     vae.dispose();
@@ -193,11 +194,10 @@ describe('trainingLoss: the objectives', () => {
     const { o, vae, batch } = spreadModel();
     tf.tidy(() => {
       const iwae = trainingLoss(interpret(o), vae.weights, batch, { kind: 'iwae', k: 1 }, { weight: 1, freeBits: 0 }, new Rng(13)).dataSync()[0];
-      const mcTerms = elboTerms(o, vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(13)), true);
+      const mcTerms = interpret(o).elboTerms(vae.weights, batch, drawNoise(interpret(o).info, N, new Rng(13)), true);
       expect(iwae).toBeCloseTo(mean(Array.from(negativeElbo(mcTerms).dataSync())), 3);
       // The same through the compiler's --mc-kl path: the ELBO objective of the Monte Carlo lowering.
-      const mc = lower(o.model, { forceMonteCarloKl: true });
-      const elboMc = trainingLoss(interpret(mc), vae.weights, batch, { kind: 'elbo', samples: 1 }, { weight: 1, freeBits: 0 }, new Rng(13)).dataSync()[0];
+      const elboMc = trainingLoss(interpret(o, { monteCarloKl: true }), vae.weights, batch, { kind: 'elbo', samples: 1 }, { weight: 1, freeBits: 0 }, new Rng(13)).dataSync()[0];
       expect(iwae).toBeCloseTo(elboMc, 3);
       // The closed-form ELBO on the same noise has the same reconstruction, a different KL estimate.
       const closed = trainingLoss(interpret(o), vae.weights, batch, { kind: 'elbo', samples: 1 }, { weight: 1, freeBits: 0 }, new Rng(13)).dataSync()[0];

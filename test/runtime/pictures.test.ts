@@ -8,14 +8,12 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeMean } from '../../src/compiler/emit-tfjs.js';
 import { checkModel, readSource } from '../../src/compiler/index.js';
 import { lower } from '../../src/compiler/lower.js';
-import { loadMnist } from '../../src/runtime/data/datasets.js';
-import { writeImageGrid } from '../../src/runtime/image.js';
+import { loadMnist } from '../../src/node/datasets.js';
+import { writeImageGrid, writeScatterPlot } from '../../src/node/png.js';
 import { VaeModel } from '../../src/runtime/model.js';
 import { interpolations, inverseNormalCdf, latentMeans, manifold, manifoldProblem } from '../../src/runtime/pictures.js';
-import { writeScatterPlot } from '../../src/runtime/plot.js';
 import { useBackend } from '../helpers/tf.js';
 
 useBackend();

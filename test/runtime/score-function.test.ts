@@ -9,10 +9,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { interpret } from '../../src/compiler/emit-tfjs.js';
+import { interpret } from '../../src/runtime/interpret.js';
 import { baselineState, trainingLoss, updateBaselines, type Batch } from '../../src/runtime/program.js';
 import { checkModel } from '../../src/compiler/index.js';
-import { lower, type Objective } from '../../src/compiler/lower.js';
+import { lower } from '../../src/compiler/lower.js';
+import type { Plan } from '../../src/core/plan.js';
 import { VaeModel } from '../../src/runtime/model.js';
 import { Rng } from '../../src/runtime/rng.js';
 import { meanAndStdErr, useBackend } from '../helpers/tf.js';
@@ -30,7 +31,7 @@ const model = (baseline: string) => `model tiny {
   guide b ~ Bernoulli(logits = enc(x).logits) using score_function(decay = 0.5${baseline})
 }`;
 
-function compile(text: string): Objective {
+function compile(text: string): Plan {
   const r = checkModel({ name: 'tiny.vae', text });
   if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
   return lower(r.value);
@@ -69,7 +70,7 @@ function gradients(vae: VaeModel, f: () => tf.Scalar): number[] {
   });
 }
 
-function checkUnbiased(o: Objective, setBaseline: (vae: VaeModel) => void): void {
+function checkUnbiased(o: Plan, setBaseline: (vae: VaeModel) => void): void {
   const vae = VaeModel.create(o, 3);
   setBaseline(vae);
   const batch: Batch = new Map([['x', tf.tensor2d(X)]]);
@@ -103,7 +104,7 @@ describe('score-function estimator', () => {
   it('keeps the moving average: a ← decay · a + (1 − decay) · loss, one step at a time', () => {
     const o = compile(model(''));
     const vae = VaeModel.create(o, 3);
-    expect(baselineState(o.latents[0].latent.name)).toBe('state/b/baseline');
+    expect(baselineState(o.info.latents[0].name)).toBe('state/b/baseline');
     updateBaselines(interpret(o).info, vae.weights, 10);
     updateBaselines(interpret(o).info, vae.weights, 20);
     expect(Array.from(vae.weights.get('state/b/baseline')!.dataSync())).toEqual([0.5 * (0.5 * 10) + 0.5 * 20, 2]);
