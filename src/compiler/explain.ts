@@ -59,16 +59,8 @@ function describeSampling(t: LatentTerm): string {
     const learned = est.baseline ? ` + ${printExpr(est.baseline)}` : '';
     return `discrete sample (no gradient through it); score-function estimator (L − b) ∇ log q(${z}), baseline b = moving average of the loss (decay ${est.decay})${learned}`;
   }
-  const how: Record<string, string> = {
-    Normal: `${z} = ${p.loc && printExpr(p.loc)} + ${p.scale && printExpr(p.scale)} * eps, eps ~ N(0, I)`,
-    LogNormal: `${z} = exp(loc + scale * eps), eps ~ N(0, I)`,
-    Laplace: `${z} = loc − scale · sign(u − ½) · log(1 − 2|u − ½|), u ~ U(0, 1)`,
-    Logistic: `${z} = loc + scale · log(u / (1 − u)), u ~ U(0, 1)`,
-    ContinuousBernoulli: `${z} = inverse CDF at u ~ U(0, 1)`,
-    MultivariateNormal: `${z} = loc + L eps, L lower triangular, eps ~ N(0, I)`,
-    LowRankMultivariateNormal: `${z} = loc + W eps₁ + √d ⊙ eps₂, eps ~ N(0, I)`,
-  };
-  return `reparameterized, ${how[t.guide.family] ?? `from ${t.noise.kind} noise`}`;
+  if (t.guide.family === 'Normal') return `reparameterized, ${z} = ${p.loc && printExpr(p.loc)} + ${p.scale && printExpr(p.scale)} * eps, eps ~ N(0, I)`;
+  return FAMILIES[t.guide.family].sampler.replace(/\bz\b/g, z);
 }
 
 /** The flows after a guide, with their log-determinant. */

@@ -2,6 +2,8 @@
  * Golden files. Each `bad/NAME.vae` (its first line says what is wrong) must give exactly the
  * diagnostics in `bad/NAME.expected`, rendered as the CLI prints them (caret lines included).
  * Each `good/NAME.vae` must check, and `good/NAME.expected` holds its `vae explain` output.
+ * Each model of models/ has its plan (`vae explain --plan`) in `golden/NAME.plan.expected`, as
+ * stanc3 keeps golden files of its middle IR: a change of lowering shows as a diff there.
  *
  * To regenerate every .expected file after an intended change, run
  *
@@ -14,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { explainObjective } from '../../src/compiler/explain.js';
 import { checkModel } from '../../src/compiler/index.js';
-import { decide } from '../../src/compiler/lower.js';
+import { decide, lower } from '../../src/compiler/lower.js';
+import { printPlan } from '../../src/compiler/plan-print.js';
 import { renderDiagnostic, type SourceFile } from '../../src/compiler/source.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -27,8 +30,7 @@ function sources(dir: string): SourceFile[] {
 }
 
 /** Compares `actual` with the golden file next to `src`, or writes it when updating. */
-function golden(src: SourceFile, actual: string): void {
-  const path = `${HERE}${src.name.replace(/\.vae$/, '.expected')}`;
+function golden(src: SourceFile, actual: string, path = `${HERE}${src.name.replace(/\.vae$/, '.expected')}`): void {
   if (UPDATE) {
     writeFileSync(path, actual);
     return;
@@ -65,5 +67,16 @@ describe('golden: explain of good models', () => {
     const r = checkModel(src);
     if (!r.ok) throw new Error(r.diagnostics.map((d) => renderDiagnostic(d, src)).join('\n'));
     golden(src, `${explainObjective(decide(r.value))}\n`);
+  });
+});
+
+describe('golden: the plan of every model in models/', () => {
+  const dir = fileURLToPath(new URL('../../models/', import.meta.url));
+  const models = readdirSync(dir).filter((f) => f.endsWith('.vae')).sort().map((f) => ({ name: `models/${f}`, text: readFileSync(`${dir}${f}`, 'utf8') }));
+
+  it.each(models.map((src) => [src.name, src] as const))('%s', (_, src) => {
+    const r = checkModel(src);
+    if (!r.ok) throw new Error(r.diagnostics.map((d) => renderDiagnostic(d, src)).join('\n'));
+    golden(src, printPlan(lower(r.value)), `${HERE}golden/${src.name.slice('models/'.length).replace(/\.vae$/, '.plan.expected')}`);
   });
 });
