@@ -8,19 +8,21 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { register as registerCheck } from './cli/check.js';
-import { UsageError } from './cli/common.js';
 import { register as registerCompile } from './cli/compile.js';
 import { register as registerCompare } from './cli/compare.js';
 import { register as registerEval } from './cli/eval.js';
 import { register as registerExport } from './cli/export.js';
+import { register as registerFmt } from './cli/fmt.js';
+import { register as registerLsp } from './cli/lsp.js';
 import { register as registerPictures } from './cli/pictures.js';
 import { register as registerSample } from './cli/sample.js';
 import { register as registerTrain } from './cli/train.js';
+import { isUserError } from './trainer/errors.js';
 
 const program = new Command('vae')
   .description('A probabilistic programming language for variational autoencoders.')
   .showHelpAfterError();
-for (const register of [registerCheck, registerTrain, registerEval, registerCompare, registerSample, registerPictures, registerExport, registerCompile]) register(program);
+for (const register of [registerCheck, registerTrain, registerEval, registerCompare, registerSample, registerPictures, registerExport, registerCompile, registerFmt, registerLsp]) register(program);
 
 /** Runs the CLI with `argv` (without `node` and the script); returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
@@ -28,8 +30,8 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof UsageError || (e as Error).name === 'DataError' || (e as Error).constructor?.name === 'NonFiniteLossError') {
-      console.error(`error: ${(e as Error).message}`);
+    if (isUserError(e)) {
+      console.error(`error: ${e.message}`);
       return 1;
     }
     // Anything else is a bug: say so, with the stack for the report (instead of letting the wasm

@@ -1,6 +1,6 @@
 /**
- * What every `vae` command shares: user-facing errors, option parsers, and loading a model file
- * or a trained run. Each command lives in its own module under src/cli/ and registers itself
+ * What every `vae` command shares: user-facing errors, option parsers (built from the flag table
+ * of src/trainer/flags.ts), and loading a model file or a trained run. Each command lives in its own module under src/cli/ and registers itself
  * on the program (see src/cli.ts).
  */
 import { join } from 'node:path';
@@ -10,50 +10,47 @@ import { lower } from '../compiler/lower.js';
 import { checkModel, parseConstants, readSource } from '../compiler/index.js';
 import { parameterCount as planParameterCount, type Plan } from '../core/plan.js';
 import { renderDiagnostic, type SourceFile } from '../compiler/source.js';
-import type { BackendName } from '../runtime/backend.js';
+import { useBackend, type BackendFlags } from '../trainer/backend.js';
+import { UsageError } from '../trainer/errors.js';
+import * as flags from '../trainer/flags.js';
+import type { FlagSpec } from '../trainer/flags.js';
 import type { VaeModel } from '../runtime/model.js';
 import type { RunDir } from '../node/run-dir.js';
 
-/** A user-facing failure: printed as `error: message`, exit status 1, no stack trace. */
-export class UsageError extends Error {}
+export { UsageError };
+export { useBackend, type BackendFlags };
 
 export const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export const positiveInt = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} takes a whole number of at least 1.`);
-  return n;
+/** A value check of src/trainer/flags.ts as a commander argument parser (its errors say the flag and what it takes). */
+const asArgParser = <T>(check: (v: string) => T) => (v: string): T => {
+  try {
+    return check(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 };
-export const nonNegativeInt = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${flag} takes a whole number of at least 0.`);
-  return n;
-};
-export const positiveNumber = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} takes a positive number.`);
-  return n;
-};
+
+export const positiveInt = (flag: string) => asArgParser(flags.positiveInt(flag));
+export const nonNegativeInt = (flag: string) => asArgParser(flags.nonNegativeInt(flag));
+export const positiveNumber = (flag: string) => asArgParser(flags.positiveNumber(flag));
 export const collect = (value: string, previous: string[]) => [...previous, value];
 
-export const backendOption = () =>
-  new Option('--backend <name>', 'tensorflow, wasm or cpu (default: the fastest that loads)').choices(['tensorflow', 'wasm', 'cpu']);
-export const threadsOption = () =>
-  new Option('--threads <n>', 'threads of the wasm backend (faster only with idle cores)').argParser(positiveInt('--threads')).default(1);
-
-export interface BackendFlags { backend?: BackendName; threads: number }
-
-/** Selects the backend the flags ask for and says which in one line. */
-export async function useBackend(flags: BackendFlags): Promise<string> {
-  const { selectBackend } = await import('../runtime/backend.js');
-  const backend = await selectBackend(flags.backend, flags.threads);
-  console.log(backend.note);
-  return backend.name;
+/** A commander option from a row of the flag table (src/trainer/flags.ts), so that `vae` and compiled trainers agree. */
+export function commanderOption(spec: FlagSpec): Option {
+  const option = new Option(spec.value ? `${spec.flag} ${spec.value}` : spec.flag, spec.description);
+  if (spec.choices) option.choices(spec.choices);
+  if (spec.repeatable) option.argParser(collect).default([]);
+  else if (spec.parse) option.argParser(asArgParser(spec.parse));
+  if (spec.default !== undefined) option.default(spec.default);
+  return option;
 }
 
+export const backendOption = () => commanderOption(flags.BACKEND_FLAG);
+export const threadsOption = () => commanderOption(flags.THREADS_FLAG);
+
 /** `--const name=value` (repeatable), for the commands that check a model file. */
-export const constOption = () =>
-  new Option('--const <name=value>', 'set a const of the model (repeatable): --const tau=0.3').argParser(collect).default([]);
+export const constOption = () => commanderOption(flags.CONST_FLAG);
 
 /** The `--const` flags as constants; a malformed one is a usage error. */
 export function constantsOf(flags: string[]): Record<string, number> {

@@ -4,11 +4,11 @@
  * and writes a table (Markdown and JSON) and a plot of the test loss per epoch for all of them.
  * The tool for "does a full-covariance posterior beat a diagonal one on my data?".
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import type { DatasetChoice } from '../compiler/checked.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
+import { isRunDir, readMetrics } from '../node/run-dir.js';
 import type { EvalResult } from '../runtime/evaluate.js';
 import type { EpochMetrics } from '../runtime/train.js';
 import {
@@ -18,7 +18,7 @@ import {
 import type { TrainFlags } from './train.js';
 
 interface CompareFlags extends BackendFlags {
-  epochs?: number; seed?: number; out: string; k: number; limit?: number; testLimit?: number; dataDir?: string; set: string[];
+  epochs?: number; seed?: number; out: string; overwrite?: boolean; k: number; limit?: number; testLimit?: number; dataDir?: string; set: string[];
 }
 
 /** One row of the comparison. */
@@ -44,6 +44,7 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'epochs for every model (default: each file\'s own)', positiveInt('--epochs'))
     .option('--seed <n>', 'seed for every model (default: the first file\'s)', nonNegativeInt('--seed'))
     .option('--out <dir>', 'directory for the runs and the comparison', 'runs/compare')
+    .option('--overwrite', 'replace runs of an earlier comparison in --out')
     .option('--k <n>', 'importance samples per test example for the NLL', positiveInt('--k'), 1000)
     .option('--limit <n>', 'train on the first N examples', positiveInt('--limit'))
     .option('--test-limit <n>', 'evaluate the first N test examples', positiveInt('--test-limit'))
@@ -63,7 +64,7 @@ async function compare(inputs: string[], flags: CompareFlags): Promise<void> {
     rows.push(row);
     curves.push({ name: row.model, points: metrics.map((m) => [m.epoch, m.test_loss]) });
   }
-  const { writeLinePlot } = await import('../runtime/plot.js');
+  const { writeLinePlot } = await import('../node/png.js');
   writeFileAtomic(join(flags.out, 'comparison.json'), `${JSON.stringify(rows, null, 2)}\n`);
   writeFileAtomic(join(flags.out, 'comparison.md'), markdownTable(rows));
   writeLinePlot(join(flags.out, 'test_loss.png'), curves, { title: 'Test loss per epoch', xLabel: 'epoch', yLabel: 'test loss (nats)' });
@@ -84,14 +85,12 @@ async function trainOrFind(inputs: string[], flags: CompareFlags): Promise<strin
       continue;
     }
     const out = join(flags.out, basename(input).replace(/\.vae$/, ''));
-    const trainFlags: TrainFlags = { ...flags, out, seed, set: flags.set, resume: undefined };
+    const trainFlags: TrainFlags = { ...flags, out, seed, set: flags.set, resume: undefined, const: [] };
     await trainFile(input, trainFlags);
     runs.push(out);
   }
   return runs;
 }
-
-const isRunDir = (path: string) => existsSync(join(path, 'run.json')) && existsSync(join(path, 'checkpoint.bin'));
 
 /** Models compared must read the same data set. */
 function checkSameData(files: string[]): void {
@@ -104,14 +103,14 @@ function checkSameData(files: string[]): void {
 /** Evaluates one run on its test set; returns its row and its metrics per epoch. */
 async function evaluate(run: string, flags: CompareFlags): Promise<{ row: ComparisonRow; metrics: EpochMetrics[] }> {
   const { model, config, vae } = await loadRun(run);
-  const { openDataset, DataFeed } = await import('../runtime/data/feed.js');
-  const { resolveDataDir } = await import('../runtime/data/datasets.js');
+  const { DataFeed } = await import('../runtime/data/feed.js');
+  const { openDataset, resolveDataDir } = await import('../node/datasets.js');
   const { evaluateRun } = await import('../runtime/evaluate.js');
   const feed = new DataFeed(openDataset(config.dataset!, resolveDataDir(flags.dataDir)), config.dataset!, undefined, flags.testLimit);
   console.log(`evaluating ${model.name} (${run}) on ${feed.testCount} test examples, k = ${flags.k}`);
   const result: EvalResult = evaluateRun(vae, feed.testSet(), { k: flags.k });
   vae.dispose();
-  const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics);
+  const metrics = readMetrics(run) as unknown as EpochMetrics[];
   const row: ComparisonRow = {
     model: model.name, run, test_loss: result.loss, test_rec: result.rec, test_kl: result.kl,
     nll: result.nll, nll_stderr: result.nll_stderr, k: result.k,

@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { EvalResult } from '../runtime/evaluate.js';
-import { assertRunDir, backendOption, loadRun, positiveInt, threadsOption, UsageError, type BackendFlags } from './common.js';
+import { backendOption, loadRun, openRun, runDatasetOf, positiveInt, threadsOption, UsageError, type BackendFlags } from './common.js';
 
-export interface EvalFlags extends BackendFlags { k: number; limit?: number; json?: boolean; dataDir?: string }
+export interface EvalFlags extends BackendFlags { k: number; limit?: number; json?: boolean; dataDir?: string; workers?: number }
 
 export const EVAL_FILE = 'eval.json';
 
@@ -20,33 +20,33 @@ export function register(program: Command): void {
     .option('--limit <n>', 'evaluate the first N test examples', positiveInt('--limit'))
     .option('--json', 'print the result as JSON instead of a table')
     .option('--data-dir <dir>', 'directory of the data files (default $VAE_DATA_DIR)')
+    .option('--workers <n>', 'threads computing the NLL, each with its own backend (default: one per core on wasm and cpu)', positiveInt('--workers'))
     .addOption(backendOption())
     .addOption(threadsOption())
     .action(evaluate);
 }
 
 async function evaluate(run: string, flags: EvalFlags): Promise<void> {
-  assertRunDir(run);
-  const { readRun } = await import('../runtime/train.js');
-  const { config } = readRun(run);
-  if (!config.dataset) throw new UsageError(`${run}: run.json names no data set to evaluate on.`);
+  const dir = await openRun(run);
+  const config = { ...dir.run.config, dataset: await runDatasetOf(dir) };
   // The data first, so that a data error is the only thing printed.
-  const { openDataset, DataFeed } = await import('../runtime/data/feed.js');
-  const { resolveDataDir } = await import('../runtime/data/datasets.js');
+  const { DataFeed } = await import('../runtime/data/feed.js');
+  const { openDataset, resolveDataDir } = await import('../node/datasets.js');
   const test = new DataFeed(openDataset(config.dataset, resolveDataDir(flags.dataDir)), config.dataset, undefined, flags.limit).testSet();
   // With --json, stdout holds the JSON alone; the backend's line goes to stderr.
   const { selectBackend } = await import('../runtime/backend.js');
   const backend = await selectBackend(flags.backend, flags.threads);
   (flags.json ? console.error : console.log)(backend.note);
-  const { model, vae } = await loadRun(run);
-  const { evaluateRun } = await import('../runtime/evaluate.js');
+  const { model, plan, vae } = await loadRun(dir);
+  const { evaluateRunInParallel, workerModelOf } = await import('../node/eval-workers.js');
   const { Progress } = await import('../node/progress.js');
   const { writeFileAtomic } = await import('../node/atomic-write.js');
   const progress = new Progress(`NLL, k = ${flags.k}`, test.count, true);
   let result: EvalResult;
   try {
-    result = evaluateRun(vae, test, {
-      k: flags.k, onProgress: (p) => progress.update(p.done, { loss: p.nll, examplesPerSecond: p.examplesPerSecond }),
+    result = await evaluateRunInParallel(vae, workerModelOf(plan, vae), test, {
+      k: flags.k, workers: flags.workers, backend: backend.name,
+      onProgress: (p) => progress.update(p.done, { loss: p.nll, examplesPerSecond: p.examplesPerSecond }),
     });
   } finally {
     progress.stop();

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { checkModel, readSource } from '../compiler/index.js';
+import type { RunDir } from '../node/run-dir.js';
 import type { DataFeed } from '../runtime/data/feed.js';
 import {
   backendOption, loadRun, openRun, runDatasetOf, positiveInt, threadsOption, UsageError, useBackend, type BackendFlags, type LoadedRun,
@@ -27,8 +28,8 @@ function pictureCommand(program: Command, name: string, description: string, fil
  */
 async function openTestSet(dir: RunDir, dataDir: string | undefined, limit?: number): Promise<DataFeed> {
   const config = { ...dir.run.config, dataset: await runDatasetOf(dir) };
-  const { openDataset, DataFeed } = await import('../runtime/data/feed.js');
-  const { resolveDataDir } = await import('../runtime/data/datasets.js');
+  const { DataFeed } = await import('../runtime/data/feed.js');
+  const { openDataset, resolveDataDir } = await import('../node/datasets.js');
   return new DataFeed(openDataset(config.dataset, resolveDataDir(dataDir)), config.dataset, undefined, limit);
 }
 
@@ -57,7 +58,7 @@ export function register(program: Command): void {
       await useBackend(opts);
       const loaded = await loadRun(dir);
       const { interpolations } = await import('../runtime/pictures.js');
-      const { writeImageGrid } = await import('../runtime/image.js');
+      const { writeImageGrid } = await import('../node/png.js');
       const grid = interpolations(loaded.vae, feed.testSet().values, opts.pairs, opts.steps);
       const output = opts.output ?? join(run, 'interpolation.png');
       writeImageGrid(output, grid.images, grid.count, ...(await imageShape(loaded)), grid.columns);
@@ -78,7 +79,7 @@ export function register(program: Command): void {
       if (problem) throw new UsageError(`${run}: ${problem}`);
       await useBackend(opts);
       const loaded = await loadRun(dir);
-      const { writeImageGrid } = await import('../runtime/image.js');
+      const { writeImageGrid } = await import('../node/png.js');
       const grid = manifold(loaded.vae, opts.n);
       const output = opts.output ?? join(run, 'manifold.png');
       writeImageGrid(output, grid.images, grid.count, ...(await imageShape(loaded)), grid.columns);
@@ -97,7 +98,7 @@ export function register(program: Command): void {
       const latent = loaded.vae.info.latents[0];
       if (latent.size < 2) throw new UsageError(`${run}: the latent ${latent.name} has 1 dimension; the scatter needs 2.`);
       const { latentMeans } = await import('../runtime/pictures.js');
-      const { writeScatterPlot } = await import('../runtime/plot.js');
+      const { writeScatterPlot } = await import('../node/png.js');
       const { values, count } = feed.testSet();
       const labels = feed.dataset.test.labels;
       const points = latentMeans(loaded.vae, values, count, labels);

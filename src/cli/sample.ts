@@ -1,7 +1,7 @@
 /** `vae sample`: decoder means for draws from the prior of a trained run, as a PNG grid. */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { assertRunDir, backendOption, loadRun, nonNegativeInt, positiveInt, threadsOption, useBackend, type BackendFlags } from './common.js';
+import { backendOption, loadRun, openRun, runDatasetOf, nonNegativeInt, positiveInt, threadsOption, useBackend, type BackendFlags } from './common.js';
 
 export function register(program: Command): void {
   program.command('sample')
@@ -13,12 +13,13 @@ export function register(program: Command): void {
     .addOption(backendOption())
     .addOption(threadsOption())
     .action(async (run: string, opts: BackendFlags & { n: number; output?: string; seed: number }) => {
-      assertRunDir(run);
+      const dir = await openRun(run);
+      const dataset = await runDatasetOf(dir);
       await useBackend(opts);
-      const { config, vae } = await loadRun(run);
-      const { writeImageGrid } = await import('../runtime/image.js');
+      const { vae } = await loadRun(dir);
+      const { writeImageGrid } = await import('../node/png.js');
       const { DATASETS } = await import('../core/catalog.js');
-      const [rows, cols] = DATASETS[config.dataset!.name].imageShape;
+      const [rows, cols] = DATASETS[dataset.name].imageShape;
       const output = opts.output ?? join(run, 'samples.png');
       writeImageGrid(output, vae.sampleMeans(opts.n, opts.seed), opts.n, rows, cols, Math.ceil(Math.sqrt(opts.n)));
       console.log(`wrote ${output} (${opts.n} samples)`);

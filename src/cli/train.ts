@@ -1,15 +1,36 @@
 /**
  * `vae train`: train a model file, with the train block's settings overridden by flags. The flags
- * and the run are shared with the trainers `vae compile` generates (runtime/trainer-main.ts).
+ * (src/trainer/flags.ts's table, from which this command is built) and the run are shared with
+ * the trainers `vae compile` generates (src/trainer/).
  */
 import type { Command } from 'commander';
-import { addTrainOptions, reportDone, trainFile, type TrainFlags } from '../runtime/trainer-main.js';
+import type { TrainResult } from '../node/train-run.js';
+import { TRAIN_FLAGS, type TrainFlags } from '../trainer/flags.js';
+import { reportDone, runTraining, settingsOf } from '../trainer/run.js';
+import { withSettings } from '../trainer/settings.js';
+import { commanderOption, constantsOf, load } from './common.js';
 
-export { trainFile, type TrainFlags };
+export type { TrainFlags };
 
 export function register(program: Command): void {
-  addTrainOptions(program.command('train')
+  const command = program.command('train')
     .description('Train a model: progress bar, per-epoch test loss, metrics.jsonl, checkpoint, samples.png and reconstructions.png in the run directory.')
-    .argument('<file>', 'a .vae model file'))
-    .action(async (file: string, flags: TrainFlags) => reportDone(await trainFile(file, flags)));
+    .argument('<file>', 'a .vae model file');
+  for (const spec of TRAIN_FLAGS) command.addOption(commanderOption(spec));
+  command.action(async (file: string, flags: TrainFlags) => reportDone(await trainFile(file, flags)));
+}
+
+/** Trains a model file as `vae train` does, printing the progress; returns the run. */
+export async function trainFile(file: string, flags: TrainFlags): Promise<TrainResult> {
+  const constants = constantsOf(flags.const);
+  const model = withSettings(load(file, constants), settingsOf(flags));
+  // --mc-kl is recorded in run.json (as `kl monte_carlo` would be), so that commands reading the run rebuild the same objective.
+  const config = flags.mcKl ? { ...model.train, monteCarloKl: true } : model.train;
+  return runTraining({
+    file, name: model.name, config, constants, source: model.source.text,
+    program: async () => {
+      const { lower } = await import('../compiler/lower.js');
+      return lower(model, { forceMonteCarloKl: flags.mcKl });
+    },
+  }, flags);
 }

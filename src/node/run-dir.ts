@@ -65,18 +65,26 @@ export interface RunDir {
  * temporary files left by a killed run.
  */
 export function createRunDir(path: string, options: { overwrite?: boolean } = {}): void {
-  if (path === '') throw new DataError('the run directory is an empty path; give a directory name, e.g. --out runs/first.');
-  if (kindOf(path) === 'file') throw new DataError(`${path}: is a file, not a directory; give a new directory for the run.`);
+  assertNewRunDir(path, options);
   makeDirectory(path);
   assertWritable(path);
   cleanTemporaryFiles(path);
+  if (options.overwrite) for (const name of list(path).filter((f) => RUN_OUTPUTS.includes(f))) remove(join(path, name));
+}
+
+/**
+ * The checks of `createRunDir` without writing anything, for a command to fail before it loads
+ * data: an empty path, a file, or a directory holding files (unless `overwrite`) is refused.
+ */
+export function assertNewRunDir(path: string, options: { overwrite?: boolean } = {}): void {
+  if (path === '') throw new DataError('the run directory is an empty path; give a directory name, e.g. --out runs/first.');
+  const kind = kindOf(path);
+  if (kind === 'file') throw new DataError(`${path}: is a file, not a directory; give a new directory for the run.`);
+  if (kind === 'missing' || options.overwrite) return;
   const present = list(path);
   if (present.length === 0) return;
-  if (!options.overwrite) {
-    const shown = present.slice(0, 3).join(', ') + (present.length > 3 ? `, ... (${present.length} files)` : '');
-    throw new DataError(`${path}: the directory already holds files (${shown}); choose a new directory, or pass --overwrite to replace the run in it.`);
-  }
-  for (const name of present.filter((f) => RUN_OUTPUTS.includes(f))) remove(join(path, name));
+  const shown = present.slice(0, 3).join(', ') + (present.length > 3 ? `, ... (${present.length} files)` : '');
+  throw new DataError(`${path}: the directory already holds files (${shown}); choose a new directory, or pass --overwrite to replace the run in it.`);
 }
 
 /** Writes the model file's text as `model.vae`. */

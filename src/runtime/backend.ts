@@ -10,6 +10,18 @@ export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 let chosen: { name: BackendName; note: string } | undefined;
 
+/** A backend that was asked for by name and does not load: a one-line user error, not a bug. */
+export class BackendError extends Error {
+  override name = 'BackendError';
+}
+
+/** What to do when a backend does not load. */
+const REMEDY: Record<BackendName, string> = {
+  tensorflow: 'install @tensorflow/tfjs-node (its install downloads libtensorflow), or choose the wasm or cpu backend',
+  wasm: 'choose the cpu backend',
+  cpu: 'reinstall vae-lang',
+};
+
 /**
  * Loads and activates a backend; returns its name and a one-line note on why it was chosen.
  * `threads` above 1 runs the wasm backend on that many threads (see wasm-threads.ts).
@@ -28,7 +40,8 @@ export async function selectBackend(forced?: BackendName, threads = 1): Promise<
     }
     failures.push(`${name}: ${why}`);
   }
-  throw new Error(`The ${forced} backend could not be loaded: ${failures.join('; ')}.`);
+  const name = forced ?? 'cpu';
+  throw new BackendError(`the ${name} backend could not be loaded (${failures.join('; ')}); ${REMEDY[name]}.`);
 }
 
 /** Undefined on success, else a short reason. */

@@ -43,28 +43,8 @@ export { Rng } from './rng.js';
 // Running a program: the backend, and the command line of a compiled trainer.
 export { selectBackend, type BackendName } from './backend.js';
 
-/**
- * A trainer compiled by `vae compile`: its program (and the same program with every KL term by
- * Monte Carlo, for --mc-kl and `kl monte_carlo`), the train block, and the model file it was
- * compiled from with the constants it was compiled with.
- */
-export interface CompiledTrainer {
-  source: { name: string; text: string };
-  constants: Record<string, number>;
-  config: TrainConfig;
-  program: ModelProgram;
-  monteCarloKlProgram: ModelProgram;
-}
-
-/**
- * The command line of a compiled trainer: `vae train`'s flags (without the file), the same
- * output and run directory; returns the exit status, 0, or 1 after a one-line `error: ...`.
- * (runtime/trainer-main.ts, loaded when called.)
- */
-export async function runTrainer(trainer: CompiledTrainer, argv: string[] = process.argv): Promise<number> {
-  const main = await import('./trainer-main.js');
-  return main.runTrainer(trainer, argv);
-}
+// The command line of a compiled trainer (`runTrainer`) is in the trainer layer above the runtime:
+// `import { runTrainer } from 'vae-lang/trainer'` (src/trainer/).
 
 /**
  * `t` for each of `repeats` samples of every example (row r·B + b is row b), as the interpreter

@@ -1,0 +1,86 @@
+/**
+ * The run of `vae train` and of a compiled trainer, after the flags: the run directory checked
+ * (a new one refused if it holds files; a resumed one checked against the model), the data opened,
+ * the backend chosen, then training through the Node sink (src/node/train-run.ts), which writes
+ * the run directory through src/node/run-dir.ts.
+ */
+import { basename, join } from 'node:path';
+import type { TrainConfig } from '../core/config.js';
+import type { Plan } from '../core/plan.js';
+import type { TrainResult } from '../node/train-run.js';
+import type { ModelProgram } from '../runtime/program.js';
+import { useBackend } from './backend.js';
+import { UsageError } from './errors.js';
+import type { TrainFlags } from './flags.js';
+
+/** What `vae train` and a compiled trainer hand to the shared run: the model, its settings, its program. */
+export interface TrainTarget {
+  /** The model file, as named in messages. */
+  file: string;
+  name: string;
+  /** The train block with `--set` applied. */
+  config: TrainConfig;
+  /** The program to train; `monteCarloKl` is --mc-kl or `kl monte_carlo`. */
+  program(config: TrainConfig): Promise<ModelProgram | Plan>;
+  constants: Record<string, number>;
+  /** The model file's text, written to the run's model.vae (and compared with it on --resume). */
+  source: string;
+}
+
+/** Checks the run directory, opens the data, selects the backend, says what it trains and trains. */
+export async function runTraining(target: TrainTarget, flags: TrainFlags): Promise<TrainResult> {
+  const config = withOverrides(target.config, flags);
+  if (!config.dataset) throw new UsageError(`${target.file}: the train block names no data set; add, e.g., \`data mnist(binarize = dynamic)\`.`);
+  const out = runDirectoryOf(target, flags);
+  const runDir = await import('../node/run-dir.js');
+  const model = { source: target.source, name: target.name, constants: target.constants, config };
+  // Before the data and the backend load: a directory in the way or a run of another model is the only thing said.
+  if (flags.resume !== undefined) runDir.openRunForResume(out, model);
+  else runDir.assertNewRunDir(out, { overwrite: flags.overwrite });
+  const { DataFeed } = await import('../runtime/data/feed.js');
+  const { openDataset, resolveDataDir } = await import('../node/datasets.js');
+  const feed = new DataFeed(openDataset(config.dataset, resolveDataDir(flags.dataDir)), config.dataset, flags.limit);
+  const backend = await useBackend(flags);
+  const program = await target.program(config);
+  const { train } = await import('../node/train-run.js');
+  console.log(`training ${target.name} on ${feed.trainCount} examples (test ${feed.testCount}), batch ${config.batch}, ${config.epochs} epochs, seed ${config.seed}; run directory ${out}`);
+  if (flags.resume === undefined) runDir.beginRun(out, model, { overwrite: flags.overwrite });
+  try {
+    return train(program, { config, feed, out, resume: flags.resume, backend, constants: target.constants });
+  } catch (e) {
+    // A write cut short by an error leaves nothing behind (a kill is cleaned up by the next start).
+    runDir.cleanTemporaryFiles(out);
+    throw e;
+  }
+}
+
+/** `--out`, or the resumed run, or a new directory under runs/. */
+function runDirectoryOf(target: TrainTarget, flags: TrainFlags): string {
+  if (flags.resume !== undefined) {
+    if (flags.out !== undefined && flags.out !== flags.resume) {
+      throw new UsageError(`--out ${flags.out} with --resume ${flags.resume}: a resumed run continues in its own directory; leave out --out (or copy the run first).`);
+    }
+    if (flags.overwrite) throw new UsageError('--overwrite replaces a run and --resume continues one; give one of them.');
+    return flags.resume;
+  }
+  return flags.out ?? defaultRunDir(target.name);
+}
+
+function withOverrides(config: TrainConfig, f: TrainFlags): TrainConfig {
+  const optimizer = f.lr === undefined ? config.optimizer : { ...config.optimizer, settings: { ...config.optimizer.settings, lr: f.lr } };
+  return { ...config, optimizer, epochs: f.epochs ?? config.epochs, batch: f.batch ?? config.batch, seed: f.seed ?? config.seed };
+}
+
+function defaultRunDir(name: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return join('runs', `${basename(name)}-${stamp}`);
+}
+
+/** The last line of a run. */
+export function reportDone(result: TrainResult): void {
+  const last = result.metrics[result.metrics.length - 1];
+  if (last) console.log(`done: test loss ${last.test_loss.toFixed(2)} nats; wrote ${join(result.out, 'metrics.jsonl')}, checkpoint.bin, samples.png, reconstructions.png`);
+}
+
+/** The `--set` and `--objective` flags as settings, in the order `vae train` applies them. */
+export const settingsOf = (flags: TrainFlags) => [...flags.set, ...(flags.objective ? [`objective ${flags.objective}`] : [])];
