@@ -6,35 +6,9 @@ import { readFileSync } from 'node:fs';
 import { checkModel, overrideSettings, settingsSource } from '../compiler/index.js';
 import { renderDiagnostic, type Diagnostic, type DiagnosticCode, type SourceFile } from '../compiler/source.js';
 import { Model } from './model.js';
+import type { CompileDiagnostic } from './types.js';
 
-/**
- * One problem the compiler found, located as the `vae` command reports it. `line` and `column`
- * start at 1; `rendered` is exactly what `vae check` prints for it:
- *
- * ```text
- * bad.vae:12:18: error: Unknown distribution 'Bernulli'. [VAE2008]
- *  12 |   likelihood x ~ Bernulli(logits = decoder(z).logits)
- *     |                  ^^^^^^^^
- * ```
- */
-export interface CompileDiagnostic {
-  /** `VAE1xxx` syntax, `VAE2xxx` semantics, `VAE3xxx` train settings. */
-  code: DiagnosticCode;
-  severity: 'error' | 'warning';
-  /** The file's name as given (`options.filename` for a source string; `--set` for `options.settings`). */
-  file: string;
-  line: number;
-  column: number;
-  /** Where the marked text ends (exclusive). */
-  endLine: number;
-  endColumn: number;
-  /** Full sentences, ending with a period. */
-  message: string;
-  /** Secondary places, e.g. where a name was first declared. */
-  related: { file: string; line: number; column: number; message: string }[];
-  /** `file:line:col: error: message [VAEnnnn]`, the source line and a caret line under the mistake. */
-  rendered: string;
-}
+export type { CompileDiagnostic } from './types.js';
 
 /**
  * Thrown by the functions that compile and then go on (`train`, `loadModel`, `evaluate`) when

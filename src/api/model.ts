@@ -20,17 +20,17 @@ import { parameterCount, type Plan } from '../core/plan.js';
 import { runNetwork } from '../runtime/interpret.js';
 import { beginRun, loadCheckpoint, readRunJson, writeCheckpoint, writeModelSource, writeRunJson } from '../node/run-dir.js';
 import { encodeCheckpoint, restoreWeights, type CheckpointHeader } from '../runtime/checkpoint.js';
-import { resolveDataDir } from '../runtime/data/datasets.js';
+import { openDataset, resolveDataDir } from '../node/datasets.js';
 import { DataError } from '../runtime/data/errors.js';
-import { DataFeed, openDataset } from '../runtime/data/feed.js';
+import { DataFeed } from '../runtime/data/feed.js';
 import { evaluateRun } from '../runtime/evaluate.js';
 import { exportNetwork, type ExportResult } from '../node/export-network.js';
 import type { NetworkSelection } from '../runtime/export-layers.js';
 import { readAndDispose, VaeModel } from '../runtime/model.js';
 import { Rng } from '../runtime/rng.js';
-import { CHECKPOINT_FILE, train } from '../runtime/train.js';
+import { CHECKPOINT_FILE, train } from '../node/train-run.js';
 import { ensureBackend } from './backend.js';
-import type { CompileDiagnostic } from './compile.js';
+import type { CompileDiagnostic } from './types.js';
 import type { EpochMetrics, LikelihoodEvaluation, NllProgress } from './types.js';
 
 /** The train block with its defaults filled in (and any `settings` of `compile` applied). */

@@ -4,6 +4,36 @@
  * TensorFlow.js's, some of which do not type-check under `--strict` without `skipLibCheck`).
  * Values of the runtime's types are assigned to these, so the compiler holds the two together.
  */
+import type { DiagnosticCode } from '../compiler/source.js';
+
+/**
+ * One problem the compiler found, located as the `vae` command reports it. `line` and `column`
+ * start at 1; `rendered` is exactly what `vae check` prints for it:
+ *
+ * ```text
+ * bad.vae:12:18: error: Unknown distribution 'Bernulli'. [VAE2008]
+ *  12 |   likelihood x ~ Bernulli(logits = decoder(z).logits)
+ *     |                  ^^^^^^^^
+ * ```
+ */
+export interface CompileDiagnostic {
+  /** `VAE1xxx` syntax, `VAE2xxx` semantics, `VAE3xxx` train settings. */
+  code: DiagnosticCode;
+  severity: 'error' | 'warning';
+  /** The file's name as given (`options.filename` for a source string; `--set` for `options.settings`). */
+  file: string;
+  line: number;
+  column: number;
+  /** Where the marked text ends (exclusive). */
+  endLine: number;
+  endColumn: number;
+  /** Full sentences, ending with a period. */
+  message: string;
+  /** Secondary places, e.g. where a name was first declared. */
+  related: { file: string; line: number; column: number; message: string }[];
+  /** `file:line:col: error: message [VAEnnnn]`, the source line and a caret line under the mistake. */
+  rendered: string;
+}
 
 /** One epoch of training: a line of the run's `metrics.jsonl`. Losses are per example, in nats. */
 export interface EpochMetrics {

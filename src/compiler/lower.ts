@@ -15,38 +15,15 @@
  * averaged over the batch.
  */
 import { closedFormKl } from '../core/kl-table.js';
-import type { NoiseSpec } from '../core/program-info.js';
 import { FAMILIES, noiseShape } from '../core/catalog.js';
 import type { Plan } from '../core/plan.js';
 import { freeVars } from './check.js';
 import type { CheckedModel, DistInfo, VarInfo } from './checked.js';
+import type { NoiseSpec } from '../core/program-info.js';
+import type { KlMethod, LatentTerm, Objective } from './objective.js';
 import { buildPlan } from './plan-build.js';
 
-/** How a KL term is computed; for Monte Carlo, why no closed form applies. */
-export type KlMethod = { kind: 'closed-form'; pair: string } | { kind: 'monte-carlo'; reason: string };
-
-
-export interface LatentTerm {
-  latent: VarInfo;
-  guide: DistInfo;
-  prior: DistInfo;
-  kl: KlMethod;
-  noise: NoiseSpec;
-}
-
-export interface LikelihoodTerm {
-  data: VarInfo;
-  dist: DistInfo;
-}
-
-export interface Objective {
-  model: CheckedModel;
-  /** In guide order: the order in which latents are sampled. */
-  latents: LatentTerm[];
-  likelihoods: LikelihoodTerm[];
-  /** Latent names in an order where each prior's inputs come first (for ancestral sampling). */
-  priorOrder: string[];
-}
+export type { KlMethod, LatentTerm, LikelihoodTerm, Objective } from './objective.js';
 
 export interface LowerOptions {
   /** Use Monte Carlo for every KL term, even where a closed form exists. */

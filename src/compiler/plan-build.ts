@@ -18,7 +18,7 @@ import type {
 import type { LatentInfo, ProgramInfo } from '../core/program-info.js';
 import { freeVars, showShape } from './check.js';
 import type { CExpr, DistInfo, FlowInfo, NetCall, NetInfo, VarInfo } from './checked.js';
-import type { LatentTerm, Objective } from './lower.js';
+import type { LatentTerm, Objective } from './objective.js';
 import { printDist, printExpr } from './print.js';
 
 /** The plan of an objective: networks, weights, KL decisions and the four functions. */

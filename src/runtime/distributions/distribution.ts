@@ -64,3 +64,14 @@ export function drawStandardNoise(kind: NoiseKind, shape: number[], seed: number
     ? tf.randomNormal(shape, 0, 1, 'float32', seed)
     : tf.randomUniform(shape, UNIFORM_EPS, 1 - UNIFORM_EPS, 'float32', seed);
 }
+
+/** What the compiler knows of a distribution's parameters beyond their values. */
+export interface ParameterFacts {
+  /** log(scale), when the scale is written exp(e). */
+  logScale?: tf.Tensor;
+  /** The parameters are the constants of the standard form (Normal(0, 1)). */
+  standard?: boolean;
+}
+
+/** Builds a distribution from its parameters, named as in the language (`loc`, `scale`, `logits`, ...). */
+export type DistributionFactory = (p: Record<string, tf.Tensor>, facts: ParameterFacts) => Distribution;

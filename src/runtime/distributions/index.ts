@@ -2,7 +2,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { RuntimeInternalError } from '../errors.js';
 import { Bernoulli } from './bernoulli.js';
-import { Distribution, drawStandardNoise, type NoiseKind } from './distribution.js';
+import { Distribution, drawStandardNoise, type DistributionFactory, type NoiseKind, type ParameterFacts } from './distribution.js';
 import { Normal } from './normal.js';
 import { SCALAR_FAMILIES } from './scalar-families.js';
 import { VECTOR_FAMILIES } from './vector-families.js';
@@ -11,16 +11,7 @@ export { Bernoulli, Distribution, drawStandardNoise, Normal, type NoiseKind };
 export * from './scalar-families.js';
 export * from './vector-families.js';
 
-/** What the compiler knows of a distribution's parameters beyond their values. */
-export interface ParameterFacts {
-  /** log(scale), when the scale is written exp(e). */
-  logScale?: tf.Tensor;
-  /** The parameters are the constants of the standard form (Normal(0, 1)). */
-  standard?: boolean;
-}
-
-/** Builds a distribution from its parameters, named as in the language (`loc`, `scale`, `logits`, ...). */
-export type DistributionFactory = (p: Record<string, tf.Tensor>, facts: ParameterFacts) => Distribution;
+export type { DistributionFactory, ParameterFacts } from './distribution.js';
 
 const FACTORIES: Record<string, DistributionFactory> = {
   Normal: (p, facts) => (facts.standard ? Normal.standard() : new Normal(p.loc, p.scale, facts.logScale)),

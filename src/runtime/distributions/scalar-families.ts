@@ -4,7 +4,7 @@
  */
 import { Beta } from './beta.js';
 import { ContinuousBernoulli } from './continuous-bernoulli.js';
-import type { DistributionFactory } from './index.js';
+import type { DistributionFactory } from './distribution.js';
 import { Gumbel } from './gumbel.js';
 import { Laplace } from './laplace.js';
 import { Logistic } from './logistic.js';

@@ -1,7 +1,7 @@
 /** Vector (and categorical) families, by name (see index.ts), with their parameters as the language names them. */
 import { Categorical } from './categorical.js';
 import { GaussianMixture } from './gaussian-mixture.js';
-import type { DistributionFactory } from './index.js';
+import type { DistributionFactory } from './distribution.js';
 import { LowRankMultivariateNormal } from './low-rank-multivariate-normal.js';
 import { MultivariateNormal } from './multivariate-normal.js';
 import { OneHotCategorical } from './one-hot-categorical.js';

@@ -1,0 +1,26 @@
+/**
+ * What a model file means, for tests that change its text but not its meaning (`vae fmt`):
+ * the checked model (or the diagnostics, for a file that does not check) without source
+ * positions or text. When the plan IR lands, `meaning` can become the plan of the file.
+ */
+import { expect } from 'vitest';
+import { checkModel } from '../../src/compiler/index.js';
+import type { SourceFile } from '../../src/compiler/source.js';
+
+/** The checked model of `src` as plain data, with every `span` and the source text dropped. */
+export function meaning(src: SourceFile): unknown {
+  const r = checkModel(src);
+  return strip(r.ok ? r.value : r.diagnostics);
+}
+
+/** Asserts that `a` and `b` mean the same model. */
+export function sameMeaning(a: SourceFile, b: SourceFile): void {
+  expect(meaning(b)).toEqual(meaning(a));
+}
+
+function strip(value: unknown): unknown {
+  if (value instanceof Map) return strip(Object.fromEntries(value));
+  if (Array.isArray(value)) return value.map(strip);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'span' && k !== 'source').map(([k, v]) => [k, strip(v)]));
+}
