@@ -1,8 +1,8 @@
 /**
  * `vae compile`: the generated trainer against the interpreter, for every model in models/.
  *
- * There are two paths from a model to tfjs: the interpreter (compiler/emit-tfjs.ts), which
- * `vae train` runs, and the TypeScript that `vae compile` generates (compiler/emit-ts.ts). These
+ * There are two paths from a model's plan to tfjs: the interpreter (runtime/interpret.ts), which
+ * `vae train` runs, and the TypeScript that `vae compile` generates (codegen/emit-ts.ts). These
  * tests hold them together: for each model, the generated module (imported from .scratch/, with
  * `vae-lang/runtime` aliased to the source in vitest.config.ts) must draw the same initial weights,
  * give the same loss at every training step (plain ELBO, then several samples per example or the
@@ -23,16 +23,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS } from '../src/core/catalog.js';
 import type { CheckedModel } from '../src/compiler/checked.js';
-import { interpret } from '../src/compiler/emit-tfjs.js';
 import { emitTrainer } from '../src/codegen/emit-ts.js';
 import { checkModel, readSource } from '../src/compiler/index.js';
 import { lower } from '../src/compiler/lower.js';
 import type { SourceFile } from '../src/compiler/source.js';
-import { resolveDataDir } from '../src/runtime/data/datasets.js';
-import { DataFeed, openDataset } from '../src/runtime/data/feed.js';
+import { openDataset, resolveDataDir } from '../src/node/datasets.js';
+import { DataFeed } from '../src/runtime/data/feed.js';
 import { VaeModel, type StepSettings } from '../src/runtime/model.js';
 import { makeOptimizer } from '../src/runtime/optim.js';
 import { drawNoise, logImportanceWeights, type ModelProgram } from '../src/runtime/program.js';
+import { interpret } from '../src/runtime/interpret.js';
 import { Rng } from '../src/runtime/rng.js';
 import { ROOT } from './compiler/helpers.js';
 import { useBackend } from './helpers/tf.js';
@@ -294,7 +294,7 @@ describe('the generated trainer, as a user runs it', () => {
     expect(readFileSync(out, 'utf8')).toBe(generate('mnist.vae'));
     const printed = node([cli, 'compile', 'models/mnist_gumbel.vae', '--const', 'tau=1']);
     expect(printed.status, printed.stderr).toBe(0);
-    expect(printed.stdout).toContain("RelaxedOneHotCategorical.fromLogits(tf.scalar(1), encoder_x.logits)");
+    expect(printed.stdout).toContain("makeDistribution('RelaxedOneHotCategorical', { logits: encoder_x.logits, temperature: tf.scalar(1) })");
     expect(printed.stdout).toContain('export const constants: Record<string, number> = { tau: 1 };');
     const missing = node([cli, 'compile', 'models/no-such-model.vae']);
     expect(missing.status).toBe(1);

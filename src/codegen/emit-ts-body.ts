@@ -1,16 +1,12 @@
 /**
- * The statements of a generated trainer (see emit-ts.ts): `CodeEvaluation` mirrors the
- * interpreter's `Evaluation` (emit-tfjs.ts) op for op, but writes TypeScript instead of running
- * tfjs. Where the interpreter calls `tf.add(l, r)`, this writes `tf.add(l, r)`; where it runs a
- * network call once and caches it, this declares one constant; where it repeats a network that
- * reads only data for the R samples of each example, this writes `repeatRows(...)`. The same
- * tfjs ops on the same inputs give the same float32 results, which test/compile.test.ts holds
- * for every model in models/.
+ * The statements of a generated trainer's functions (see emit-ts.ts): the plan's steps
+ * (core/plan.ts) printed as TypeScript. One switch over the step kinds, one over the expression
+ * kinds; each case writes the tfjs calls that the interpreter (runtime/interpret.ts) makes for it,
+ * in the same order on the same inputs, so that the two give the same float32 results
+ * (test/compile.test.ts holds them together for every model in models/). Nothing is re-derived:
+ * names, notes, shapes, row spaces and switches all come from the steps.
  */
-import { FAMILIES } from '../core/catalog.js';
-import { freeVars } from '../compiler/check.js';
-import type { CExpr, DistInfo, NetCall, NetInfo } from '../compiler/checked.js';
-import type { Objective } from '../compiler/lower.js';
+import type { BinaryFn, KlStep, Named, PlanExpr, PlanStep, Rows, UnaryFn } from '../core/plan.js';
 
 /** Words that cannot name a generated constant. */
 const RESERVED = new Set([
@@ -43,21 +39,6 @@ export class Names {
   }
 }
 
-/** Statements of one function body, each with its comment lines; `prologue` holds the reads of inputs. */
-export class Body {
-  readonly prologue: string[] = [];
-  readonly statements: string[] = [];
-
-  add(code: string, comment?: string | string[]): void {
-    const comments = comment === undefined ? [] : Array.isArray(comment) ? comment : [comment];
-    this.statements.push([...comments.flatMap((c) => wrap(c).map((l) => `// ${l}`)), code].join('\n'));
-  }
-
-  all(): string[] {
-    return [...this.prologue, ...this.statements];
-  }
-}
-
 /** A comment's text in lines of at most `width` characters; continuation lines indented. */
 export function wrap(text: string, width = 100): string[] {
   const lines: string[] = [];
@@ -71,11 +52,53 @@ export function wrap(text: string, width = 100): string[] {
   return [...lines, line];
 }
 
-/** What every body of a module shares: the objective, the network functions' names and the runtime names used. */
+/** `code` under its comment lines. */
+export const commented = (code: string, note: string[] = []) => [...note.flatMap((c) => wrap(c).map((l) => `// ${l}`)), code].join('\n');
+
+/** A number as TypeScript source. */
+export const num = (v: number) => (Object.is(v, -0) ? '-0' : String(v));
+
+/** A string literal. */
+export const str = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+
+const isIdentifier = (key: string) => /^[A-Za-z_$][\w$]*$/.test(key);
+
+/** A property name: the key itself where it is an identifier, else quoted. */
+export const propertyName = (key: string) => (isIdentifier(key) ? key : str(key));
+
+/** `obj.key`, or `obj['key']` where the key is not an identifier. */
+const member = (obj: string, key: string) => (isIdentifier(key) ? `${obj}.${key}` : `${obj}[${str(key)}]`);
+
+/** `[n, 20, 10]`: a shape, with a leading row count when given. */
+export const shapeCode = (shape: number[], rows?: string) => `[${[...(rows ? [rows] : []), ...shape.map(num)].join(', ')}]`;
+
+/** A value as a TypeScript literal: keys unquoted where they can be, `span` and undefined left out. */
+export function literal(value: unknown): string {
+  if (value === undefined || value === null) return 'undefined';
+  if (typeof value === 'number') return num(value);
+  if (typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return str(value);
+  if (Array.isArray(value)) return bracketed('[', value.map(literal), ']');
+  const entries = Object.entries(value as Record<string, unknown>).filter(([k, v]) => v !== undefined && k !== 'span')
+    .map(([k, v]) => `${propertyName(k)}: ${literal(v)}`);
+  return entries.length === 0 ? '{}' : bracketed('{ ', entries, ' }');
+}
+
+/** Items inline where they fit in 80 characters, else one a line. */
+function bracketed(open: string, items: string[], close: string): string {
+  const inline = `${open}${items.join(', ')}${close}`;
+  return inline.length <= 80 && !inline.includes('\n') ? inline : `${open.trim()}\n${items.join(',\n')},\n${close.trim()}`;
+}
+
+/** A call, on one line where `prefix` and it fit in 100 characters, else one argument a line. */
+export function call(fn: string, args: string[], prefix = ''): string {
+  const inline = `${fn}(${args.join(', ')})`;
+  return (prefix + inline).length <= 100 && !inline.includes('\n') ? inline : `${fn}(\n${args.join(',\n')},\n)`;
+}
+
+/** What the functions of a module share: the network functions' names, and the runtime names used (for the import). */
 export interface Module {
-  o: Objective;
   netFunctions: Map<string, string>;
-  /** Names imported from `vae-lang/runtime` (values); `use` records them. */
   imports: Set<string>;
 }
 
@@ -85,304 +108,180 @@ export function use(m: Module, name: string): string {
   return name;
 }
 
-export const isConst = (e: CExpr | undefined, value: number) => e?.kind === 'const' && e.value === value;
-
-/** A number as TypeScript source. */
-export const num = (v: number) => (Object.is(v, -0) ? '-0' : String(v));
-
-/** `[rows, 20, 10]`: a shape with a leading row count. */
-export const shapeWithRows = (rows: string, shape: number[]) => `[${[rows, ...shape.map(num)].join(', ')}]`;
-
-/** A string literal. */
-export const str = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
-
-/** `obj.key`, or `obj['key']` where the key is not an identifier. */
-const member = (obj: string, key: string) => (/^[A-Za-z_$][\w$]*$/.test(key) ? `${obj}.${key}` : `${obj}[${str(key)}]`);
-
 /**
- * Where the rows of a body come from. In `elboTerms`, rows are R samples of n examples (row
- * r·n + b is sample r of example b): networks that read only data run on the n examples and are
- * repeated (`repeated`); everywhere else there is one row per example.
+ * How a function's row counts are written: `rows` for the plan's `rows` (n · repeats in
+ * elboTerms, else n) and `examples` (n); `repeats`, what `repeat` steps repeat by; `inputs`, the
+ * map that `input` steps read (`batch`, `values`).
  */
-export interface RowContext {
-  /** The number of rows, as code (`rows`, `n`). */
+export interface Frame {
   rows: string;
-  repeated?: {
-    /** The number of examples, as code (`n`). */
-    examples: string;
-    /** The number of samples of each example, as code (`repeats`). */
-    repeats: string;
-    /** Network calls (by key) whose per-example outputs are needed themselves (by a network of data only). */
-    perExampleKeys: Set<string>;
-  };
-  /** The map that holds the values of variables not computed in the body (`batch`, `values`), if any. */
+  examples: string;
+  repeats: string;
   inputs?: string;
 }
 
+const UNARY: Record<UnaryFn, string> = {
+  neg: 'tf.neg', exp: 'tf.exp', softplus: 'tf.softplus', sigmoid: 'tf.sigmoid', log: 'tf.log', tanh: 'tf.tanh', sqrt: 'tf.sqrt',
+};
+const BINARY: Record<BinaryFn, string> = { add: 'tf.add', sub: 'tf.sub', mul: 'tf.mul', div: 'tf.div' };
+
 /**
- * Writes the code of expressions and distributions for one function body, as the interpreter's
- * `Evaluation` computes them: each network call once (a constant), data repeated to every row
- * only where the interpreter repeats it, a scale written exp(e) passed to the distribution as
- * its known log-scale, vector families' elementwise parameters broadcast to the variable's shape.
+ * Prints the steps of one function of the plan: each value the plan binds is one constant (its
+ * plan name passed through `names`), each note a comment above it; the weights the expressions
+ * read are declared at the top.
  */
-export class CodeEvaluation {
-  /** Variables by name: the code of their value for every row (latents sampled so far, inputs read). */
-  readonly values = new Map<string, string>();
-  private readonly netCache = new Map<string, string>();
-  private readonly repeatedData = new Map<string, string>();
-  private readonly params = new Map<string, string>();
-  private readonly latentNames: Set<string>;
-  /** Network calls asked for once per example (recorded for the second pass of `elboTerms`). */
-  readonly perExampleRequests = new Set<string>();
+export class StepPrinter {
+  readonly prologue: string[] = [];
+  readonly statements: string[] = [];
+  private readonly ids = new Map<string, string>();
+  private readonly weightIds = new Map<string, string>();
 
-  constructor(
-    readonly m: Module,
-    readonly body: Body,
-    readonly names: Names,
-    readonly ctx: RowContext,
-  ) {
-    this.latentNames = new Set(m.o.model.latents.map((l) => l.name));
+  constructor(readonly m: Module, readonly names: Names, readonly frame: Frame, steps: PlanStep[]) {
+    // The plan's names first, so that the names this printer adds (flow outputs, weights) yield to them.
+    for (const s of steps) {
+      this.ids.set(s.name, names.take(s.name));
+      if (s.kind === 'flows' && s.logq) this.ids.set(s.logq.name, names.take(s.logq.name));
+    }
   }
 
-  get rows(): string {
-    return this.ctx.rows;
+  add(code: string, note?: string[]): void {
+    this.statements.push(commented(code, note));
   }
 
-  /** The code of `e` for every row, or (`perExample`) once per example, for expressions that read no latent. */
-  expr(e: CExpr, perExample = false): string {
+  /** The statements so far, weights first. */
+  all(): string[] {
+    return [...this.prologue, ...this.statements];
+  }
+
+  /** The identifier of a value the plan binds. */
+  id(value: string): string {
+    const id = this.ids.get(value);
+    if (id === undefined) throw new Error(`the plan reads ${value} before binding it`);
+    return id;
+  }
+
+  /** `new Map<string, T>([['x', rec_x], ...])` of a function's named results. */
+  map(type: string, entries: Named): string {
+    return `new Map<string, ${type}>(${entries.length ? `[${entries.map(([k, v]) => `[${str(k)}, ${this.id(v)}]`).join(', ')}]` : ''})`;
+  }
+
+  private rows(rows: Rows): string {
+    return rows === 'rows' ? this.frame.rows : this.frame.examples;
+  }
+
+  private rt(name: string): string {
+    return use(this.m, name);
+  }
+
+  /** One step, as the interpreter's `evaluate` computes it. */
+  step(s: PlanStep): void {
+    const name = this.id(s.name);
+    const bind = (code: string, note?: string[]) => this.add(`const ${name} = ${code};`, note);
+    switch (s.kind) {
+      case 'input': return bind(`${this.frame.inputs}.get(${str(s.variable)})!`);
+      case 'network': {
+        const inputs = s.inputs.map((x) => this.expr(x));
+        const input = inputs.length === 1 ? inputs[0] : `tf.concat([${inputs.join(', ')}], 1)`;
+        return bind(call(this.m.netFunctions.get(s.net)!, ['weights', input, String(s.inputNeedsGrad)], `const ${name} = `), s.note);
+      }
+      case 'repeat': return bind(`${this.rt('repeatRows')}(${this.id(s.of)}, ${this.frame.repeats})`, s.note);
+      case 'let': return bind(this.expr(s.value), s.note);
+      case 'distribution': return bind(this.distribution(s, `const ${name} = `), s.note);
+      case 'sample': return bind(this.sample(s), s.note);
+      case 'flows': return this.flows(s);
+      case 'kl': return bind(this.kl(s), s.note);
+      case 'rec': return bind(`tf.neg(${this.rt('sumPerExample')}(${this.id(s.dist)}.logProb(${this.expr(s.x)}))) as tf.Tensor1D`, s.note);
+      case 'logq': return bind(`${this.rt('sumPerExample')}(${this.id(s.dist)}.logProb(${this.id(s.z)}))`, s.note);
+      case 'baseline': return bind(`tf.reshape(${this.expr(s.value)}, [${this.rows('rows')}]) as tf.Tensor1D`, s.note);
+      case 'priorSample': return bind(`${this.id(s.dist)}.sample(${shapeCode(s.shape, this.frame.examples)}, rng.nextSeed())`, s.note);
+      case 'mean': return bind(`${this.id(s.dist)}.mean(${shapeCode(s.shape, this.frame.examples)})`, s.note);
+    }
+  }
+
+  /** An expression, computed where it is used (as the interpreter's `expr`). */
+  expr(e: PlanExpr): string {
     switch (e.kind) {
-      case 'const': return `tf.scalar(${num(e.value)})`;
-      case 'var': return this.variable(e.name, perExample);
-      case 'param': return this.param(e.name);
-      case 'net': return member(this.netOutputs(e.call, perExample), e.output);
-      case 'neg': return `tf.neg(${this.expr(e.operand, perExample)})`;
-      case 'fn': {
-        if (!['exp', 'softplus', 'sigmoid', 'log', 'tanh', 'sqrt'].includes(e.fn)) throw new Error(`unknown function ${e.fn}`);
-        return `tf.${e.fn}(${this.expr(e.arg, perExample)})`;
-      }
-      case 'binary': {
-        const [l, r] = [this.expr(e.left, perExample), this.expr(e.right, perExample)];
-        const op = e.op === '+' ? 'add' : e.op === '-' ? 'sub' : e.op === '*' ? 'mul' : 'div';
-        return `tf.${op}(${l}, ${r})`;
-      }
+      case 'number': return `tf.scalar(${num(e.value)})`;
+      case 'value': return this.id(e.name);
+      case 'output': return member(this.id(e.of), e.output);
+      case 'weight': return this.weight(e.name);
+      case 'unary': return `${UNARY[e.fn]}(${this.expr(e.x)})`;
+      case 'binary': return `${BINARY[e.fn]}(${this.expr(e.a)}, ${this.expr(e.b)})`;
+      case 'broadcast': return `${this.rt('broadcastTo')}(${this.expr(e.x)}, ${shapeCode(e.shape, e.rows && this.rows(e.rows))})`;
+      case 'flatten': return `tf.reshape(${this.expr(e.x)}, [${this.rows(e.rows)}, -1])`;
     }
   }
 
-  /** A variable's value; data is repeated to every row unless asked for once per example. */
-  variable(name: string, perExample = false): string {
-    const v = this.values.get(name) ?? this.readInput(name);
-    const repeated = this.ctx.repeated;
-    if (!repeated || perExample || this.latentNames.has(name)) return v;
-    let rows = this.repeatedData.get(name);
-    if (!rows) {
-      rows = this.names.take(`${name}_rows`);
-      this.body.add(`const ${rows} = ${use(this.m, 'repeatRows')}(${v}, ${repeated.repeats});`,
-        `${name} for every row: each example repeated for its samples (${repeated.repeats})`);
-      this.repeatedData.set(name, rows);
-    }
-    return rows;
-  }
-
-  /** `const x = batch.get('x')!;` at the top of the body, once. */
-  readInput(name: string): string {
-    if (!this.ctx.inputs) throw new Error(`${name} is not available here`);
-    const id = this.names.take(name);
-    this.body.prologue.push(`const ${id} = ${this.ctx.inputs}.get(${str(name)})!;`);
-    this.values.set(name, id);
-    return id;
-  }
-
-  private param(name: string): string {
-    let id = this.params.get(name);
+  /** `const s = weights.get('param/s')!;` at the top of the function, once. */
+  private weight(name: string): string {
+    let id = this.weightIds.get(name);
     if (!id) {
-      id = this.names.take(name);
-      this.body.prologue.push(`const ${id} = weights.get(${str(`param/${name}`)})!;`);
-      this.params.set(name, id);
+      id = this.names.take(name.slice(name.lastIndexOf('/') + 1));
+      this.prologue.push(`const ${id} = weights.get(${str(name)})!;`);
+      this.weightIds.set(name, id);
     }
     return id;
   }
 
-  /** The code of a distribution, built as the interpreter's `Evaluation.dist` builds it. */
-  dist(d: DistInfo): string {
-    const { loc, scale } = d.params;
-    if (d.family === 'Normal' && isConst(loc, 0) && isConst(scale, 1)) return `${use(this.m, 'Normal')}.standard()`;
-    // A scale written exp(e): log(scale) is e, which is computed anyway.
-    let logScale: string | undefined;
-    if (scale?.kind === 'fn' && scale.fn === 'exp') {
-      logScale = this.expr(scale.arg);
-      if (!/^[\w$.]+$/.test(logScale)) {
-        const id = this.names.take(`log_scale_${d.target}`);
-        this.body.add(`const ${id} = ${logScale};`);
-        logScale = id;
-      }
-    }
-    const params = this.paramValues(d, logScale ? { scale: `tf.exp(${logScale})` } : {});
-    return this.construct(d.family, FAMILIES[d.family].event === 'vector' ? this.broadcastEventParams(d, params) : params, logScale);
+  private params(params: Record<string, PlanExpr>, more: Record<string, string> = {}): string {
+    const entries = [...Object.entries(params).map(([k, v]) => [k, this.expr(v)]), ...Object.entries(more)];
+    return entries.length ? `{ ${entries.map(([k, v]) => `${propertyName(k)}: ${v}`).join(', ')} }` : '{}';
   }
 
-  /** The code of a distribution's parameters by name (`known`: some already written). */
-  paramValues(d: DistInfo, known: Record<string, string> = {}): Record<string, string> {
-    return Object.fromEntries(Object.entries(d.params).map(([k, v]) => [k, known[k] ?? this.expr(v)]));
+  /** The runtime's factory, as the interpreter calls it: parameters by name, and what is known of them. */
+  private distribution(s: Extract<PlanStep, { kind: 'distribution' }>, prefix: string): string {
+    const make = this.rt('makeDistribution');
+    if (s.standard) return `${make}(${str(s.family)}, {}, { standard: true })`;
+    const facts = s.logScale ? [`{ logScale: ${this.expr(s.logScale)} }`] : [];
+    return call(make, [str(s.family), this.params(s.params), ...facts], prefix);
+  }
+
+  /** The sample from the latent's noise: Gumbel-softmax in training for a relaxed guide; detached for the score-function estimator. */
+  private sample(s: Extract<PlanStep, { kind: 'sample' }>): string {
+    const noise = `noise.get(${str(s.latent)})!`;
+    const drawn = `${this.id(s.dist)}.fromNoise(${noise})`;
+    const z = s.detach ? `${this.rt('detach')}(${drawn})` : drawn;
+    if (!s.relaxed) return z;
+    const relaxed = this.params(s.relaxed.params, { temperature: `tf.scalar(${num(s.relaxed.temperature)})` });
+    return `mode === 'train' && !allMonteCarlo\n? ${this.rt('makeDistribution')}('RelaxedOneHotCategorical', ${relaxed}).fromNoise(${noise})\n: ${z}`;
+  }
+
+  /** z through the guide's flows as [rows, size], then back to the base's shape; log q(z) per example where the plan asks. */
+  private flows(s: Extract<PlanStep, { kind: 'flows' }>): void {
+    const base = this.id(s.base);
+    let z = `tf.reshape(${base}, [${this.rows(s.rows)}, ${s.size}]) as tf.Tensor2D`;
+    const logDets: string[] = [];
+    s.flows.forEach((f, i) => {
+      const out = this.names.take(`${this.id(s.name)}_flow${i}`);
+      const context = f.context ? [`${this.expr(f.context)} as tf.Tensor2D`] : [];
+      this.add(`const ${out} = ${call(this.rt('applyFlow'), [literal(f.spec), 'weights', str(f.prefix), z, ...context], `const ${out} = `)};`,
+        i === 0 ? [...s.note, f.describe] : [f.describe]);
+      z = `${out}.z`;
+      logDets.push(`${out}.logDet`);
+    });
+    if (s.logq) {
+      const logDet = logDets.length === 1 ? logDets[0] : `tf.addN([${logDets.join(', ')}])`;
+      this.add(`const ${this.id(s.logq.name)} = tf.sub(${this.rt('sumPerExample')}(${this.id(s.logq.dist)}.logProb(${base})), ${logDet}) as tf.Tensor1D;`);
+    }
+    this.add(`const ${this.id(s.name)} = tf.reshape(${z}, ${base}.shape);`);
   }
 
   /**
-   * A vector family's parameters as the interpreter's `broadcastEventParams` shapes them:
-   * elementwise ones broadcast to the variable's shape, per row; a mixture's scalar logits or
-   * scales shared by its K components (K from the first `locs`-like parameter of rank ≥ 2).
+   * A KL term, [rows, size] or [rows, 1], as the interpreter's `klTerm`: the Monte Carlo form as
+   * the plan splits it, and where the plan has a closed form, that form unless a switch asks for Monte Carlo.
    */
-  private broadcastEventParams(d: DistInfo, params: Record<string, string>): Record<string, string> {
-    const target = [...this.m.o.model.latents, ...this.m.o.model.data].find((v) => v.name === d.target)!;
-    const family = FAMILIES[d.family];
-    const rule = (k: string) => family.parameterizations.flat().find((p) => p.name === k)?.shape ?? 'elementwise';
-    const broadcast = use(this.m, 'broadcastTo');
-    const names = Object.keys(params);
-    const componentsName = names.find((k) => rule(k) === 'component-event' && runtimeRank(d.params[k]) >= 2);
-    let components = componentsName && params[componentsName];
-    if (components && !/^[\w$.]+$/.test(components)) {
-      const id = this.names.take(`${componentsName}_${d.target}`);
-      this.body.add(`const ${id} = ${components};`);
-      params = { ...params, [componentsName!]: id };
-      components = id;
-    }
-    const rank = componentsName ? runtimeRank(d.params[componentsName]) : 0;
-    return Object.fromEntries(Object.entries(params).map(([k, v]) => {
-      if (rule(k) === 'elementwise') return [k, `${broadcast}(${v}, ${shapeWithRows(this.rows, target.shape)})`];
-      if (runtimeRank(d.params[k]) === 0 && rule(k) === 'components') return [k, `${broadcast}(${v}, [${components}.shape[${rank - 2}]])`];
-      if (runtimeRank(d.params[k]) === 0 && rule(k) === 'component-event') return [k, `${broadcast}(${v}, ${components}.shape)`];
-      return [k, v];
-    }));
-  }
-
-  /** The constructor call the runtime's factory (runtime/distributions/index.ts) makes for these parameters. */
-  construct(family: string, p: Record<string, string>, logScale?: string): string {
-    const cls = (name: string) => use(this.m, name);
-    const ls = logScale ? `, ${logScale}` : '';
-    const logitsOrProbs = (name: string) => (p.logits ? `${cls(name)}.fromLogits(${p.logits})` : `${cls(name)}.fromProbs(${p.probs})`);
-    switch (family) {
-      case 'Normal': case 'Laplace': case 'Logistic': case 'LogNormal': return `new ${cls(family)}(${p.loc}, ${p.scale}${ls})`;
-      case 'StudentT': return `new ${cls(family)}(${p.df}, ${p.loc}, ${p.scale}${ls})`;
-      case 'Bernoulli': case 'ContinuousBernoulli': case 'Categorical': case 'OneHotCategorical': return logitsOrProbs(family);
-      case 'Beta': return `new ${cls(family)}(${p.alpha}, ${p.beta})`;
-      case 'RelaxedOneHotCategorical':
-        return p.logits ? `${cls(family)}.fromLogits(${p.temperature}, ${p.logits})` : `${cls(family)}.fromProbs(${p.temperature}, ${p.probs})`;
-      case 'MultivariateNormal':
-        return p.scale_tril ? `${cls(family)}.fromScaleTril(${p.loc}, ${p.scale_tril})` : `${cls(family)}.fromLogDiag(${p.loc}, ${p.log_diag}, ${p.lower ?? 'undefined'})`;
-      case 'LowRankMultivariateNormal': return `new ${cls(family)}(${p.loc}, ${p.cov_factor}, ${p.cov_diag})`;
-      case 'GaussianMixture': return `new ${cls(family)}(${p.logits}, ${p.locs}, ${p.scales})`;
-      default: {
-        const entries = Object.entries(p).map(([k, v]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : str(k)}: ${v}`).join(', ');
-        return `${cls('makeDistribution')}(${str(family)}, { ${entries} }${logScale ? `, { logScale: ${logScale} }` : ''})`;
-      }
-    }
-  }
-
-  /** Whether a network call reads no latent (a network of the data alone). */
-  private dataOnly(call: NetCall): boolean {
-    return !call.args.some((a) => freeVars(a).some((v) => this.latentNames.has(v.name)));
-  }
-
-  /** The constant that holds a network call's outputs (declared on first use). */
-  private netOutputs(call: NetCall, perExample: boolean): string {
-    const key = perExample ? `${call.key}@example` : call.key;
-    const cached = this.netCache.get(key);
-    if (cached) return cached;
-    if (perExample) this.perExampleRequests.add(call.key);
-    const repeated = this.ctx.repeated;
-    const base = netConstName(call);
-    let id: string;
-    if (!perExample && repeated && this.dataOnly(call)) {
-      const once = repeated.perExampleKeys.has(call.key) ? this.netOutputs(call, true) : this.runNet(call, repeated.examples, true);
-      id = this.names.take(base);
-      this.body.add(`const ${id} = ${use(this.m, 'repeatRows')}(${once}, ${repeated.repeats});`,
-        `${call.key} reads only data: it runs once per example, and its outputs are repeated for the samples of each (${repeated.repeats})`);
-    } else {
-      const code = this.runNet(call, perExample ? repeated!.examples : this.rows, perExample);
-      id = this.names.take(perExample ? `${base}_once` : base);
-      this.body.add(`const ${id} = ${code};`, perExample ? `${call.key}, once per example` : repeated ? `${call.key}, on every row` : call.key);
-    }
-    this.netCache.set(key, id);
-    return id;
-  }
-
-  /** The call of a network's function on `rows` rows: the arguments flattened and side by side. */
-  private runNet(call: NetCall, rows: string, perExample: boolean): string {
-    const net = this.m.o.model.nets.find((n) => n.name === call.net)!;
-    const inputs = call.args.map((a) => {
-      const v = this.expr(a, perExample);
-      // A variable or a network output is already [rows, ...shape]: only flatten it.
-      if (a.kind === 'var' || a.kind === 'net') return a.shape.length === 1 ? v : `tf.reshape(${v}, [${rows}, -1])`;
-      return `tf.reshape(${use(this.m, 'broadcastTo')}(${v}, ${shapeWithRows(rows, a.shape)}), [${rows}, -1])`;
-    });
-    const input = inputs.length === 1 ? inputs[0] : `tf.concat([${inputs.join(', ')}], 1)`;
-    const inputNeedsGrad = call.args.some((a) => this.isLearned(a));
-    return `${this.m.netFunctions.get(net.name)!}(weights, ${input}, ${inputNeedsGrad})`;
-  }
-
-  /** Whether `e` depends on anything with a gradient (a latent, a parameter, a network). */
-  private isLearned(e: CExpr): boolean {
-    switch (e.kind) {
-      case 'const': return false;
-      case 'var': return this.latentNames.has(e.name);
-      case 'param': case 'net': return true;
-      case 'fn': return this.isLearned(e.arg);
-      case 'neg': return this.isLearned(e.operand);
-      case 'binary': return this.isLearned(e.left) || this.isLearned(e.right);
-    }
+  private kl(s: KlStep): string {
+    const rows = this.rows('rows');
+    const [q, p, z] = [this.id(s.q), this.id(s.p), this.id(s.z)];
+    const sum = (t: string) => `${this.rt('sumPerExample')}(${t})`;
+    const split = s.monteCarlo.split;
+    const monteCarlo = split === 'joint'
+      ? `tf.reshape(tf.sub(${s.monteCarlo.logq ? this.id(s.monteCarlo.logq) : sum(`${q}.logProb(${z})`)}, ${sum(`${p}.logProb(${z})`)}), [${rows}, 1]) as tf.Tensor2D`
+      : `tf.reshape(${this.rt('broadcastTo')}(tf.sub(${q}.logProb(${z}), ${p}.logProb(${z})), ${shapeCode(split === 'dimension' ? s.shape : s.shape.slice(0, -1), rows)}), [${rows}, -1]) as tf.Tensor2D`;
+    if (!s.closed) return monteCarlo;
+    const kl = `${this.rt('lookupKl')}(${q}.family, ${p}.family)!(${q}, ${p})`;
+    const closed = `tf.reshape(${s.closed.event === 'elementwise' ? `${this.rt('broadcastTo')}(${kl}, ${shapeCode(s.shape, rows)})` : kl}, [${rows}, -1]) as tf.Tensor2D`;
+    const when = s.closed.switch === 'allMonteCarlo' ? 'allMonteCarlo' : 'allMonteCarlo || monteCarloKl';
+    return `${when}\n? ${monteCarlo}\n: ${closed}`;
   }
 }
-
-/**
- * The rank of the tensor the interpreter computes for `e`: variables and network outputs have a
- * leading axis of rows, parameters and numbers do not.
- */
-export function runtimeRank(e: CExpr): number {
-  switch (e.kind) {
-    case 'const': return 0;
-    case 'param': return e.shape.length;
-    case 'var': case 'net': return e.shape.length + 1;
-    case 'fn': return runtimeRank(e.arg);
-    case 'neg': return runtimeRank(e.operand);
-    case 'binary': return Math.max(runtimeRank(e.left), runtimeRank(e.right));
-  }
-}
-
-/** `encoder_x` for `encoder(x)`; `decoder_z_y` for `decoder(z, y)`; `net_out` when an argument is not a variable. */
-function netConstName(call: NetCall): string {
-  const simple = call.args.every((a) => a.kind === 'var');
-  return simple ? [call.net, ...call.args.map((a) => (a.kind === 'var' ? a.name : ''))].join('_') : `${call.net}_out`;
-}
-
-/** A network's function: its dense layers, then one linear layer for all its heads, split by output. */
-export function netFunction(m: Module, net: NetInfo, name: string): { name: string; docs: string; statements: string[]; returnType: string } {
-  const widths = [net.inputWidth, ...net.layers.map((l) => l.units)];
-  const dense = use(m, 'dense');
-  const w = (layer: string, p: 'w' | 'b') => `weights.get(${str(`${net.name}/${layer}/${p}`)}) as tf.Tensor${p === 'w' ? '2D' : '1D'}`;
-  const statements: string[] = ['const rows = input.shape[0];'];
-  let h = 'input as tf.Tensor2D';
-  let needsGrad = 'inputNeedsGrad';
-  net.layers.forEach((l, i) => {
-    statements.push(`// hidden${i}: ${widths[i]} → ${l.units}, ${l.activation}\nconst hidden${i} = ${dense}(\n${h},\n${w(`hidden${i}`, 'w')},\n${w(`hidden${i}`, 'b')},\n${str(l.activation)},\n${needsGrad},\n);`);
-    h = `hidden${i}`;
-    needsGrad = 'true';
-  });
-  const sizes = net.outputs.map((o) => o.size);
-  statements.push(`// out: ${widths[widths.length - 1]} → ${sizes.reduce((a, b) => a + b, 0)}, linear\nconst heads = ${dense}(\n${h},\n${w('out', 'w')},\n${w('out', 'b')},\n'linear',\n${needsGrad},\n);`);
-  if (net.outputs.length === 1) {
-    const o = net.outputs[0];
-    statements.push(`return { ${propertyName(o.name)}: tf.reshape(heads, ${shapeWithRows('rows', o.shape)}) };`);
-  } else {
-    statements.push(`const parts = tf.split(heads, [${sizes.join(', ')}], 1);`);
-    statements.push(`return {\n${net.outputs.map((o, i) => `${propertyName(o.name)}: tf.reshape(parts[${i}], ${shapeWithRows('rows', o.shape)}),`).join('\n')}\n};`);
-  }
-  const layers = net.layers.map((l) => `dense ${l.units} ${l.activation}`);
-  const outputs = net.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ');
-  const docs = [
-    `Network \`${net.name}\`: ${[`${widths[0]} inputs`, ...layers].join(' → ')} → ${outputs}.`,
-    '',
-    `One linear layer computes every head side by side (${sizes.reduce((a, b) => a + b, 0)} units), split by output.`,
-    '`inputNeedsGrad` is false when the input is data: the first layer then skips dL/dinput.',
-  ].join('\n');
-  return { name, docs, statements, returnType: `{ ${net.outputs.map((o) => `${propertyName(o.name)}: tf.Tensor`).join('; ')} }` };
-}
-
-const propertyName = (key: string) => (/^[A-Za-z_$][\w$]*$/.test(key) ? key : str(key));
