@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { compileOrThrow } from '../src/api/compile.js';
 import { parameterCount } from '../src/cli/common.js';
 import { DATASETS } from '../src/core/catalog.js';
 import { interpret } from '../src/runtime/interpret.js';
@@ -35,7 +36,16 @@ describe.each(models)('models/%s', (file) => {
     const weights = interpret(lower(checked.value)).initWeights(new Rng(1));
     const trained = [...weights.values()].filter((w) => w.trainable).reduce((sum, w) => sum + w.size, 0);
     expect(parameterCount(checked.value)).toBe(trained);
+    expect(compileOrThrow(checked.value.source.text, { filename: file }).parameterCount, 'the library API counts as vae check does').toBe(trained);
     tf.dispose([...weights.values()]);
+  });
+
+  it('is created and disposed ten times with no tensor left behind', () => {
+    if (!checked.ok) throw new Error(`models/${file} does not check`);
+    const plan = lower(checked.value);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 10; i++) VaeModel.create(plan, i).dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   const config = checked.ok ? checked.value.train : undefined;
