@@ -8,8 +8,8 @@
  *   and `decode`;
  * - `program` (a ModelProgram of those functions) and `monteCarloKlProgram` (the same with every
  *   KL term by Monte Carlo, for --mc-kl and `kl monte_carlo`);
- * - `main(argv)`, which trains with `vae train`'s flags through the runtime's `runTrainer`, and
- *   runs when the file is run as a script.
+ * - `main(argv)`, which trains with `vae train`'s flags through `runTrainer` (vae-lang/trainer),
+ *   and runs when the file is run as a script.
  *
  * The code comes from the plan alone, printed step by step as the interpreter (runtime/interpret.ts)
  * runs it (emit-ts-body.ts), so that training through either gives the same losses;
@@ -27,10 +27,10 @@ import { call, commented, literal, Names, num, propertyName, shapeCode, StepPrin
 
 /** Everything a generated module may import from `vae-lang/runtime` (reserved so that no local shadows it). */
 const RUNTIME_VALUES = [
-  'tf', 'dense', 'makeDistribution', 'broadcastTo', 'detach', 'sumPerExample', 'repeatRows', 'lookupKl', 'applyFlow', 'initFlowWeights', 'runTrainer',
+  'tf', 'dense', 'makeDistribution', 'broadcastTo', 'detach', 'sumPerExample', 'repeatRows', 'lookupKl', 'applyFlow', 'initFlowWeights',
 ];
 const RUNTIME_TYPES = ['Batch', 'ModelProgram', 'ProgramInfo', 'Rng', 'SampleMode', 'Terms', 'TrainConfig', 'Weights'];
-const MODULE_NAMES = ['info', 'config', 'initWeights', 'elboTerms', 'samplePrior', 'encode', 'decode', 'program', 'monteCarloKlProgram', 'source', 'constants', 'main', 'pathToFileURL'];
+const MODULE_NAMES = ['runTrainer', 'info', 'config', 'initWeights', 'elboTerms', 'samplePrior', 'encode', 'decode', 'program', 'monteCarloKlProgram', 'source', 'constants', 'main', 'pathToFileURL'];
 
 /** What a generated trainer is compiled from: the checked model, its file and the constants given. */
 export interface TrainerSource {
@@ -49,7 +49,7 @@ export function emitTrainer(src: TrainerSource): string {
   const model = { ...src.model, train: { ...src.model.train, monteCarloKl: false } };
   const plan = lower(model);
   const names = new Names([...RUNTIME_VALUES, ...RUNTIME_TYPES, ...MODULE_NAMES]);
-  const m: Module = { netFunctions: new Map(plan.networks.map((n) => [n.name, names.take(n.name)])), imports: new Set(['tf', 'runTrainer']) };
+  const m: Module = { netFunctions: new Map(plan.networks.map((n) => [n.name, names.take(n.name)])), imports: new Set(['tf']) };
   const nets = plan.networks.map((net) => networkFunction(m, net));
   const functions = [
     { ...initWeightsFunction(m, plan), leadingTrivia: section('Weights') },
@@ -68,6 +68,7 @@ export function emitTrainer(src: TrainerSource): string {
     { moduleSpecifier: 'node:url', namedImports: ['pathToFileURL'] },
     { moduleSpecifier: 'vae-lang/runtime', namedImports: [...m.imports].sort() },
     { moduleSpecifier: 'vae-lang/runtime', namedImports: RUNTIME_TYPES, isTypeOnly: true },
+    { moduleSpecifier: 'vae-lang/trainer', namedImports: ['runTrainer'] },
   ]);
   const konst = (name: string, type: string | undefined, initializer: string, docs: string[], leadingTrivia?: string) =>
     file.addVariableStatement({
