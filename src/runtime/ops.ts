@@ -26,9 +26,15 @@ export function gradientOnly(t: tf.Tensor): tf.Tensor {
   return tf.sub(t, stopGradient(t));
 }
 
-/** `t` repeated `times` times along the first axis: row r·B + b is row b. */
+/**
+ * `t` repeated `times` times along the first axis: row r·B + b is row b. For floats, as
+ * t ⊙ ones[times, 1, ...] (exact: x · 1 = x), because the wasm backend's Tile kernel is about
+ * 200 times slower than its broadcasting multiply (a [2, 784] batch tiled 1000 times: 125 ms
+ * against 0.2 ms).
+ */
 export function tile(t: tf.Tensor, times: number): tf.Tensor {
-  return tf.tile(t, [times, ...t.shape.slice(1).map(() => 1)]);
+  if (t.dtype !== 'float32') return tf.tile(t, [times, ...t.shape.slice(1).map(() => 1)]);
+  return tf.reshape(tf.mul(t, tf.ones([times, ...t.shape.map(() => 1)])), [times * t.shape[0], ...t.shape.slice(1)]);
 }
 
 /** tf.broadcastTo, without its copy when the shape is already right. */
