@@ -12,7 +12,8 @@ import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation } from '../core/catalog.js';
+import type { Activation, Support } from '../core/catalog.js';
+import type { VariableInfo as ProgramVariable } from '../core/program-info.js';
 import { freeVars } from '../compiler/check.js';
 import type { CExpr, CheckedModel, TrainConfig } from '../compiler/checked.js';
 import { lower } from '../compiler/lower.js';
@@ -55,14 +56,10 @@ export interface TensorLike {
  */
 export type BatchInput = ArrayLike<number> | ArrayLike<ArrayLike<number>> | TensorLike;
 
-/** A data or latent variable of the model. */
-export interface VariableInfo {
-  name: string;
-  /** `binary`, `unit`, `positive` or `real`. */
-  type: string;
-  shape: number[];
-  /** Values per example: the product of `shape`. */
-  size: number;
+/** A data or latent variable of the model: its name, shape and size (as the runtime knows it), and its value type. */
+export interface VariableInfo extends ProgramVariable {
+  /** `binary`, `unit`, `positive`, `real`, `onehot` or `simplex`. */
+  type: Support;
 }
 
 /** A network of the model: its input width, hidden layers and output heads. */
