@@ -3,6 +3,16 @@
  * shuffling, binarization, and the per-call seeds handed to tf.random*. Its whole state is one
  * 32-bit integer, so a checkpoint can store it and `--resume` continue the same stream.
  */
+/** How much each draw moves the state (a counter). */
+export const RNG_STEP = 0x6d2b79f5;
+
+/** mulberry32's output for the (already advanced) state `t`: a uint32; the draw is it / 2³². */
+export function mulberry32(t: number): number {
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return (t ^ (t >>> 14)) >>> 0;
+}
+
 export class Rng {
   constructor(public state: number) {
     this.state = state >>> 0;
@@ -10,10 +20,8 @@ export class Rng {
 
   /** A uniform float in [0, 1). */
   uniform(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.state = (this.state + RNG_STEP) >>> 0;
+    return mulberry32(this.state) / 4294967296;
   }
 
   /** A fresh integer seed for a tf.random* call. */

@@ -1,13 +1,18 @@
-/** Tests for the IDX reader and the data-set loaders. */
+/** Tests for the IDX decoder, the data checks, the feed's binarization and the data-set file loaders. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  DataError, FREY_FACE_TEST_COUNT, FREY_FACE_TRAIN_COUNT, loadBinarizedMnist, loadFreyFace, loadMnist, resolveDataDir,
+  decodeIdxFile, loadBinarizedMnist, loadFreyFace, loadMnist, readIdxFile, resolveDataDir,
+} from '../../src/node/datasets.js';
+import {
+  DataError, FREY_FACE_TEST_COUNT, FREY_FACE_TRAIN_COUNT, imagesOf, labelsOf, makeDataset, split,
 } from '../../src/runtime/data/datasets.js';
-import { parseIdx, readIdxFile } from '../../src/runtime/data/idx.js';
+import { DataFeed } from '../../src/runtime/data/feed.js';
+import { parseIdx } from '../../src/runtime/data/idx.js';
+import { Rng } from '../../src/runtime/rng.js';
 
 /** An IDX file of unsigned bytes with the given dims and data. */
 function idx(dims: number[], data: number[]): Uint8Array {
@@ -24,9 +29,8 @@ const mean = (a: Uint8Array): number => a.reduce((s, v) => s + v, 0) / a.length;
 describe('parseIdx', () => {
   const sample = idx([2, 2, 3], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]);
 
-  it('parses plain and gzipped IDX', () => {
-    for (const bytes of [sample, gzipSync(sample)]) {
-      const { dims, data } = parseIdx(bytes, '/x/a');
+  it('parses IDX bytes, and the file loader gunzips gzipped ones first', () => {
+    for (const { dims, data } of [parseIdx(sample, '/x/a'), decodeIdxFile(gzipSync(sample), '/x/a')]) {
       expect(dims).toEqual([2, 2, 3]);
       expect(Array.from(data)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]);
     }
@@ -34,8 +38,9 @@ describe('parseIdx', () => {
 
   it('rejects bad magic, naming the path and the bytes found', () => {
     const bad = gzipSync(gzipSync(sample)); // gunzipped once, it still starts with 1f 8b
-    expect(() => parseIdx(bad, '/x/y.gz')).toThrow(DataError);
-    expect(() => parseIdx(bad, '/x/y.gz')).toThrow(/^\/x\/y\.gz: not an IDX file: expected magic 00 00 08 0N, found 1f 8b/);
+    expect(() => decodeIdxFile(bad, '/x/y.gz')).toThrow(DataError);
+    expect(() => decodeIdxFile(bad, '/x/y.gz')).toThrow(/^\/x\/y\.gz: not an IDX file: expected magic 00 00 08 0N, found 1f 8b/);
+    expect(() => parseIdx(gzipSync(sample), '/x/z')).toThrow(/not an IDX file: .*found 1f 8b/);
     expect(() => parseIdx(new Uint8Array([0, 0, 0x0d, 1]), '/x/f')).toThrow('found 00 00 0d 01');
   });
 
@@ -48,6 +53,45 @@ describe('parseIdx', () => {
 
   it('readIdxFile throws DataError for a missing file', () => {
     expect(() => readIdxFile('/nonexistent/file.idx')).toThrow(new DataError('/nonexistent/file.idx: file not found'));
+  });
+});
+
+describe('values outside the declared type', () => {
+  it('names the file, the example and the pixel of a binarized data set holding 255', () => {
+    const pixels = new Array(3 * 2 * 2).fill(0);
+    pixels[1 * 4 + 2] = 255; // example 1, row 1, column 0
+    const file = parseIdx(idx([3, 2, 2], pixels), '/d/bin.gz');
+    expect(() => imagesOf(file, [3, 2, 2], true, '/d/bin.gz')).toThrow(DataError);
+    expect(() => imagesOf(file, [3, 2, 2], true, '/d/bin.gz')).toThrow(
+      /^\/d\/bin\.gz: example 1 \(from 0\), pixel at row 1, column 0 is 255, but this data set is binarized: every pixel must be 0 or 1/,
+    );
+    expect(Array.from(imagesOf(file, [3, 2, 2], false, '/d/grey.gz'))).toEqual(pixels); // grey levels: any byte
+  });
+
+  it('names the example whose label is not a class', () => {
+    const file = parseIdx(idx([3], [0, 9, 10]), '/d/labels');
+    expect(() => labelsOf(file, 3, 10, '/d/labels')).toThrow(/^\/d\/labels: the label of example 2 \(from 0\) is 10, outside the 10 classes 0\.\.9/);
+  });
+});
+
+describe('DataFeed', () => {
+  // Every grey level, several times, in 3 examples of 784 pixels.
+  const images = Uint8Array.from({ length: 3 * 784 }, (_, i) => (i * 37) % 256);
+  const ds = makeDataset('mnist', 28, 28, false, { train: split(images, 784), test: split(images, 784) });
+
+  it('binarizes dynamically with one draw per pixel: 1 exactly when rng.uniform() < level / 255', () => {
+    const feed = new DataFeed(ds, { name: 'mnist', args: { binarize: 'dynamic' }, images: 'x' });
+    const rng = new Rng(11);
+    const reference = new Rng(11);
+    const values = feed.trainBatch([2, 0, 1], rng);
+    const expected = [2, 0, 1].flatMap((e) => Array.from(images.subarray(e * 784, (e + 1) * 784), (v) => (reference.uniform() < v * (1 / 255) ? 1 : 0)));
+    expect(Array.from(values)).toEqual(expected);
+    expect(rng.state).toBe(reference.state);
+  });
+
+  it('scales grey levels to [0, 1] without binarization', () => {
+    const feed = new DataFeed(ds, { name: 'mnist', args: { binarize: 'none' }, images: 'x' });
+    expect(Array.from(feed.trainBatch([1], new Rng(1)).subarray(0, 3))).toEqual(Array.from(images.subarray(784, 787), (v) => Math.fround(v / 255)));
   });
 });
 

@@ -2,20 +2,31 @@
  * From a data set to the values a model sees: pixels scaled to [0, 1], binarized as the train
  * block says. `binarize = dynamic` draws a fresh Bernoulli sample of every training image each
  * time it is used (each epoch); the test images are binarized once, with a fixed seed, so that
- * test losses are comparable across runs.
+ * test losses are comparable across runs. Pure: the data set comes in as arrays
+ * (src/node/datasets.ts loads the files).
  */
 import type { DatasetChoice } from '../../core/config.js';
 import { DATASETS } from '../../core/catalog.js';
-import { Rng } from '../rng.js';
-import { DataError, loadBinarizedMnist, loadFreyFace, loadMnist, type Dataset, type Split } from './datasets.js';
+import { mulberry32, Rng, RNG_STEP } from '../rng.js';
+import type { Dataset, Split } from './datasets.js';
+import { DataError } from './errors.js';
 
 /** The seed of the test set's one binarization. */
 export const TEST_BINARIZATION_SEED = 20131220;
 
-/** Loads the data set that the train block names. */
-export function openDataset(choice: DatasetChoice, dataDir: string | undefined): Dataset {
-  if (choice.name === 'frey_face') return loadFreyFace(dataDir);
-  return choice.args.binarize === 'static' ? loadBinarizedMnist(dataDir) : loadMnist();
+/**
+ * What each grey level becomes: its value v = level · scale, and, for a Bernoulli(v) draw, the
+ * threshold on the uint32 k behind u = k / 2³²: u < v exactly when k < ceil(v · 2³²) (scaling by
+ * 2³² is exact). A threshold of 0 (never) or 2³² (always) decides the pixel without hashing.
+ */
+function levelTable(scale: number): { values: Float64Array; thresholds: Float64Array } {
+  const values = new Float64Array(256);
+  const thresholds = new Float64Array(256);
+  for (let level = 0; level < 256; level++) {
+    values[level] = level * scale;
+    thresholds[level] = Math.min(4294967296, Math.ceil(values[level] * 4294967296));
+  }
+  return { values, thresholds };
 }
 
 /**
@@ -29,10 +40,10 @@ export class DataFeed {
   readonly classes: number;
   readonly rowWidth: number;
   readonly trainCount: number;
-  private readonly dynamic: boolean;
-  private testValues?: Float32Array;
-
   readonly testCount: number;
+  private readonly dynamic: boolean;
+  private readonly levels: { values: Float64Array; thresholds: Float64Array };
+  private testValues?: Float32Array;
 
   /** `limit` caps the training examples used, `testLimit` the test examples. */
   constructor(readonly dataset: Dataset, choice: DatasetChoice, limit?: number, testLimit?: number) {
@@ -43,6 +54,7 @@ export class DataFeed {
     this.trainCount = Math.min(dataset.train.count, limit ?? Infinity);
     this.testCount = Math.min(dataset.test.count, testLimit ?? Infinity);
     this.dynamic = choice.args.binarize === 'dynamic';
+    this.levels = levelTable(dataset.binary ? 1 : 1 / 255);
   }
 
   /** The values of training examples `indices`, row after row. */
@@ -58,24 +70,38 @@ export class DataFeed {
   }
 
   /**
-   * Gathers rows; with `rng`, each pixel becomes 1 with probability (its grey level / 255). With
-   * labels, each row ends with the one-hot class.
+   * Gathers rows; with `rng`, each pixel becomes 1 with probability (its grey level / 255), one
+   * draw of `rng` per pixel in order (1 when rng.uniform() < v). With labels, each row ends with
+   * the one-hot class.
    */
   private values(split: Split, indices: ArrayLike<number>, rng: Rng | undefined, identity = false): Float32Array {
     const n = indices.length;
     const p = this.pixels;
     const out = new Float32Array(n * this.rowWidth);
-    const scale = this.dataset.binary ? 1 : 1 / 255;
     for (let r = 0; r < n; r++) {
       const example = identity ? r : indices[r];
-      const src = example * p;
+      const row = split.images.subarray(example * p, (example + 1) * p);
       const dst = r * this.rowWidth;
-      for (let j = 0; j < p; j++) {
-        const v = split.images[src + j] * scale;
-        out[dst + j] = rng ? (rng.uniform() < v ? 1 : 0) : v;
-      }
+      if (rng) this.binarize(row, out, dst, rng);
+      else for (let j = 0; j < p; j++) out[dst + j] = this.levels.values[row[j]];
       if (this.classes) out[dst + p + split.labels![example]] = 1;
     }
     return out;
+  }
+
+  /**
+   * Bernoulli draws for one row into `out` at `dst`: the same numbers as `rng.uniform() < v` for
+   * every pixel in order (one draw each), compared as integers; certain pixels (levels 0 and 255,
+   * most of MNIST) advance the state without hashing.
+   */
+  private binarize(row: Uint8Array, out: Float32Array, dst: number, rng: Rng): void {
+    const thresholds = this.levels.thresholds;
+    let state = rng.state;
+    for (let j = 0; j < row.length; j++) {
+      state = (state + RNG_STEP) >>> 0;
+      const threshold = thresholds[row[j]];
+      out[dst + j] = threshold === 0 ? 0 : threshold === 4294967296 || mulberry32(state) < threshold ? 1 : 0;
+    }
+    rng.state = state;
   }
 }

@@ -1,6 +1,7 @@
-/** Reader for the IDX file format (the MNIST format), plain or gzip-compressed; unsigned-byte data only. */
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+/**
+ * The IDX format (the MNIST format), decoded from bytes: no file system, no gzip (the file loader
+ * in src/node/data-files.ts reads and gunzips). Unsigned-byte data only.
+ */
 import { DataError } from './errors.js';
 
 export { DataError } from './errors.js';
@@ -14,18 +15,16 @@ export interface IdxArray {
 const hex = (bytes: Uint8Array): string =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
 
+/** True when `bytes` start with the gzip magic 1f 8b. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
 /**
- * Parses IDX `bytes` (gunzipping them first if they start with 1f 8b).
+ * Decodes IDX `bytes`: the magic 00 00 08 N, N big-endian uint32 sizes, then the data.
  * `path` is only used in error messages. Throws {@link DataError} on malformed input.
  */
 export function parseIdx(bytes: Uint8Array, path: string): IdxArray {
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (err) {
-      throw new DataError(`${path}: corrupt gzip data: ${(err as Error).message}`);
-    }
-  }
   const ndims = bytes[3] ?? 0;
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== 0x08 || ndims === 0) {
     throw new DataError(
@@ -48,14 +47,13 @@ export function parseIdx(bytes: Uint8Array, path: string): IdxArray {
   return { dims, data: bytes.subarray(header) };
 }
 
-/** Reads and parses the IDX file at `path`; a missing or unreadable file throws {@link DataError}. */
-export function readIdxFile(path: string): IdxArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new DataError(e.code === 'ENOENT' ? `${path}: file not found` : `${path}: cannot read: ${e.message}`);
+/** The data of `idx` after checking its dims against `expected` (null = any size). */
+export function checkDims(idx: IdxArray, expected: (number | null)[], path: string): Uint8Array {
+  const { dims, data } = idx;
+  const ok = dims.length === expected.length && expected.every((d, i) => d === null || d === dims[i]);
+  if (!ok) {
+    const want = expected.map((d) => d ?? 'N').join('×');
+    throw new DataError(`${path}: expected an array of ${want}, found ${dims.join('×')}`);
   }
-  return parseIdx(bytes, path);
+  return data;
 }
