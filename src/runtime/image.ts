@@ -1,6 +1,15 @@
-/** PNG output: tiles a batch of greyscale images into a grid and encodes it with pngjs. */
-import { PNG } from 'pngjs';
-import { writeFileAtomic } from '../node/atomic-write.js';
+/**
+ * Pictures as pixel grids: plain objects (width, height, channels, bytes) that a browser can put
+ * on a canvas and src/node/png.ts encodes as PNG. Tiles a batch of greyscale images into a grid.
+ */
+
+/** An image: `height` rows of `width` pixels of `channels` bytes each (1 grey, 3 RGB, 4 RGBA), row-major. */
+export interface PixelGrid {
+  width: number;
+  height: number;
+  channels: 1 | 3 | 4;
+  data: Uint8Array;
+}
 
 const BORDER = 0.5;
 
@@ -19,14 +28,14 @@ function axisMap(tiles: number, size: number, scale: number): Int32Array {
 }
 
 /**
- * Tiles `images` (count × rows × cols, values in [0,1], row-major) into a grid with `columns`
- * columns (fewer if count is smaller) and returns it as PNG bytes. Each tile is upscaled by the
- * integer `scale` (nearest neighbour, default 2); tiles are separated by a 1-pixel grey (0.5) border,
- * and empty slots in the last row are grey too. Values are clipped to [0,1] and mapped to 0..255.
+ * Tiles `images` (count × rows × cols, values in [0,1], row-major) into a grey grid with
+ * `columns` columns (fewer if count is smaller). Each tile is upscaled by the integer `scale`
+ * (nearest neighbour, default 2); tiles are separated by a 1-pixel grey (0.5) border, and empty
+ * slots in the last row are grey too. Values are clipped to [0,1] and mapped to round(255·v).
  */
-export function encodeImageGrid(
+export function imageGrid(
   images: Float32Array, count: number, rows: number, cols: number, columns: number, scale = 2,
-): Uint8Array {
+): PixelGrid {
   if (!Number.isInteger(scale) || scale < 1) throw new RangeError(`scale must be a positive integer, got ${scale}`);
   if (count < 1 || images.length < count * rows * cols) {
     throw new RangeError(`expected ${count}×${rows}×${cols} values, got ${images.length}`);
@@ -35,7 +44,7 @@ export function encodeImageGrid(
   const gridRows = Math.ceil(count / gridCols);
   const xs = axisMap(gridCols, cols, scale);
   const ys = axisMap(gridRows, rows, scale);
-  const png = new PNG({ width: xs.length, height: ys.length });
+  const data = new Uint8Array(xs.length * ys.length);
   for (let y = 0; y < ys.length; y++) {
     for (let x = 0; x < xs.length; x++) {
       let v = BORDER;
@@ -43,18 +52,20 @@ export function encodeImageGrid(
         const tile = Math.floor(ys[y] / rows) * gridCols + Math.floor(xs[x] / cols);
         if (tile < count) v = images[(tile * rows + (ys[y] % rows)) * cols + (xs[x] % cols)];
       }
-      const g = Math.round(Math.min(1, Math.max(0, v || 0)) * 255);
-      const o = 4 * (y * xs.length + x);
-      png.data[o] = png.data[o + 1] = png.data[o + 2] = g;
-      png.data[o + 3] = 255;
+      data[y * xs.length + x] = Math.round(Math.min(1, Math.max(0, v || 0)) * 255);
     }
   }
-  return PNG.sync.write(png);
+  return { width: xs.length, height: ys.length, channels: 1, data };
 }
 
-/** Like {@link encodeImageGrid}, and writes the PNG to `path` atomically (creating the directory if needed). */
-export function writeImageGrid(
-  path: string, images: Float32Array, count: number, rows: number, cols: number, columns: number, scale = 2,
-): void {
-  writeFileAtomic(path, encodeImageGrid(images, count, rows, cols, columns, scale));
+/** `grid` as RGBA bytes (4 a pixel, opaque): what a canvas's ImageData and pngjs take. */
+export function toRgba(grid: PixelGrid): Uint8Array {
+  if (grid.channels === 4) return grid.data;
+  const n = grid.width * grid.height;
+  const out = new Uint8Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < 3; k++) out[4 * i + k] = grid.data[grid.channels * i + (grid.channels === 1 ? 0 : k)];
+    out[4 * i + 3] = 255;
+  }
+  return out;
 }

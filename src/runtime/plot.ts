@@ -1,11 +1,10 @@
 /**
- * Small raster plots written as PNG: a line plot (e.g. test loss per epoch of several models) and
- * a scatter plot coloured by class (e.g. posterior means of test images by digit). Everything is
- * drawn on an RGBA buffer: an embedded 5×7 bitmap font (with descenders), antialiased lines and
- * dots, rectangles, axes with 1-2-5 tick steps and a legend.
+ * Small raster plots as pixel grids: a line plot (e.g. test loss per epoch of several models) and
+ * a scatter plot coloured by class (e.g. posterior means of test images by digit); src/node/png.ts
+ * encodes them as PNG. Everything is drawn on an RGBA buffer: an embedded 5×7 bitmap font (with
+ * descenders), antialiased lines and dots, rectangles, axes with 1-2-5 tick steps and a legend.
  */
-import { PNG } from 'pngjs';
-import { writeFileAtomic } from '../node/atomic-write.js';
+import type { PixelGrid } from './image.js';
 
 /** An sRGB colour, 0..255 per channel. */
 export type Rgb = readonly [number, number, number];
@@ -60,10 +59,11 @@ const ADVANCE = 6;
 
 /** An RGBA image with a white background and drawing primitives; alpha blends over what is there. */
 export class Canvas {
-  readonly png: PNG;
+  /** RGBA, 4 bytes a pixel, row-major. */
+  readonly data: Uint8Array;
 
   constructor(readonly width: number, readonly height: number, background: Rgb = WHITE) {
-    this.png = new PNG({ width, height });
+    this.data = new Uint8Array(4 * width * height);
     this.fillRect(0, 0, width, height, background);
   }
 
@@ -72,14 +72,14 @@ export class Canvas {
     if (x < 0 || y < 0 || x >= this.width || y >= this.height || !(alpha > 0)) return;
     const o = 4 * (y * this.width + x);
     const a = Math.min(1, alpha);
-    for (let k = 0; k < 3; k++) this.png.data[o + k] = Math.round(this.png.data[o + k] * (1 - a) + color[k] * a);
-    this.png.data[o + 3] = 255;
+    for (let k = 0; k < 3; k++) this.data[o + k] = Math.round(this.data[o + k] * (1 - a) + color[k] * a);
+    this.data[o + 3] = 255;
   }
 
   /** The colour at (x, y). */
   pixel(x: number, y: number): Rgb {
     const o = 4 * (y * this.width + x);
-    return [this.png.data[o], this.png.data[o + 1], this.png.data[o + 2]];
+    return [this.data[o], this.data[o + 1], this.data[o + 2]];
   }
 
   /** Fills the rectangle with top-left corner (x, y), rounded to whole pixels. */
@@ -140,9 +140,9 @@ export class Canvas {
     });
   }
 
-  /** PNG bytes of the canvas. */
-  encode(): Uint8Array {
-    return PNG.sync.write(this.png);
+  /** The canvas as a pixel grid (sharing its bytes). */
+  grid(): PixelGrid {
+    return { width: this.width, height: this.height, channels: 4, data: this.data };
   }
 }
 
@@ -297,16 +297,16 @@ function drawAxes(c: Canvas, xs: number[], ys: number[], opts: PlotOptions, rese
   return { left, top, right, bottom, sx, sy };
 }
 
-/** A named series of (x, y) points for {@link writeLinePlot}. */
+/** A named series of (x, y) points for {@link drawLinePlot}. */
 export interface Series { name: string; points: [number, number][] }
 
 /**
  * Draws one coloured line with point markers per series (tab10 colours, in order), axes with
  * 1-2-5 ticks (whole-number x ticks when every x is whole, e.g. epochs) and a legend in the
- * corner of the plot that the lines cross least; returns PNG bytes. Non-finite points are left
+ * corner of the plot that the lines cross least; returns the picture. Non-finite points are left
  * out and break the line. Default size 800×500.
  */
-export function encodeLinePlot(series: Series[], opts: PlotOptions): Uint8Array {
+export function drawLinePlot(series: Series[], opts: PlotOptions): PixelGrid {
   const c = new Canvas(opts.width ?? 800, opts.height ?? 500);
   const s = scaleOf(c);
   const finite = series.flatMap((ser) => ser.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
@@ -337,13 +337,9 @@ export function encodeLinePlot(series: Series[], opts: PlotOptions): Uint8Array 
     drawn.filter(([px, py]) => px >= x - 3 * s && px <= x + legend.width + 3 * s && py >= y - 3 * s && py <= y + legend.height + 3 * s).length;
   const best = corners.reduce((a, b) => (crossing(b) < crossing(a) ? b : a));
   legend.draw(c, best[0], best[1]);
-  return c.encode();
+  return c.grid();
 }
 
-/** {@link encodeLinePlot}, written to `path` atomically (used by `vae compare`: test loss per epoch of several runs). */
-export function writeLinePlot(path: string, series: Series[], opts: PlotOptions): void {
-  writeFileAtomic(path, encodeLinePlot(series, opts));
-}
 
 /** A point of a scatter plot, with the index of its class. */
 export interface ScatterPoint { x: number; y: number; label: number }
@@ -353,9 +349,9 @@ export interface ScatterOptions extends PlotOptions { classes: string[] }
 
 /**
  * Draws the points as small translucent dots coloured by class (tab10), with axes, ticks and a
- * legend of the classes right of the plot; returns PNG bytes. Default size 800×700.
+ * legend of the classes right of the plot; returns the picture. Default size 800×700.
  */
-export function encodeScatterPlot(points: ScatterPoint[], opts: ScatterOptions): Uint8Array {
+export function drawScatterPlot(points: ScatterPoint[], opts: ScatterOptions): PixelGrid {
   const c = new Canvas(opts.width ?? 800, opts.height ?? 700);
   const s = scaleOf(c);
   const shown = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
@@ -368,10 +364,5 @@ export function encodeScatterPlot(points: ScatterPoint[], opts: ScatterOptions):
   const r = Math.max(1.2, 0.9 * s);
   for (const p of shown) c.dot(f.sx(p.x), f.sy(p.y), r, colorOf(p.label), 0.7);
   legend.draw(c, f.right + 8 * s, f.top);
-  return c.encode();
-}
-
-/** {@link encodeScatterPlot}, written to `path` atomically. */
-export function writeScatterPlot(path: string, points: ScatterPoint[], opts: ScatterOptions): void {
-  writeFileAtomic(path, encodeScatterPlot(points, opts));
+  return c.grid();
 }

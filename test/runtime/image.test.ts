@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/node/atomic-write.js';
-import { encodeImageGrid, writeImageGrid } from '../../src/runtime/image.js';
+import { encodeImageGrid, writeImageGrid } from '../../src/node/png.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vae-image-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Canvas, formatTick, niceStep, TAB10, textWidth, ticksWithin, writeLinePlot, writeScatterPlot, type Rgb } from '../../src/runtime/plot.js';
+import { writeLinePlot, writeScatterPlot } from '../../src/node/png.js';
+import { Canvas, formatTick, niceStep, TAB10, textWidth, ticksWithin, type Rgb } from '../../src/runtime/plot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vae-plot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
