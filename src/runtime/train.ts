@@ -1,47 +1,40 @@
 /**
- * The training loop: shuffled minibatches, the optimizer on −ELBO, a progress bar with the running
- * loss, and at each epoch's end the test loss and its parts, written to `metrics.jsonl` with a
- * checkpoint. Everything is seeded: the same seed gives the same numbers.
+ * The training core: shuffled minibatches, the optimizer on the training loss, and at each
+ * epoch's end the test loss and its parts. No file system and no process: what to do with the
+ * numbers (metrics.jsonl, checkpoints, PNGs, a progress bar) is the caller's, through callbacks
+ * (src/node/train-run.ts is the Node sink behind `vae train`). Everything is seeded: the same
+ * seed gives the same numbers.
+ *
+ *   const trainer = new Trainer(VaeModel.create(program, config.seed), feed, config, { onEpoch, signal });
+ *   trainer.run();                       // or trainer.step() / trainer.epoch() at your own pace
+ *   const bytes = trainer.checkpoint();  // weights, optimizer state, random stream, epochs done
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../core/config.js';
-import type { Objective } from '../compiler/lower.js';
-import { writeFileAtomic } from '../node/atomic-write.js';
-import { loadCheckpoint, restoreWeights, saveCheckpoint } from './checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreWeights, type Checkpoint } from './checkpoint.js';
 import { DataError } from './data/errors.js';
 import type { DataFeed } from './data/feed.js';
-import { writeImageGrid } from './image.js';
-import { VaeModel, type Evaluation, type StepSettings } from './model.js';
-import { klWeightAt, learningRateAt } from './schedule.js';
+import { imageGrid, type PixelGrid } from './image.js';
+import type { Evaluation, StepSettings, VaeModel } from './model.js';
 import { makeOptimizer, type Optimizer } from './optim.js';
-import type { ModelProgram } from './program.js';
-import { Progress } from '../node/progress.js';
 import { Rng } from './rng.js';
+import { klWeightAt, learningRateAt } from './schedule.js';
 
-export interface TrainOptions {
-  config: TrainConfig;
-  feed: DataFeed;
-  /** The run directory (created if missing). */
-  out: string;
-  /** Continue from the checkpoint in this run directory. */
-  resume?: string;
-  /** Print per-epoch lines and the progress bar (default true). */
-  verbose?: boolean;
-  /** The model file, copied into the run directory. */
-  sourcePath?: string;
-  backend?: string;
-  /** `const` values set on the command line (`--const tau=0.3`), recorded in run.json. */
-  constants?: Record<string, number>;
-  /** Called after each epoch's metrics and checkpoint are written; an exception stops training. */
-  onEpoch?: (metrics: EpochMetrics) => void;
-  /** Called after each training step (1-based `step` of `steps` in `epoch`), with the running mean loss. */
-  onStep?: (progress: StepProgress) => void;
+/** Where training stands after a step: `step` of `steps` in `epoch`, the running mean loss of the epoch. */
+export interface StepProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  /** The mean training loss per example over the epoch's steps so far, in nats. */
+  loss: number;
+  /** Examples trained on in this epoch so far. */
+  examples: number;
+  /** Seconds since the epoch started. */
+  seconds: number;
 }
 
-export interface StepProgress { epoch: number; epochs: number; step: number; steps: number; loss: number }
-
+/** One line of metrics.jsonl: an epoch's training loss, its test loss and parts, and its speed. */
 export interface EpochMetrics {
   epoch: number;
   train_loss: number;
@@ -49,82 +42,183 @@ export interface EpochMetrics {
   test_rec: number;
   test_kl: number;
   test_terms: Record<string, number>;
+  /** Seconds of the epoch's training steps (the test evaluation not included). */
   seconds: number;
   examples_per_second: number;
 }
 
-export interface TrainResult {
-  model: VaeModel;
-  metrics: EpochMetrics[];
-  out: string;
+/** What the caller hears of training. An exception thrown from a callback stops training. */
+export interface TrainerHooks {
+  /** After each training step. */
+  onStep?: (progress: StepProgress) => void;
+  /** After each epoch's test evaluation; a sink persists the epoch here (`trainer.checkpoint()`, then the metrics). */
+  onEpoch?: (metrics: EpochMetrics, trainer: Trainer) => void;
+  /** Checked before each step: an aborted signal stops training with its reason. */
+  signal?: AbortSignal;
 }
 
-export const CHECKPOINT_FILE = 'checkpoint.bin';
-export const METRICS_FILE = 'metrics.jsonl';
+/** The pictures of a trained model, as pixel grids. */
+export interface TrainingPictures {
+  /** 8×8 decoder means of draws from the prior. */
+  samples: PixelGrid;
+  /** 32 test images, each beside its reconstruction, 16 tiles a row. */
+  reconstructions: PixelGrid;
+}
 
-/**
- * Trains a model (an objective, interpreted, or a generated trainer's program) as
- * `options.config` says, writing the run directory as it goes.
- */
-export function train(objective: Objective | ModelProgram, options: TrainOptions): TrainResult {
-  const { config, feed, out } = options;
-  const log = options.verbose === false ? () => {} : (line: string) => console.log(line);
-  mkdirSync(out, { recursive: true });
-  const model = VaeModel.create(objective, config.seed);
-  const optimizer = makeOptimizer(config.optimizer);
-  const rng = new Rng(config.seed ^ 0x5eed);
-  const startEpoch = options.resume ? resume(options.resume, model, optimizer, config.optimizer.name, rng) : 0;
-  if (!options.resume) writeRunFiles(options);
-  const test = feed.testSet();
-  const metrics: EpochMetrics[] = [];
-  for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
-    const started = performance.now();
-    const trainLoss = runEpoch(model, optimizer, feed, config, rng, epoch, options);
-    const seconds = (performance.now() - started) / 1000;
-    const ev = model.evaluate(test.values, test.count);
-    const m = epochMetrics(epoch, trainLoss, ev, seconds, feed.trainCount);
-    metrics.push(m);
-    log(formatEpoch(m, config.epochs));
-    appendAtomic(join(out, METRICS_FILE), `${JSON.stringify(m)}\n`);
-    saveTrainingState(join(out, CHECKPOINT_FILE), model, optimizer, config.optimizer.name, rng, epoch);
-    options.onEpoch?.(m);
+/** The epoch under way: its order of examples and the sums of its steps so far. */
+interface OpenEpoch {
+  epoch: number;
+  order: Int32Array;
+  steps: number;
+  next: number;
+  sum: number;
+  seen: number;
+  started: number;
+}
+
+/** The random stream of training (shuffling, binarization, noise seeds) is seeded with seed ^ TRAINING_STREAM. */
+export const TRAINING_STREAM = 0x5eed;
+
+/** Trains a model on a data feed as a train block says: step by step, epoch by epoch, or all. */
+export class Trainer {
+  readonly optimizer: Optimizer;
+  readonly rng: Rng;
+  /** Epochs completed. */
+  epochsDone = 0;
+  private open?: OpenEpoch;
+
+  constructor(readonly model: VaeModel, readonly feed: DataFeed, readonly config: TrainConfig, private readonly hooks: TrainerHooks = {}) {
+    this.optimizer = makeOptimizer(config.optimizer);
+    this.rng = new Rng(config.seed ^ TRAINING_STREAM);
   }
-  writePictures(model, feed, out, config.seed);
-  optimizer.dispose();
-  return { model, metrics, out };
-}
 
-/** One pass over the shuffled training set; returns the mean training loss. */
-function runEpoch(model: VaeModel, optimizer: Optimizer, feed: DataFeed, config: TrainConfig, rng: Rng, epoch: number, options: TrainOptions): number {
-  const order = rng.permutation(feed.trainCount);
-  const steps = Math.ceil(feed.trainCount / config.batch);
-  const progress = new Progress(`epoch ${epoch}/${config.epochs}`, steps, options.verbose !== false);
-  let sum = 0;
-  let seen = 0;
-  optimizer.setLearningRate(learningRateAt(config, epoch));
-  for (let s = 0; s < steps; s++) {
-    const indices = order.subarray(s * config.batch, Math.min((s + 1) * config.batch, feed.trainCount));
-    const values = feed.trainBatch(indices, rng);
+  /** True when the train block's epochs are all trained. */
+  get finished(): boolean {
+    return this.epochsDone >= this.config.epochs && !this.open;
+  }
+
+  /** Trains the epochs left (up to the train block's `epochs`); returns their metrics. */
+  run(): EpochMetrics[] {
+    const metrics: EpochMetrics[] = [];
+    while (!this.finished) metrics.push(this.epoch());
+    return metrics;
+  }
+
+  /** Finishes the epoch under way (or trains the next one): its steps, then the test loss; calls onEpoch. */
+  epoch(): EpochMetrics {
+    const e = (this.open ??= this.openEpoch());
+    while (e.next < e.steps) this.step();
+    const seconds = (performance.now() - e.started) / 1000;
+    this.open = undefined;
+    this.epochsDone = e.epoch;
+    const test = this.feed.testSet();
+    const m = epochMetrics(e.epoch, e.sum / e.seen, this.model.evaluate(test.values, test.count), seconds, this.feed.trainCount);
+    this.hooks.onEpoch?.(m, this);
+    return m;
+  }
+
+  /**
+   * One optimizer step on the next minibatch of the epoch under way (opening the next epoch if
+   * none is). A loss that is not finite stops training before the update, naming the bad term.
+   */
+  step(): StepProgress {
+    this.hooks.signal?.throwIfAborted();
+    const e = (this.open ??= this.openEpoch());
+    const { batch, epochs } = this.config;
+    const s = e.next;
+    const indices = e.order.subarray(s * batch, Math.min((s + 1) * batch, this.feed.trainCount));
+    const values = this.feed.trainBatch(indices, this.rng);
     const settings: StepSettings = {
-      objective: config.objective,
-      weighting: { weight: klWeightAt(config, epoch - 1 + s / steps), freeBits: config.freeBits },
-      clipNorm: config.clipNorm,
+      objective: this.config.objective,
+      weighting: { weight: klWeightAt(this.config, e.epoch - 1 + s / e.steps), freeBits: this.config.freeBits },
+      clipNorm: this.config.clipNorm,
     };
     let loss: number;
     try {
-      loss = model.trainStep(values, indices.length, optimizer, rng, settings);
-    } catch (e) {
-      progress.stop();
-      if (e instanceof Error) e.message = `training stopped at epoch ${epoch}, step ${s + 1}: ${e.message}`;
-      throw e;
+      loss = this.model.trainStep(values, indices.length, this.optimizer, this.rng, settings);
+    } catch (err) {
+      if (err instanceof Error) err.message = `training stopped at epoch ${e.epoch}, step ${s + 1}: ${err.message}`;
+      throw err;
     }
-    sum += loss * indices.length;
-    seen += indices.length;
-    progress.update(s + 1, { loss: sum / seen, examplesPerSecond: seen / progress.elapsedSeconds() });
-    options.onStep?.({ epoch, epochs: config.epochs, step: s + 1, steps, loss: sum / seen });
+    e.sum += loss * indices.length;
+    e.seen += indices.length;
+    e.next = s + 1;
+    const progress: StepProgress = {
+      epoch: e.epoch, epochs, step: s + 1, steps: e.steps, loss: e.sum / e.seen, examples: e.seen, seconds: (performance.now() - e.started) / 1000,
+    };
+    this.hooks.onStep?.(progress);
+    return progress;
   }
-  progress.stop();
-  return sum / seen;
+
+  /** Starts the next epoch: its shuffled order and learning rate. */
+  private openEpoch(): OpenEpoch {
+    const epoch = this.epochsDone + 1;
+    const started = performance.now();
+    const order = this.rng.permutation(this.feed.trainCount);
+    this.optimizer.setLearningRate(learningRateAt(this.config, epoch));
+    return { epoch, order, steps: Math.ceil(this.feed.trainCount / this.config.batch), next: 0, sum: 0, seen: 0, started };
+  }
+
+  /**
+   * The training state as checkpoint bytes (docs/checkpoints.md): the weights, the optimizer's
+   * state, the random stream and the epochs done. Taken between epochs.
+   */
+  checkpoint(): Uint8Array {
+    if (this.open) throw new RangeError(`a checkpoint is taken between epochs; epoch ${this.open.epoch} is at step ${this.open.next} of ${this.open.steps}`);
+    const state = this.optimizer.state();
+    try {
+      const tensors = new Map<string, tf.Tensor>([...this.model.weights, ...[...state.slots].map(([k, v]) => [`optimizer/${k}`, v] as const)]);
+      return encodeCheckpoint({
+        model: this.model.info.name, epoch: this.epochsDone, rngState: this.rng.state,
+        optimizer: { name: this.config.optimizer.name, step: state.step },
+      }, tensors);
+    } finally {
+      for (const t of state.slots.values()) t.dispose();
+    }
+  }
+
+  /**
+   * Continues from a checkpoint, as bytes or decoded (`name`, e.g. the file's path, is named in
+   * errors): the weights, the optimizer's state, the random stream and the epochs done.
+   */
+  restore(checkpoint: Uint8Array | Checkpoint, name: string): void {
+    const ckpt = checkpoint instanceof Uint8Array ? decodeCheckpoint(checkpoint, name) : checkpoint;
+    const optimizerName = this.config.optimizer.name;
+    if (ckpt.header.optimizer.name !== optimizerName) {
+      throw new DataError(`${name}: this run was trained with ${ckpt.header.optimizer.name}, not ${optimizerName}; its optimizer state cannot continue under another optimizer.`);
+    }
+    restoreWeights(ckpt, this.model.weights, name);
+    const slots = new Map<string, tf.Tensor>();
+    for (const [key, t] of ckpt.tensors) {
+      if (key.startsWith('optimizer/')) slots.set(key.slice('optimizer/'.length), tf.tensor(t.values, t.shape));
+    }
+    this.optimizer.restore(ckpt.header.optimizer.step, slots);
+    for (const t of slots.values()) t.dispose();
+    this.rng.state = ckpt.header.rngState;
+    this.epochsDone = ckpt.header.epoch;
+    this.open = undefined;
+  }
+
+  /** `samples` (8×8 decoder means from the prior, seeded by the train block) and `reconstructions`. */
+  pictures(): TrainingPictures {
+    const [rows, cols] = this.feed.dataset.imageShape;
+    const { pixels, rowWidth } = this.feed;
+    const samples = imageGrid(this.model.sampleMeans(64, this.config.seed), 64, rows, cols, 8);
+    const n = 32;
+    const test = this.feed.testSet().values.subarray(0, n * rowWidth);
+    const recon = this.model.reconstructions(test, n);
+    const pairs = new Float32Array(2 * n * pixels);
+    for (let i = 0; i < n; i++) {
+      pairs.set(test.subarray(i * rowWidth, i * rowWidth + pixels), 2 * i * pixels);
+      pairs.set(recon.subarray(i * pixels, (i + 1) * pixels), (2 * i + 1) * pixels);
+    }
+    return { samples, reconstructions: imageGrid(pairs, 2 * n, rows, cols, 16) };
+  }
+
+  /** Frees the optimizer's state (the model stays the caller's). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
 }
 
 function epochMetrics(epoch: number, trainLoss: number, ev: Evaluation, seconds: number, examples: number): EpochMetrics {
@@ -134,73 +228,10 @@ function epochMetrics(epoch: number, trainLoss: number, ev: Evaluation, seconds:
   };
 }
 
+/** The line `vae train` prints for an epoch. */
 export function formatEpoch(m: EpochMetrics, epochs: number): string {
   const width = String(epochs).length;
   return `epoch ${String(m.epoch).padStart(width)}/${epochs}  train ${m.train_loss.toFixed(2)}  ` +
     `test ${m.test_loss.toFixed(2)} (rec ${m.test_rec.toFixed(2)}, kl ${m.test_kl.toFixed(2)})  ` +
     `${m.seconds.toFixed(1)} s  ${Math.round(m.examples_per_second)} ex/s`;
-}
-
-/** The model file and the resolved settings, so that `vae sample RUN` can rebuild the model. */
-function writeRunFiles(options: TrainOptions): void {
-  if (options.sourcePath) writeFileAtomic(join(options.out, 'model.vae'), readFileSync(options.sourcePath));
-  const run = { config: options.config, constants: options.constants ?? {}, backend: options.backend, created: new Date().toISOString() };
-  // Source spans locate settings in the model file; they are not settings of the run.
-  writeFileAtomic(join(options.out, 'run.json'), `${JSON.stringify(run, (key, value) => (key === 'span' ? undefined : value), 2)}\n`);
-  writeFileAtomic(join(options.out, METRICS_FILE), '');
-}
-
-/** Appends `line` by rewriting the whole file atomically: a crash leaves the old or the new file, never half a line. */
-function appendAtomic(path: string, line: string): void {
-  writeFileAtomic(path, (existsSync(path) ? readFileSync(path, 'utf8') : '') + line);
-}
-
-function saveTrainingState(path: string, model: VaeModel, optimizer: Optimizer, optimizerName: string, rng: Rng, epoch: number): void {
-  const state = optimizer.state();
-  const tensors = new Map<string, tf.Tensor>([...model.weights, ...[...state.slots].map(([k, v]) => [`optimizer/${k}`, v] as const)]);
-  saveCheckpoint(path, {
-    model: model.info.name, epoch, rngState: rng.state,
-    optimizer: { name: optimizerName, step: state.step },
-  }, tensors);
-  for (const t of state.slots.values()) t.dispose();
-}
-
-/** Restores weights, optimizer state and the random stream; returns the epochs completed. */
-function resume(runDir: string, model: VaeModel, optimizer: Optimizer, optimizerName: string, rng: Rng): number {
-  const path = join(runDir, CHECKPOINT_FILE);
-  const ckpt = loadCheckpoint(path);
-  if (ckpt.header.optimizer.name !== optimizerName) {
-    throw new DataError(`${path}: this run was trained with ${ckpt.header.optimizer.name}, not ${optimizerName}; its optimizer state cannot continue under another optimizer.`);
-  }
-  restoreWeights(ckpt, model.weights, path);
-  const slots = new Map<string, tf.Tensor>();
-  for (const [name, t] of ckpt.tensors) {
-    if (name.startsWith('optimizer/')) slots.set(name.slice('optimizer/'.length), tf.tensor(t.values, t.shape));
-  }
-  optimizer.restore(ckpt.header.optimizer.step, slots);
-  for (const t of slots.values()) t.dispose();
-  rng.state = ckpt.header.rngState;
-  return ckpt.header.epoch;
-}
-
-/** `samples.png` (8×8 decoder means from the prior) and `reconstructions.png` (test images beside theirs). */
-export function writePictures(model: VaeModel, feed: DataFeed, out: string, seed: number): void {
-  const [rows, cols] = feed.dataset.imageShape;
-  writeImageGrid(join(out, 'samples.png'), model.sampleMeans(64, seed), 64, rows, cols, 8);
-  const n = 32;
-  const test = feed.testSet().values.subarray(0, n * feed.rowWidth);
-  const recon = model.reconstructions(test, n);
-  const pairs = new Float32Array(2 * n * feed.pixels);
-  for (let i = 0; i < n; i++) {
-    pairs.set(test.subarray(i * feed.rowWidth, i * feed.rowWidth + feed.pixels), 2 * i * feed.pixels);
-    pairs.set(recon.subarray(i * feed.pixels, (i + 1) * feed.pixels), (2 * i + 1) * feed.pixels);
-  }
-  writeImageGrid(join(out, 'reconstructions.png'), pairs, 2 * n, rows, cols, 16);
-}
-
-/** The run's model file and settings, as `writeRunFiles` left them. */
-export function readRun(runDir: string): { source: string; config: TrainConfig; constants: Record<string, number> } {
-  const source = join(runDir, 'model.vae');
-  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { config: TrainConfig; constants?: Record<string, number> };
-  return { source, config: run.config, constants: run.constants ?? {} };
 }

@@ -10,14 +10,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import type { CheckedModel, TrainConfig } from '../../src/compiler/checked.js';
-import { checkModel, readSource } from '../../src/compiler/index.js';
+import { checkModel } from '../../src/compiler/index.js';
+import { readSource } from '../../src/node/source-file.js';
 import { lower } from '../../src/compiler/lower.js';
-import { loadMnist } from '../../src/runtime/data/datasets.js';
+import { loadMnist } from '../../src/node/datasets.js';
 import { DataFeed } from '../../src/runtime/data/feed.js';
 import { NonFiniteLossError, VaeModel } from '../../src/runtime/model.js';
 import { makeOptimizer } from '../../src/runtime/optim.js';
 import { Rng } from '../../src/runtime/rng.js';
-import { train } from '../../src/runtime/train.js';
+import { train } from '../../src/node/train-run.js';
 import { useBackend } from '../helpers/tf.js';
 
 useBackend();
