@@ -49,7 +49,7 @@ async function tryBackend(name: BackendName, threads: number): Promise<string | 
   try {
     if (name === 'tensorflow') await import('@tensorflow/tfjs-node' as string);
     if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-    if (name === 'wasm' && threads > 1) (await import('./wasm-threads.js')).registerThreadedWasm(threads);
+    if (name === 'wasm' && threads > 1) (await import('../node/wasm-threads.js')).registerThreadedWasm(threads);
     if (!(await tf.setBackend(name))) return 'did not initialize';
     await tf.ready();
     return undefined;

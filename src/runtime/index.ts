@@ -10,18 +10,15 @@
  * Its declarations check under `tsc --strict` without `skipLibCheck`: nothing here imports the
  * tfjs bundle (whose Layers declarations do not), only tfjs-core.
  */
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; gradients.ts registers them (in Node and in a browser
+// bundle) without pulling the tfjs bundle's Layers declarations, which do not check under --strict.
+import './gradients.js';
 import type { TrainConfig } from '../core/config.js';
 import { tile } from './ops.js';
 import type { ModelProgram } from './program.js';
 
 export { tf };
-
-// tfjs-core alone registers no gradients; the tfjs bundle registers them all (runtime/model.ts
-// imports it too). Required rather than imported, so that these declarations do not pull in the
-// bundle's Layers declarations, which do not check under --strict.
-createRequire(import.meta.url)('@tensorflow/tfjs');
 
 // Programs: what the runtime trains, and the types of their functions.
 export {

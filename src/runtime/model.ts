@@ -3,8 +3,8 @@
  * from the prior and reconstructions. Every tensor a call allocates is freed before it returns.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradients; the tfjs bundle registers them all, in a global registry.
-import '@tensorflow/tfjs';
+// tfjs-core alone registers no gradients (gradients.ts registers them, in Node and in a browser).
+import './gradients.js';
 import type { Plan } from '../core/plan.js';
 import { interpret } from './interpret.js';
 import type { Optimizer } from './optim.js';

@@ -1,0 +1,45 @@
+/**
+ * `vae-lang/browser`: the compiler and the training core, with no Node built-in (no file system,
+ * no process), for a bundler targeting browsers (`esbuild --bundle --platform=browser`). Bring a
+ * backend (e.g. `@tensorflow/tfjs-backend-wasm` or `-webgl`) and the data as bytes or arrays:
+ *
+ * ```ts
+ * import { checkModel, lower, VaeModel, Trainer, DataFeed, parseIdx, imagesOf, labelsOf, makeDataset, split } from 'vae-lang/browser';
+ * const model = checkModel({ name: 'mnist.vae', text });            // Result: .ok, .value or .diagnostics
+ * const trainer = new Trainer(VaeModel.create(lower(model.value), seed), feed, config, { onEpoch, signal });
+ * trainer.step();                                                  // or epoch(), run(); checkpoint() → bytes
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export { tf };
+
+// The compiler: text → checked model → plan.
+export { checkModel, overrideSettings, parseConstants, parseModel, settingsSource } from './compiler/index.js';
+export { decide, lower, type LowerOptions } from './compiler/lower.js';
+export type { CheckedModel } from './compiler/checked.js';
+export type { Diagnostic, Result, SourceFile } from './compiler/source.js';
+export type { Plan } from './core/plan.js';
+export type { DatasetChoice, OptimizerChoice, TrainConfig } from './core/config.js';
+export { DATASETS } from './core/catalog.js';
+
+// The runtime: a model with its weights, and the training core.
+export { VaeModel, NonFiniteLossError, type Evaluation, type StepSettings } from './runtime/model.js';
+export type { ModelProgram, ProgramInfo, Weights } from './runtime/program.js';
+export {
+  formatEpoch, Trainer, type EpochMetrics, type StepProgress, type TrainerHooks, type TrainingPictures,
+} from './runtime/train.js';
+export { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './runtime/checkpoint.js';
+export { Rng } from './runtime/rng.js';
+
+// Data as bytes: IDX decoding (gunzip first), checked data sets, the feed (binarization).
+export { checkDims, isGzip, parseIdx, type IdxArray } from './runtime/data/idx.js';
+export {
+  DataError, FREY_FACE_TEST_COUNT, FREY_FACE_TRAIN_COUNT, imagesOf, labelsOf, makeDataset, split, type Dataset, type Split,
+} from './runtime/data/datasets.js';
+export { DataFeed, TEST_BINARIZATION_SEED } from './runtime/data/feed.js';
+
+// Pictures as pixel grids (put them on a canvas with toRgba and ImageData).
+export { imageGrid, toRgba, type PixelGrid } from './runtime/image.js';
+export { drawLinePlot, drawScatterPlot, type PlotOptions, type ScatterOptions, type ScatterPoint, type Series } from './runtime/plot.js';
+export { interpolations, latentMeans, manifold, manifoldProblem, type ImageGrid } from './runtime/pictures.js';
