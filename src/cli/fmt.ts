@@ -1,7 +1,7 @@
 /** `vae fmt FILE... [--check]`: rewrite model files in the canonical layout, or list those that are not. */
 import type { Command } from 'commander';
 import { renderDiagnostic } from '../compiler/source.js';
-import { readSource } from '../compiler/index.js';
+import { readSource } from '../node/source-file.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
 import { formatSource } from '../tooling/format.js';
 import { count, UsageError } from './common.js';

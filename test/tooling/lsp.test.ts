@@ -8,11 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CompletionRequest, createProtocolConnection, DefinitionRequest, DidChangeTextDocumentNotification, DidOpenTextDocumentNotification,
   DocumentFormattingRequest, DocumentSymbolRequest, ExitNotification, HoverRequest, InitializedNotification, InitializeRequest,
-  PrepareRenameRequest, PublishDiagnosticsNotification, RenameRequest, ShutdownRequest,
+  PrepareRenameRequest, PublishDiagnosticsNotification, RenameRequest, ShutdownRequest, StreamMessageReader, StreamMessageWriter,
   type CompletionItem, type DocumentSymbol, type Hover, type Location, type ProtocolConnection, type PublishDiagnosticsParams,
   type Range, type TextEdit, type WorkspaceEdit,
 } from 'vscode-languageserver-protocol/node';
-import { StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 
 const MNIST = readFileSync('models/mnist.vae', 'utf8');
 const LINES = MNIST.split('\n');
@@ -50,7 +49,9 @@ const change = (uri: string, text: string) => diagnosticsAfter(uri, () =>
 beforeAll(async () => {
   server = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   client = createProtocolConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
-  client.onNotification(PublishDiagnosticsNotification.type, (p) => diagnostics.set(p.uri, [...(diagnostics.get(p.uri) ?? []), p]));
+  client.onNotification(PublishDiagnosticsNotification.type, (p: PublishDiagnosticsParams) => {
+    diagnostics.set(p.uri, [...(diagnostics.get(p.uri) ?? []), p]);
+  });
   client.listen();
   const init = await client.sendRequest(InitializeRequest.type, {
     processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { debounceMs: 20 },
