@@ -54,7 +54,7 @@ beforeAll(async () => {
   });
   client.listen();
   const init = await client.sendRequest(InitializeRequest.type, {
-    processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { debounceMs: 20 },
+    processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { debounceMs: 150 },
   });
   expect(init.capabilities.hoverProvider).toBe(true);
   await client.sendNotification(InitializedNotification.type, {});
@@ -92,12 +92,10 @@ describe('diagnostics', () => {
     const uri = 'file:///burst.vae';
     await open(uri, MNIST);
     const before = diagnostics.get(uri)!.length;
-    for (const n of [1, 2, 3, 4]) {
-      await client.sendNotification(DidChangeTextDocumentNotification.type, {
-        textDocument: { uri, version: version++ }, contentChanges: [{ text: MNIST.replace('seed      1', `seed      ${n}`) }],
-      });
-    }
-    await new Promise((r) => setTimeout(r, 500));
+    await Promise.all([1, 2, 3, 4].map((n) => client.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: version++ }, contentChanges: [{ text: MNIST.replace('seed      1', `seed      ${n}`) }],
+    })));
+    await new Promise((r) => setTimeout(r, 1000));
     expect(diagnostics.get(uri)!.length - before).toBe(1);
   });
 });
