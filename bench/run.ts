@@ -12,16 +12,18 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkModel, readSource } from '../src/compiler/index.js';
+import { checkModel } from '../src/compiler/index.js';
+import { readSource } from '../src/node/source-file.js';
 import { lower } from '../src/compiler/lower.js';
-import { selectBackend, type BackendName } from '../src/runtime/backend.js';
-import { loadMnist } from '../src/runtime/data/datasets.js';
+import { selectBackend, type BackendName } from '../src/node/backend.js';
+import { loadMnist } from '../src/node/datasets.js';
 import { DataFeed } from '../src/runtime/data/feed.js';
 import { importanceSampledNll } from '../src/runtime/evaluate.js';
 import { VaeModel } from '../src/runtime/model.js';
 import { makeOptimizer } from '../src/runtime/optim.js';
 import { Rng } from '../src/runtime/rng.js';
 import { handWrittenVae } from './baseline.js';
+import { trainThroughput } from './train-throughput.js';
 import { handTunedVae } from './hand-tuned.js';
 
 const args = process.argv.slice(2);
@@ -122,6 +124,14 @@ record('cold start of `vae check models/mnist.vae` (node dist/cli.js)', median(c
   importanceSampledNll(compiled, test, 1000);
   const seconds = timed(() => importanceSampledNll(compiled, test, 1000)) / 1000;
   record('importance-weighted NLL, k = 1000 (mnist.vae)', test.count / seconds, 'ex/s', '20 examples, 20,000 samples');
+}
+
+// ---- training throughput: vae train's epochs against the bare step, in this process ----------
+{
+  const t = trainThroughput({ limit: 12800, epochs: 2 });
+  t.epochs.forEach((e, i) => record(`vae train, epoch ${i + 1} of 12,800 examples`, e, 'ex/s', 'bench/train-throughput.ts'));
+  record('bare step on ready batches', t.step, 'ex/s', 'median, same process');
+  record('vae train / bare step (last epoch)', t.ratio, '×');
 }
 
 // ---- report ----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * default on first use (the native backend `@tensorflow/tfjs-node` if it is installed, else
  * WebAssembly, else plain JavaScript); {@link setBackend} chooses one first.
  */
-import { selectBackend } from '../runtime/backend.js';
+import { selectBackend } from '../node/backend.js';
 import type { BackendName } from './types.js';
 
 export type { BackendName };

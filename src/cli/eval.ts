@@ -34,7 +34,7 @@ async function evaluate(run: string, flags: EvalFlags): Promise<void> {
   const { openDataset, resolveDataDir } = await import('../node/datasets.js');
   const test = new DataFeed(openDataset(config.dataset, resolveDataDir(flags.dataDir)), config.dataset, undefined, flags.limit).testSet();
   // With --json, stdout holds the JSON alone; the backend's line goes to stderr.
-  const { selectBackend } = await import('../runtime/backend.js');
+  const { selectBackend } = await import('../node/backend.js');
   const backend = await selectBackend(flags.backend, flags.threads);
   (flags.json ? console.error : console.log)(backend.note);
   const { model, plan, vae } = await loadRun(dir);

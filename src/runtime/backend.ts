@@ -10,6 +10,9 @@ export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 let chosen: { name: BackendName; note: string } | undefined;
 
+/** Replaces the 'wasm' backend's factory with one that runs `threads` threads (needs Node: src/node/wasm-threads.ts). */
+export type ThreadedWasm = (threads: number) => Promise<void>;
+
 /** A backend that was asked for by name and does not load: a one-line user error, not a bug. */
 export class BackendError extends Error {
   override name = 'BackendError';
@@ -24,14 +27,15 @@ const REMEDY: Record<BackendName, string> = {
 
 /**
  * Loads and activates a backend; returns its name and a one-line note on why it was chosen.
- * `threads` above 1 runs the wasm backend on that many threads (see wasm-threads.ts).
+ * `threads` above 1 runs the wasm backend on that many threads, started by `threadedWasm`
+ * (Node's: src/node/backend.ts).
  */
-export async function selectBackend(forced?: BackendName, threads = 1): Promise<{ name: BackendName; note: string }> {
+export async function selectBackend(forced?: BackendName, threads = 1, threadedWasm?: ThreadedWasm): Promise<{ name: BackendName; note: string }> {
   if (chosen && (!forced || forced === chosen.name)) return chosen;
   const order: BackendName[] = forced ? [forced] : ['tensorflow', 'wasm', 'cpu'];
   const failures: string[] = [];
   for (const name of order) {
-    const why = await tryBackend(name, threads);
+    const why = await tryBackend(name, threads, threadedWasm);
     if (why === undefined) {
       const label = name === 'wasm' && threads > 1 ? `wasm, ${threads} threads` : name;
       const note = failures.length ? `backend: ${label} (${failures.join('; ')})` : `backend: ${label}`;
@@ -45,11 +49,14 @@ export async function selectBackend(forced?: BackendName, threads = 1): Promise<
 }
 
 /** Undefined on success, else a short reason. */
-async function tryBackend(name: BackendName, threads: number): Promise<string | undefined> {
+async function tryBackend(name: BackendName, threads: number, threadedWasm: ThreadedWasm | undefined): Promise<string | undefined> {
   try {
     if (name === 'tensorflow') await import('@tensorflow/tfjs-node' as string);
     if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-    if (name === 'wasm' && threads > 1) (await import('../node/wasm-threads.js')).registerThreadedWasm(threads);
+    if (name === 'wasm' && threads > 1) {
+      if (!threadedWasm) return `${threads} threads are started in Node only (src/node/backend.ts)`;
+      await threadedWasm(threads);
+    }
     if (!(await tf.setBackend(name))) return 'did not initialize';
     await tf.ready();
     return undefined;

@@ -8,7 +8,7 @@ export interface BackendFlags { backend?: BackendName; threads: number }
  * that stdout can hold JSON). A named backend that does not load is a BackendError (one line).
  */
 export async function useBackend(flags: BackendFlags, options: { toStderr?: boolean } = {}): Promise<string> {
-  const { selectBackend } = await import('../runtime/backend.js');
+  const { selectBackend } = await import('../node/backend.js');
   const backend = await selectBackend(flags.backend, flags.threads);
   (options.toStderr ? console.error : console.log)(backend.note);
   return backend.name;
