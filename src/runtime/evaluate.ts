@@ -10,10 +10,13 @@
  * - each latent dimension's KL(q ‖ p), averaged over the test set, and the number of active
  *   units: dimensions u with Cov_x(E_q[u | x]) > 0.01 (Burda et al. 2015, section 5.2).
  *
- * The importance sampling runs in chunks of at most `chunkRows` rows (examples × samples), so that
- * k = 5000 fits in memory; the chunks' log-sum-exps are combined in float64 with a running maximum.
- * The noise of example i is a function of the seed and i alone (one draw of [k, ...shape] per
- * latent), so the estimate does not depend on the chunking. Every tensor is freed before a call returns.
+ * The importance sampling runs in chunks of at most `chunkRows` rows (examples × samples), a
+ * number set by a memory budget (`rowsWithinMemory`), not by k; the chunks' log-sum-exps are
+ * combined in float64 with a running maximum. The noise of example i is a function of the seed and
+ * i alone (drawn in blocks of NOISE_BLOCK samples), and each row is computed on its own, so the
+ * estimate depends neither on the chunking nor on which examples are computed together — which
+ * lets src/node/eval-workers.ts share the examples among threads. Every tensor is freed before a
+ * call returns.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { drawNoise, logImportanceWeights, type ProgramInfo } from './program.js';
@@ -68,12 +71,36 @@ export interface NllProgress {
 }
 
 export interface NllOptions {
-  /** The most rows (examples × samples) computed at once (default 2000). */
+  /**
+   * The most rows (examples × samples) computed at once; default DEFAULT_CHUNK_ROWS, or what
+   * `rowsWithinMemory` finds for a memory budget. It bounds the memory whatever k is.
+   */
   chunkRows?: number;
   /** The seed of the noise (default NLL_SEED). */
   seed?: number;
+  /**
+   * The index in the whole test set of the first example given: example i's noise is seeded by
+   * (seed, firstIndex + i), so that a part of the test set gives the NLLs the whole set gives.
+   */
+  firstIndex?: number;
   onProgress?: (p: NllProgress) => void;
+  /** Filled with the milliseconds spent in each part (added to what it holds). */
+  timing?: NllTiming;
 }
+
+/** Where the importance sampling spends its time, in milliseconds. */
+export interface NllTiming {
+  /** Drawing the noise and arranging it in rows. */
+  noise: number;
+  /** The networks and densities: log w for every row (the kernels run here, synchronously). */
+  logWeights: number;
+  /** Copying log w out of the backend. */
+  readBack: number;
+  /** The float64 log-sum-exp over the samples of each example. */
+  logSumExp: number;
+}
+
+export const newNllTiming = (): NllTiming => ({ noise: 0, logWeights: 0, readBack: 0, logSumExp: 0 });
 
 export interface EvalOptions extends NllOptions {
   k: number;
@@ -81,79 +108,98 @@ export interface EvalOptions extends NllOptions {
 
 export const ACTIVE_UNIT_THRESHOLD = 0.01;
 export const NLL_SEED = 1;
-const DEFAULT_CHUNK_ROWS = 2000;
+export const DEFAULT_CHUNK_ROWS = 2000;
+/** The memory budget of one chunk of importance sampling, in bytes of tensors: 64 MiB. */
+export const DEFAULT_CHUNK_BYTES = 64 * 2 ** 20;
+/**
+ * The noise of an example is drawn in blocks of this many samples, each seeded by (seed, example,
+ * block), so that a chunk needs only the blocks it covers (memory bounded for any k) and the
+ * noise does not depend on the chunking. With k ≤ NOISE_BLOCK it is one draw of [k, ...shape].
+ */
+export const NOISE_BLOCK = 1000;
 
-/** Everything `vae eval` reports about `vae` on `test`. */
+/** Everything `vae eval` reports about `vae` on `test`, computed in this thread. */
 export function evaluateRun(vae: VaeModel, test: Examples, options: EvalOptions): EvalResult {
   const started = performance.now();
-  const elbo = vae.evaluate(test.values, test.count);
-  const latents = latentStatistics(vae, test);
+  const parts = elboAndLatents(vae, test);
   const nllStarted = performance.now();
   const nll = importanceSampledNll(vae, test, options.k, options);
-  const nllSeconds = (performance.now() - nllStarted) / 1000;
+  return assembleEvaluation(parts, nll, options, (performance.now() - nllStarted) / 1000, started);
+}
+
+/** The parts of the evaluation other than the NLL: −ELBO and its terms, and the latents' statistics. */
+export interface ElboAndLatents extends Evaluation {
+  examples: number;
+  latents: Record<string, LatentReport>;
+}
+
+export function elboAndLatents(vae: VaeModel, test: Examples): ElboAndLatents {
+  return { ...vae.evaluate(test.values, test.count), examples: test.count, latents: latentStatistics(vae, test) };
+}
+
+/** The result from its parts; `nll` holds each example's NLL, computed in `nllSeconds`; `started` is performance.now() at the start. */
+export function assembleEvaluation(parts: ElboAndLatents, nll: Float64Array, options: EvalOptions, nllSeconds: number, started: number): EvalResult {
   const { mean, stderr } = meanAndStdErr(nll);
+  const { latents, ...elbo } = parts;
   return {
-    ...elbo, examples: test.count, k: options.k, seed: options.seed ?? NLL_SEED, nll: mean, nll_stderr: stderr, latents,
-    nll_seconds: nllSeconds, examples_per_second: test.count / nllSeconds, seconds: (performance.now() - started) / 1000,
+    ...elbo, k: options.k, seed: options.seed ?? NLL_SEED, nll: mean, nll_stderr: stderr, latents,
+    nll_seconds: nllSeconds, examples_per_second: parts.examples / nllSeconds, seconds: (performance.now() - started) / 1000,
   };
 }
 
+/** How a call splits the work: `examples` examples at a time, `samples` of their samples at a time. */
+export interface ChunkLayout {
+  examples: number;
+  samples: number;
+}
+
 /**
- * NLL_i = −(logsumexp_k log w_ik − log k) for each example, in float64. The noise of example i
- * for each latent is tf.randomNormal([k, ...shape]) with a seed drawn from (seed, i), so chunking
- * changes nothing but the order of float32 sums inside the networks.
+ * At most `rows` rows a call: several examples with all k samples each, or one example with its
+ * samples in chunks (whole noise blocks where the budget allows, so no block is drawn twice).
+ */
+export function chunkLayout(k: number, rows: number): ChunkLayout {
+  if (k <= rows) return { examples: Math.floor(rows / k), samples: k };
+  return { examples: 1, samples: rows >= NOISE_BLOCK ? Math.floor(rows / NOISE_BLOCK) * NOISE_BLOCK : rows };
+}
+
+/**
+ * NLL_i = −(logsumexp_k log w_ik − log k) for each example, in float64, chunk by chunk:
+ * a running maximum m and sum S = Σ exp(log w − m) per example. The noise of example i is a
+ * function of (seed, i) alone (see exampleNoise), and each row of a chunk is computed on its own,
+ * so neither the chunking nor which examples share a call changes the result.
  */
 export function importanceSampledNll(vae: VaeModel, test: Examples, k: number, options: NllOptions = {}): Float64Array {
-  const info = vae.info;
   const n = test.count;
   const per = test.values.length / Math.max(n, 1);
-  const rows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
-  // Several examples with all k samples each, or one example with k split into even chunks.
-  const perCall = Math.max(1, Math.floor(rows / k));
-  const samplesPerCall = Math.ceil(k / Math.ceil(k / rows));
+  const layout = chunkLayout(k, options.chunkRows ?? DEFAULT_CHUNK_ROWS);
+  const seed = options.seed ?? NLL_SEED;
+  const firstIndex = options.firstIndex ?? 0;
+  const timing = options.timing ?? newNllTiming();
   const nll = new Float64Array(n);
   const started = performance.now();
   let total = 0;
-  for (let first = 0; first < n; first += perCall) {
-    const e = Math.min(perCall, n - first);
-    // noise[j][b]: [k, ...shape] of latent j for example first + b.
-    const noise = tf.tidy(() => Array.from({ length: e }, (_, b) => {
-      const eps = exampleNoise(info, options.seed ?? NLL_SEED, first + b, k);
-      return info.latents.map((l) => eps.get(l.name)!);
-    }));
-    // Running log-sum-exp per example: max_b and sum_b = Σ exp(log w − max_b).
-    const max = new Float64Array(e).fill(-Infinity);
-    const sum = new Float64Array(e);
-    try {
-      for (let s0 = 0; s0 < k; s0 += samplesPerCall) {
-        const s = Math.min(samplesPerCall, k - s0);
-        const logW = readAndDispose(tf.tidy(() => {
-          const batch = vae.batch(test.values.subarray(first * per, (first + e) * per), e);
-          // Row r·e + b of the tiled batch is sample s0 + r of example b (see repeatBatch).
-          const eps = new Map(info.latents.map((l, j) => {
-            const slices = noise.map((perLatent) => tf.slice(perLatent[j], s0, s));
-            return [l.name, tf.reshape(e === 1 ? slices[0] : tf.stack(slices, 1), [s * e, ...l.noise.shape])];
-          }));
-          return logImportanceWeights(vae.program, vae.weights, batch, eps, s);
-        }));
-        for (let r = 0; r < s; r++) {
-          for (let b = 0; b < e; b++) {
-            const x = logW[r * e + b];
-            if (x === -Infinity) continue; // w = 0 adds nothing
-            if (x > max[b]) {
-              sum[b] = sum[b] * Math.exp(max[b] - x) + 1;
-              max[b] = x;
-            } else {
-              sum[b] += Math.exp(x - max[b]);
-            }
-          }
-        }
-      }
-    } finally {
-      tf.dispose(noise);
+  for (let first = 0; first < n; first += layout.examples) {
+    const e = Math.min(layout.examples, n - first);
+    const values = test.values.subarray(first * per, (first + e) * per);
+    const sums = new RunningLogSumExp(e);
+    for (let s0 = 0; s0 < k; s0 += layout.samples) {
+      const s = Math.min(layout.samples, k - s0);
+      let t = performance.now();
+      const noise = chunkNoise(vae.info, seed, firstIndex + first, e, k, s0, s);
+      timing.noise += performance.now() - t;
+      t = performance.now();
+      const logWTensor = tf.tidy(() => logImportanceWeights(vae.program, vae.weights, vae.batch(values, e), noise, s));
+      tf.dispose([...noise.values()]);
+      timing.logWeights += performance.now() - t;
+      t = performance.now();
+      const logW = readAndDispose(logWTensor);
+      timing.readBack += performance.now() - t;
+      t = performance.now();
+      sums.add(logW, s);
+      timing.logSumExp += performance.now() - t;
     }
     for (let b = 0; b < e; b++) {
-      nll[first + b] = -(max[b] + Math.log(sum[b]) - Math.log(k));
+      nll[first + b] = -(sums.logSumExp(b) - Math.log(k));
       total += nll[first + b];
     }
     const done = first + e;
@@ -161,6 +207,98 @@ export function importanceSampledNll(vae: VaeModel, test: Examples, k: number, o
   }
   return nll;
 }
+
+/** log Σ exp(x) over the values added for each of `count` examples, in float64, one pass. */
+class RunningLogSumExp {
+  private readonly max: Float64Array;
+  private readonly sum: Float64Array;
+
+  constructor(private readonly count: number) {
+    this.max = new Float64Array(count).fill(-Infinity);
+    this.sum = new Float64Array(count);
+  }
+
+  /** `logW` holds `rows` rows of `count` values: row r, column b is a sample of example b. */
+  add(logW: Float32Array, rows: number): void {
+    const { max, sum, count } = this;
+    for (let r = 0; r < rows; r++) {
+      for (let b = 0; b < count; b++) {
+        const x = logW[r * count + b];
+        if (x === -Infinity) continue; // w = 0 adds nothing
+        if (x > max[b]) {
+          // Rescale the sum to the new maximum: S·exp(m − x) + 1.
+          sum[b] = sum[b] * Math.exp(max[b] - x) + 1;
+          max[b] = x;
+        } else {
+          sum[b] += Math.exp(x - max[b]);
+        }
+      }
+    }
+  }
+
+  logSumExp(b: number): number {
+    return this.max[b] + Math.log(this.sum[b]);
+  }
+}
+
+/**
+ * The noise of samples s0 … s0 + s − 1 of `e` examples (indices from `first`), each with k
+ * samples, for each latent: [s·e, ...shape], row r·e + b being sample s0 + r of example b (the
+ * rows `logImportanceWeights` expects with s repeats).
+ */
+function chunkNoise(info: ProgramInfo, seed: number, first: number, e: number, k: number, s0: number, s: number): Map<string, tf.Tensor> {
+  const tensors = tf.tidy(() => {
+    const perExample = Array.from({ length: e }, (_, b) => exampleNoiseRows(info, seed, first + b, k, s0, s));
+    return info.latents.map((l, j) => {
+      const slices = perExample.map((noise) => noise[j]);
+      return e === 1 ? slices[0] : tf.reshape(tf.stack(slices, 1), [s * e, ...l.noise.shape]);
+    });
+  });
+  return new Map(info.latents.map((l, j) => [l.name, tensors[j]]));
+}
+
+/**
+ * Samples s0 … s0 + s − 1 of example i's noise (k samples in all), one tensor per latent in
+ * `info.latents` order, from the blocks that hold them (call inside tf.tidy).
+ */
+function exampleNoiseRows(info: ProgramInfo, seed: number, i: number, k: number, s0: number, s: number): tf.Tensor[] {
+  const parts: tf.Tensor[][] = [];
+  for (let j = Math.floor(s0 / NOISE_BLOCK); j * NOISE_BLOCK < s0 + s; j++) {
+    const start = j * NOISE_BLOCK;
+    const size = Math.min(NOISE_BLOCK, k - start);
+    const block = drawNoise(info, size, new Rng(noiseSeed(seed, i, j)));
+    const from = Math.max(s0, start) - start;
+    const to = Math.min(s0 + s, start + size) - start;
+    parts.push(info.latents.map((l) => (from === 0 && to === size ? block.get(l.name)! : tf.slice(block.get(l.name)!, from, to - from))));
+  }
+  return parts.length === 1 ? parts[0] : info.latents.map((_, j) => tf.concat(parts.map((p) => p[j]), 0));
+}
+
+/**
+ * The seed of block j of example i's noise. Block 0 keeps the seed of the single draw that
+ * earlier versions made, so that estimates with k ≤ NOISE_BLOCK are unchanged.
+ */
+function noiseSeed(seed: number, i: number, j: number): number {
+  const base = (Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(seed + 1, 0x85ebca6b)) >>> 0;
+  return j === 0 ? base : (base ^ Math.imul(j, 0x27d4eb2f)) >>> 0; // Rng mixes its state with mulberry32
+}
+
+/**
+ * The rows per chunk that fit `bytes` of tensors: the peak bytes of one probe chunk of
+ * PROBE_ROWS rows (one example, measured with tf.profile), scaled. At least 1.
+ */
+export async function rowsWithinMemory(vae: VaeModel, test: Examples, bytes = DEFAULT_CHUNK_BYTES): Promise<number> {
+  const probe = Math.min(PROBE_ROWS, DEFAULT_CHUNK_ROWS);
+  const per = test.values.length / Math.max(test.count, 1);
+  const before = tf.memory().numBytes;
+  const info = await tf.profile(() => {
+    importanceSampledNll(vae, { values: test.values.subarray(0, per), count: 1 }, probe, { chunkRows: probe });
+  });
+  const perRow = Math.max(1, (info.peakBytes - before) / probe);
+  return Math.max(1, Math.floor(bytes / perRow));
+}
+
+const PROBE_ROWS = 200;
 
 /**
  * Per latent: each dimension's KL averaged over the examples (with the noise and chunks of
@@ -218,9 +356,9 @@ function meanAndStdErr(xs: Float64Array): { mean: number; stderr: number } {
 }
 
 /**
- * The importance-sampling noise of example i: for each latent, k draws of its standard noise,
- * [k, ...noise shape], seeded by (seed, i) alone.
+ * The importance-sampling noise of example i with k samples, for each latent: [k, ...noise shape],
+ * seeded by (seed, i) alone, drawn in blocks of NOISE_BLOCK samples.
  */
 export function exampleNoise(info: ProgramInfo, seed: number, i: number, k: number): Map<string, tf.Tensor> {
-  return drawNoise(info, k, new Rng((Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(seed + 1, 0x85ebca6b)) >>> 0));
+  return chunkNoise(info, seed, i, 1, k, 0, k);
 }

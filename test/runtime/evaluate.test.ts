@@ -1,19 +1,23 @@
 /**
  * Tests for `vae eval`'s computations (src/runtime/evaluate.ts) against independent truth: the
  * IWAE identity at k = 1, the monotonicity of the bound in k (Burda et al. 2015, theorem 1), the
- * exact marginal likelihood of a linear Gaussian model (computed in float64 here), chunking,
- * tensor leaks, and active units and per-dimension KL on encoders set by hand.
+ * exact marginal likelihood of a linear Gaussian model (computed in float64 here), chunking and
+ * noise blocks, the earlier estimate, the memory budget, tensor leaks, and active units and
+ * per-dimension KL on encoders set by hand.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { CheckedModel } from '../../src/compiler/checked.js';
 import { interpret } from '../../src/runtime/interpret.js';
-import { drawNoise, iwaeBound, negativeElbo, type Batch } from '../../src/runtime/program.js';
-import { checkModel, readSource } from '../../src/compiler/index.js';
+import { drawNoise, iwaeBound, logImportanceWeights, negativeElbo, type Batch } from '../../src/runtime/program.js';
+import { checkModel } from '../../src/compiler/index.js';
+import { readSource } from '../../src/node/source-file.js';
 import { lower } from '../../src/compiler/lower.js';
 import { loadMnist } from '../../src/node/datasets.js';
 import { DataFeed } from '../../src/runtime/data/feed.js';
-import { evaluateRun, exampleNoise, importanceSampledNll, latentStatistics, NLL_SEED } from '../../src/runtime/evaluate.js';
+import {
+  evaluateRun, exampleNoise, importanceSampledNll, latentStatistics, NLL_SEED, NOISE_BLOCK, rowsWithinMemory, type Examples,
+} from '../../src/runtime/evaluate.js';
 import { VaeModel } from '../../src/runtime/model.js';
 import { Rng } from '../../src/runtime/rng.js';
 import { checked } from '../compiler/helpers.js';
@@ -109,6 +113,23 @@ function sampleLinearGaussian(w: Matrix, b: number[], n: number, seed: number): 
   return out;
 }
 
+/**
+ * The NLLs as `vae eval` computed them before the noise came in blocks: example i's noise one
+ * draw of [k, ...] seeded by (seed, i), all k samples in one call, log-sum-exp in float64.
+ */
+function earlierNll(vae: VaeModel, test: Examples, k: number): Float64Array {
+  const per = test.values.length / test.count;
+  return Float64Array.from({ length: test.count }, (_, i) => {
+    const seed = (Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(NLL_SEED + 1, 0x85ebca6b)) >>> 0;
+    const logW = tf.tidy(() => {
+      const batch = vae.batch(test.values.subarray(i * per, (i + 1) * per), 1);
+      return logImportanceWeights(vae.program, vae.weights, batch, drawNoise(vae.info, k, new Rng(seed)), k).dataSync() as Float32Array;
+    });
+    const max = Math.max(...logW);
+    return -(max + Math.log(logW.reduce((a, v) => a + Math.exp(v - max), 0)) - Math.log(k));
+  });
+}
+
 const rowsOf = (values: Float32Array, n: number): number[][] => Array.from({ length: n }, (_, i) => Array.from(values.subarray(i * 3, i * 3 + 3)));
 
 describe('the IWAE estimate at k = 1', () => {
@@ -183,18 +204,75 @@ describe('the importance-sampled NLL', () => {
     lg.vae.dispose();
   });
 
-  it('does not depend on the chunking, and leaks no tensor', () => {
+  it('does not depend on the chunking, nor on which examples share a call, and leaks no tensor', () => {
     const model = mnistModel();
     const vae = VaeModel.create(lower(model), 7);
     const test = mnistTest(model, 12);
     const whole = importanceSampledNll(vae, test, 30); // 66 examples a call: all 12 at once
     const before = tf.memory().numTensors;
     for (const chunkRows of [64, 30, 7]) { // 2 examples a call; 1 example; 1 example in 5 chunks of 6 samples
-      const chunked = importanceSampledNll(vae, test, 30, { chunkRows });
-      chunked.forEach((v, i) => expect(v).toBeCloseTo(whole[i], 3));
+      expect(importanceSampledNll(vae, test, 30, { chunkRows })).toEqual(whole);
     }
+    // The last 5 examples alone, told their place in the set, have the NLLs they have in it.
+    const tail = { values: test.values.subarray(7 * 784), count: 5 };
+    expect(importanceSampledNll(vae, tail, 30, { firstIndex: 7, chunkRows: 90 })).toEqual(whole.subarray(7));
     evaluateRun(vae, test, { k: 30, chunkRows: 50 });
     expect(tf.memory().numTensors).toBe(before);
+    vae.dispose();
+  });
+
+  it("draws each example's noise in blocks of NOISE_BLOCK samples, whatever the chunks (k = 2300: chunks across blocks)", () => {
+    const lg = linearGaussian([[1, 0.5, -0.3], [0.2, -0.8, 0.6]], [0.1, -0.2, 0.3], 1.5);
+    const test = { values: sampleLinearGaussian([[1, 0.5, -0.3], [0.2, -0.8, 0.6]], [0.1, -0.2, 0.3], 3, 4), count: 3 };
+    const k = 2300;
+    const whole = importanceSampledNll(lg.vae, test, k, { chunkRows: 3 * k });
+    // One example a call in chunks of 2000 (whole blocks), 700 and 333 samples (across blocks).
+    for (const chunkRows of [2 * k, 2000, 700, 333]) expect(importanceSampledNll(lg.vae, test, k, { chunkRows })).toEqual(whole);
+    // Rows 1000 … 1999 of an example's noise are its second block, not a continuation of the first.
+    const [first, second] = tf.tidy(() => {
+      const noise = exampleNoise(lg.vae.info, NLL_SEED, 0, k).get('z')!;
+      return [tf.slice(noise, 0, NOISE_BLOCK).dataSync(), tf.slice(noise, NOISE_BLOCK, NOISE_BLOCK).dataSync()];
+    });
+    expect(Array.from(second)).not.toEqual(Array.from(first));
+    lg.vae.dispose();
+  });
+
+  it('equals the earlier estimate (one draw of [k, ...] per example) for k ≤ NOISE_BLOCK, and agrees within standard errors above', () => {
+    const model = mnistModel();
+    const vae = VaeModel.create(lower(model), 5);
+    const test = mnistTest(model, 6);
+    // Up to NOISE_BLOCK samples the noise is the earlier single draw, so the NLLs are the same.
+    expect(Array.from(importanceSampledNll(vae, test, 300))).toEqual(Array.from(earlierNll(vae, test, 300)));
+    vae.dispose();
+    // Above, other noise: the paired differences over examples have mean 0 within their standard error.
+    const w = [[1, 0.5, -0.3], [0.2, -0.8, 0.6]];
+    const b = [0.1, -0.2, 0.3];
+    const lg = linearGaussian(w, b, 2.5);
+    const data = { values: sampleLinearGaussian(w, b, 200, 9), count: 200 };
+    const now = importanceSampledNll(lg.vae, data, 1500);
+    const before = earlierNll(lg.vae, data, 1500);
+    const difference = meanAndStdErr(Array.from(now, (v, i) => v - before[i]));
+    expect(difference.stderr).toBeGreaterThan(0); // the noise did change
+    expect(Math.abs(difference.mean)).toBeLessThan(4 * difference.stderr);
+    lg.vae.dispose();
+  });
+
+  it('keeps a chunk within the memory budget, whatever k', async () => {
+    const model = mnistModel();
+    const vae = VaeModel.create(lower(model), 5);
+    const test = mnistTest(model, 1);
+    const budget = 8 * 2 ** 20;
+    const rows = await rowsWithinMemory(vae, test, budget);
+    // Four times the budget, four times the rows (the probe's fixed part aside).
+    expect((await rowsWithinMemory(vae, test, 4 * budget)) / rows).toBeCloseTo(4, 0);
+    for (const k of [rows, 3000]) {
+      const before = tf.memory().numBytes;
+      const profile = await tf.profile(() => {
+        importanceSampledNll(vae, test, k, { chunkRows: rows });
+      });
+      expect(profile.peakBytes - before).toBeLessThan(1.1 * budget);
+      expect(profile.peakBytes - before).toBeGreaterThan(0.5 * budget);
+    }
     vae.dispose();
   });
 
