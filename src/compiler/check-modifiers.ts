@@ -4,7 +4,7 @@
  * `using score_function(decay = 0.9, baseline = critic(x).b)`).
  */
 import type * as A from './ast.js';
-import { ESTIMATORS, FLOWS, type FamilySpec } from '../core/catalog.js';
+import { ESTIMATORS, FLOWS, lookup, type FamilySpec } from '../core/catalog.js';
 import type { CExpr, DistInfo, Estimator, FlowInfo, VarInfo } from './checked.js';
 import * as D from './diagnostics.js';
 import { orList, type Diagnostic } from './source.js';
@@ -75,7 +75,7 @@ function wholeNumber(a: A.Argument | undefined, what: string, fallback: number, 
 
 /** `then planar(8)`: a flow after a Normal guide of a vector latent. */
 function checkFlow(m: A.Modifier, family: FamilySpec, target: VarInfo | undefined, cx: ModifierContext): FlowInfo | undefined {
-  const spec = FLOWS[m.name.name];
+  const spec = lookup(FLOWS, m.name.name);
   if (!spec) return cx.report(D.badModifier(m.name.span, `Unknown flow '${m.name.name}'. Expected ${orList(Object.keys(FLOWS))}.`));
   if (family.name !== 'Normal') return cx.report(D.badModifier(m.span, `A flow follows a (diagonal) Normal guide; this guide is ${family.name}.`));
   if (target && (target.shape.length !== 1 || target.type !== 'real')) {
@@ -93,7 +93,7 @@ function checkFlow(m: A.Modifier, family: FamilySpec, target: VarInfo | undefine
 
 /** `using relaxed(temperature = 0.5)` or `using score_function(decay = 0.9, baseline = net(x).b)`. */
 function checkEstimator(m: A.Modifier, family: FamilySpec, cx: ModifierContext): Estimator | undefined {
-  const spec = ESTIMATORS[m.name.name];
+  const spec = lookup(ESTIMATORS, m.name.name);
   if (!spec) return cx.report(D.badModifier(m.name.span, `Unknown estimator '${m.name.name}'. Expected ${orList(Object.keys(ESTIMATORS))}.`));
   const { named, positional } = argumentsOf(m, spec.settings, cx);
   if (positional.length > 0) return cx.report(D.badModifier(positional[0].span, `Name the settings of ${m.name.name}: ${spec.settings.map((s) => `${s} = ...`).join(', ')}.`));

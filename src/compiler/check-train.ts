@@ -4,7 +4,7 @@
  * with defaults filled in.
  */
 import type * as A from './ast.js';
-import { DATASETS, OPTIMIZERS, supportWithin } from '../core/catalog.js';
+import { DATASETS, OPTIMIZERS, checkOptimizerSetting, lookup, supportWithin } from '../core/catalog.js';
 import type { DatasetChoice, ObjectiveChoice, OptimizerChoice, ScheduleChoice, TrainConfig, VarInfo } from './checked.js';
 import * as D from './diagnostics.js';
 import { orList, type Diagnostic } from './source.js';
@@ -42,12 +42,12 @@ export function checkTrainBlock(block: A.TrainBlock | undefined, data: VarInfo[]
   const seen = new Map<string, A.Setting>();
   for (const s of block?.settings ?? []) {
     const name = s.name.name;
-    const read = READERS[name];
+    const read = lookup(READERS, name);
     if (!read) {
-      out.push(D.badSetting(s.name.span, `Unknown setting '${name}'. Expected ${orList(Object.keys(READERS))}.`));
+      out.push(D.unknownSetting(s.name.span, `Unknown setting '${name}'. Expected ${orList(Object.keys(READERS))}.`));
       continue;
     }
-    if (seen.has(name)) out.push(D.badSetting(s.name.span, `'${name}' is set twice.`));
+    if (seen.has(name)) out.push(D.settingTwice(s.name.span, `'${name}' is set twice.`));
     seen.set(name, s);
     read(s.value, config, data, out);
   }
@@ -60,36 +60,36 @@ function checkObjectiveSettings(config: TrainConfig, seen: Map<string, A.Setting
   if (config.objective.kind !== 'iwae') return;
   for (const name of ['beta', 'kl_warmup', 'free_bits']) {
     const s = seen.get(name);
-    if (s) out.push(D.badSetting(s.name.span, `'${name}' weights the KL term of the ELBO; the iwae bound has no separate KL term. Use objective elbo.`));
+    if (s) out.push(D.klSettingWithIwae(s.name.span, `'${name}' weights the KL term of the ELBO; the iwae bound has no separate KL term. Use objective elbo.`));
   }
 }
 
 export function defaultOptimizer(name: string): OptimizerChoice {
-  return { name, settings: Object.fromEntries(Object.entries(OPTIMIZERS[name]).map(([k, v]) => [k, v.default])) };
+  return { name, settings: Object.fromEntries(Object.entries(lookup(OPTIMIZERS, name) ?? {}).map(([k, v]) => [k, v.default])) };
 }
 
 function wholeNumber(v: A.SettingValue, min: number, out: Diagnostic[]): number | undefined {
   if (v.kind === 'num' && Number.isInteger(v.value) && v.value >= min) return v.value;
-  out.push(D.badSetting(v.span, `Expected a whole number of at least ${min}.`));
+  out.push(D.notWholeNumber(v.span, `Expected a whole number of at least ${min}.`));
   return undefined;
 }
 
 function positiveNumber(v: A.SettingValue, out: Diagnostic[]): number | undefined {
   if (v.kind === 'num' && v.value > 0 && Number.isFinite(v.value)) return v.value;
-  out.push(D.badSetting(v.span, 'Expected a positive number.'));
+  out.push(D.notPositive(v.span, 'Expected a positive number.'));
   return undefined;
 }
 
 function nonNegativeNumber(v: A.SettingValue, out: Diagnostic[]): number | undefined {
   if (v.kind === 'num' && v.value >= 0 && Number.isFinite(v.value)) return v.value;
-  out.push(D.badSetting(v.span, 'Expected a number of at least 0.'));
+  out.push(D.negativeNumber(v.span, 'Expected a number of at least 0.'));
   return undefined;
 }
 
 /** A call-like value `name(a = ..., ...)` whose name is one of `known`, or an error. */
 function call(v: A.SettingValue, what: string, known: string[], out: Diagnostic[]): Extract<A.SettingValue, { kind: 'word' }> | undefined {
   if (v.kind === 'word' && known.includes(v.name.name)) return v;
-  out.push(D.badSetting(v.span, `Unknown ${what}. Expected ${orList(known)}.`));
+  out.push(D.unknownChoice(v.span, `Unknown ${what}. Expected ${orList(known)}.`));
   return undefined;
 }
 
@@ -99,7 +99,7 @@ function argsOf(v: Extract<A.SettingValue, { kind: 'word' }>, allowed: string[],
   for (const a of v.args ?? []) {
     if (!allowed.includes(a.name.name)) {
       const expected = allowed.length ? ` Expected ${orList(allowed)}.` : '';
-      out.push(D.badSetting(a.name.span, `${v.name.name} has no argument '${a.name.name}'.${expected}`));
+      out.push(D.unknownSettingArgument(a.name.span, `${v.name.name} has no argument '${a.name.name}'.${expected}`));
     } else args.set(a.name.name, a.value);
   }
   return args;
@@ -108,7 +108,7 @@ function argsOf(v: Extract<A.SettingValue, { kind: 'word' }>, allowed: string[],
 function dataset(v: A.SettingValue, data: VarInfo[], out: Diagnostic[]): DatasetChoice | undefined {
   const w = call(v, 'data set', Object.keys(DATASETS), out);
   if (!w) return undefined;
-  const spec = DATASETS[w.name.name];
+  const spec = lookup(DATASETS, w.name.name)!;
   const args: Record<string, string> = {};
   const given = argsOf(w, [...Object.keys(spec.args), ...(spec.classes ? ['labels'] : [])], out);
   let rejected = given.size < (w.args?.length ?? 0);
@@ -121,12 +121,12 @@ function dataset(v: A.SettingValue, data: VarInfo[], out: Diagnostic[]): Dataset
     if (spec.args[name].includes(text)) args[name] = text;
     else {
       rejected = true;
-      out.push(D.badSetting(value.span, `'${name}' must be ${orList(spec.args[name])}.`));
+      out.push(D.badDatasetArgument(value.span, `'${name}' must be ${orList(spec.args[name])}.`));
     }
   }
   if (labels && args.binarize === 'static') {
     rejected = true;
-    out.push(D.badSetting(labelsValue!.span, 'Statically binarized MNIST (Larochelle & Murray) comes without labels; use binarize = dynamic or none.'));
+    out.push(D.labelsWithStaticBinarization(labelsValue!.span, 'Statically binarized MNIST (Larochelle & Murray) comes without labels; use binarize = dynamic or none.'));
   }
   const images = data.find((d) => d.name !== labels)?.name ?? '';
   const choice = { name: spec.name, args, images, ...(labels ? { labels } : {}), span: v.span };
@@ -138,7 +138,7 @@ function dataset(v: A.SettingValue, data: VarInfo[], out: Diagnostic[]): Dataset
 function labelsVariable(v: A.SettingValue, classes: number, data: VarInfo[], out: Diagnostic[]): string | undefined {
   const y = v.kind === 'word' && !v.args ? data.find((d) => d.name === v.name.name) : undefined;
   if (!y) {
-    out.push(D.badSetting(v.span, `'labels' names the data variable that receives the labels, declared as data y : onehot[${classes}].`));
+    out.push(D.badLabels(v.span, `'labels' names the data variable that receives the labels, declared as data y : onehot[${classes}].`));
     return undefined;
   }
   if (y.type !== 'onehot' || y.size !== classes || y.shape.length !== 1) {
@@ -153,11 +153,11 @@ function labelsVariable(v: A.SettingValue, classes: number, data: VarInfo[], out
  * model must declare exactly one data variable, of a fitting type and size.
  */
 function checkDataFits(choice: DatasetChoice & { span: A.SettingValue['span'] }, data: VarInfo[], out: Diagnostic[]): void {
-  const spec = DATASETS[choice.name];
+  const spec = lookup(DATASETS, choice.name)!;
   const images = data.filter((d) => d.name !== choice.labels);
   if (images.length !== 1) {
     const more = spec.classes && !choice.labels ? `; bind a label variable with ${spec.name}(..., labels = y)` : '';
-    out.push(D.badSetting(choice.span, `${spec.name} provides one data variable (the images)${choice.labels ? ' besides the labels' : ''}, but the model declares ${images.length}${more}.`));
+    out.push(D.datasetVariables(choice.span, `${spec.name} provides one data variable (the images)${choice.labels ? ' besides the labels' : ''}, but the model declares ${images.length}${more}.`));
     return;
   }
   const x = images[0];
@@ -175,12 +175,10 @@ function optimizer(v: A.SettingValue, out: Diagnostic[]): OptimizerChoice | unde
   const w = call(v, 'optimizer', Object.keys(OPTIMIZERS), out);
   if (!w) return undefined;
   const choice = defaultOptimizer(w.name.name);
-  const ranges = OPTIMIZERS[w.name.name];
-  for (const [name, value] of argsOf(w, Object.keys(ranges), out)) {
-    const range = ranges[name];
-    if (value.kind !== 'num' || value.value < range.min || value.value > range.max) {
-      out.push(D.badSetting(value.span, `'${name}' must be a number from ${range.min} to ${range.max}.`));
-    } else choice.settings[name] = value.value;
+  for (const [name, value] of argsOf(w, Object.keys(choice.settings), out)) {
+    const problem = value.kind === 'num' ? checkOptimizerSetting(w.name.name, name, value.value) : `'${name}' must be a number.`;
+    if (problem) out.push(D.optimizerSettingOutOfRange(value.span, problem));
+    else if (value.kind === 'num') choice.settings[name] = value.value;
   }
   return choice;
 }
@@ -217,7 +215,7 @@ function schedule(v: A.SettingValue, out: Diagnostic[]): ScheduleChoice | undefi
   const epochs = at?.kind === 'list' ? at.items.map((i) => wholeNumber(i, 1, out)) : [];
   if (epochs.some((e) => e === undefined)) return undefined; // reported: an item that is not a whole number ≥ 1
   if (!at || at.kind !== 'list' || epochs.length === 0 || epochs.some((e, i) => i > 0 && e! <= epochs[i - 1]!)) {
-    out.push(D.badSetting(at?.span ?? w.span, 'step needs at = [e1, e2, ...]: the epochs, increasing, after which the learning rate is multiplied by factor.'));
+    out.push(D.badStepSchedule(at?.span ?? w.span, 'step needs at = [e1, e2, ...]: the epochs, increasing, after which the learning rate is multiplied by factor.'));
     return undefined;
   }
   const factorValue = args.get('factor');

@@ -8,15 +8,16 @@
  */
 import type * as A from './ast.js';
 import {
-  ACTIVATIONS, FAMILIES, FUNCTIONS, VALUE_TYPES, supportWithin,
+  ACTIVATIONS, FAMILIES, FUNCTIONS, VALUE_TYPES, lookup, supportWithin,
   type Activation, type Constraint, type FamilySpec, type ParamShape, type ParamSpec, type Support,
 } from '../core/catalog.js';
 import type { CExpr, CheckedModel, DistInfo, NetCall, NetInfo, ParamInfo, TrainConfig, VarInfo } from './checked.js';
 import { checkModifiers, modifierExprs } from './check-modifiers.js';
 import * as D from './diagnostics.js';
 import { printExpr } from './print.js';
-import { fail, ok, orList, type Diagnostic, type Result, type SourceFile, type Span } from './source.js';
+import { MAX_DIAGNOSTICS, fail, ok, orList, type Diagnostic, type Result, type SourceFile, type Span } from './source.js';
 import { checkTrainBlock } from './check-train.js';
+import { batchSettingSpan, checkBatch, checkTensorSize, checkWeights } from './check-size.js';
 
 type Symbol =
   | { kind: 'data' | 'latent'; info: VarInfo }
@@ -58,14 +59,18 @@ class Checker {
     this.checkVisibility(byRole.guides, byRole.priors, byRole.likelihoods);
     const nets = this.netInfos();
     if (this.diagnostics.some((d) => d.severity === 'error')) return fail(this.diagnostics);
-    return ok({
+    const checked: CheckedModel = {
       name: this.model.name.name, source: this.src,
       data: this.vars('data'), latents: this.vars('latent'), params: this.params(), nets,
       priors: new Map(byRole.priors.map((d) => [d.dist.target, d.dist])),
       guides: byRole.guides.map((d) => d.dist), likelihoods: byRole.likelihoods.map((d) => d.dist),
       train: train as TrainConfig,
       warnings: this.diagnostics,
-    });
+    };
+    // Sizes last: they need the networks' input widths, which the call sites fix.
+    checkWeights(checked, this.diagnostics);
+    checkBatch(checked, train, batchSettingSpan(this.model.train, this.model.name.span), this.diagnostics);
+    return this.diagnostics.some((d) => d.severity === 'error') ? fail(this.diagnostics) : ok(checked);
   }
 
   private report(d: Diagnostic): undefined {
@@ -83,6 +88,7 @@ class Checker {
       return;
     }
     this.declSpans.set(name, decl.name.span);
+    if (decl.kind !== 'net' && decl.type) checkTensorSize(name, decl.type.shape, decl.type.span, this.diagnostics);
     if (decl.kind === 'net') {
       this.checkNetDecl(decl);
       this.symbols.set(name, { kind: 'net', decl });
@@ -91,7 +97,7 @@ class Checker {
     } else if (decl.kind === 'const' && (decl.type || decl.random)) {
       this.symbols.set(name, { kind: 'param', decl, info: this.fixedTensorInfo(decl) });
     } else if (decl.kind === 'const') {
-      const value = this.options.constants?.[name] ?? this.constantValue(decl.value!, 'The value of a const');
+      const value = this.constantOverride(name) ?? this.constantValue(decl.value!, 'The value of a const');
       this.symbols.set(name, { kind: 'const', value });
     } else {
       const type = this.valueType(decl.type);
@@ -121,7 +127,7 @@ class Checker {
   private fixedTensorInfo(decl: A.ConstDecl): ParamInfo {
     const shape = decl.type?.shape ?? [];
     if (decl.type) this.valueType(decl.type, ['real']);
-    const override = this.options.constants?.[decl.name.name];
+    const override = this.constantOverride(decl.name.name);
     const init = override !== undefined || !decl.random
       ? { init: override ?? this.constantValue(decl.value!, 'The value of a const') }
       : this.randomInit(decl.random);
@@ -136,6 +142,11 @@ class Checker {
       return { init: 0, initScale: 1 };
     }
     return { init: args[0], initScale: args[1] };
+  }
+
+  /** The value `--const name=...` gives, if any. */
+  private constantOverride(name: string): number | undefined {
+    return this.options.constants ? lookup(this.options.constants, name) : undefined;
   }
 
   /** The value of a constant expression (numbers, consts and arithmetic), for initial values. */
@@ -163,7 +174,7 @@ class Checker {
   }
 
   private checkNetDecl(net: A.NetDecl): void {
-    if (FUNCTIONS[net.name.name]) {
+    if (lookup(FUNCTIONS, net.name.name)) {
       this.report(D.badNetwork(net.name.span, `'${net.name.name}' is a built-in function, so a network of that name could never be called; name it otherwise.`));
     }
     for (const layer of net.layers) {
@@ -177,6 +188,7 @@ class Checker {
       if (seen.has(out.name.name)) this.report(D.badNetwork(out.name.span, `Output '${out.name.name}' is named twice.`));
       seen.add(out.name.name);
       this.valueType(out.type, ['real']);
+      checkTensorSize(`${net.name.name}.${out.name.name}`, out.type.shape, out.type.span, this.diagnostics);
     }
     for (const input of net.inputs) if (input.type) this.valueType(input.type);
   }
@@ -215,7 +227,7 @@ class Checker {
 
   private statement(stmt: A.Statement): { dist: DistInfo; stmt: A.Statement } | undefined {
     const target = this.targetOf(stmt);
-    const family = FAMILIES[stmt.dist.name.name];
+    const family = lookup(FAMILIES, stmt.dist.name.name);
     if (!family) {
       for (const arg of stmt.dist.args) this.expr(arg.value); // names in the arguments still resolve
       return this.report(D.unknownDistribution(stmt.dist.name.span, stmt.dist.name.name, Object.keys(FAMILIES), closest(stmt.dist.name.name, Object.keys(FAMILIES))));
@@ -305,19 +317,20 @@ class Checker {
    * support must lie within the prior's. A relaxed guide needs the categorical closed form.
    */
   private checkPairs(guides: { dist: DistInfo }[], priors: { dist: DistInfo; stmt: A.Statement }[]): void {
+    const guideIndex = new Map(guides.map((g, i) => [g.dist.target, i]));
     for (const { dist: prior, stmt } of priors) {
-      const guide = guides.find((g) => g.dist.target === prior.target)?.dist;
-      if (!guide || this.untyped.has(prior.target)) continue;
+      const index = guideIndex.get(prior.target);
+      const guide = index === undefined ? undefined : guides[index].dist;
+      const latent = this.symbols.get(prior.target);
+      if (!guide || index === undefined || this.untyped.has(prior.target) || latent?.kind !== 'latent') continue;
       const [q, p] = [FAMILIES[guide.family], FAMILIES[prior.family]];
-      const latent = this.vars('latent').find((v) => v.name === prior.target)!;
-      if (q.support !== latent.type) continue; // the guide's own mismatch is reported at the guide
+      if (q.support !== latent.info.type) continue; // the guide's own mismatch is reported at the guide
       if (!supportWithin(q.support, p.support)) {
         this.report(D.supportMismatch(stmt.dist.name.span,
           `The prior ${p.name} of '${prior.target}' is over ${describeSupport(p.support)}, but its guide ${q.name} samples ${describeSupport(q.support)}: KL(${q.name} ‖ ${p.name}) would be infinite. Use a prior over ${describeSupport(q.support)}.`,
           [{ span: guide.span, message: 'The guide is here.' }]));
       }
-      const later = guides.slice(guides.findIndex((g) => g.dist === guide) + 1).map((g) => g.dist.target);
-      const readsLater = this.reads(prior).find((r) => later.includes(r.name));
+      const readsLater = this.reads(prior).find((r) => (guideIndex.get(r.name) ?? -1) > index);
       if (guide.estimator.kind === 'relaxed' && readsLater) {
         this.report(D.supportMismatch(readsLater.span,
           `A relaxed guide needs its KL in closed form, at the values the prior reads; '${readsLater.name}' is sampled after '${prior.target}', so it would have to be Monte Carlo. Move the guide of '${readsLater.name}' before that of '${prior.target}'.`));
@@ -396,7 +409,7 @@ class Checker {
 
   private call(e: Extract<A.Expr, { kind: 'call' }>): CExpr | undefined {
     const name = e.callee.name;
-    if (FUNCTIONS[name]) {
+    if (lookup(FUNCTIONS, name)) {
       if (e.args.length !== 1) return this.report(D.badExpression(e.span, `${name} takes one argument.`));
       const arg = this.expr(e.args[0]);
       return arg && { kind: 'fn', fn: name, arg, shape: arg.shape, span: e.span };
@@ -458,6 +471,7 @@ class Checker {
 
   /** " Did you mean 'x'?" for the closest declared name, if any is close. */
   private suggest(name: string, kinds?: Symbol['kind'][]): string {
+    if (this.diagnostics.length >= MAX_DIAGNOSTICS) return ''; // not shown (see limitDiagnostics): spare the search
     const best = closest(name, [...this.symbols.entries()].filter(([, s]) => !kinds || kinds.includes(s.kind)).map(([n]) => n));
     return best ? ` Did you mean '${best}'?` : '';
   }
@@ -502,7 +516,8 @@ class Checker {
     // images, not bound as labels) is reported at the data set, with the hint to bind it.
     const extra = train.dataset !== undefined && this.vars('data').filter((d) => d.name !== train.dataset!.labels).length > 1;
     const reportedAtDataset = (name: string) => extra || this.namedAsLabels(name);
-    const has = (role: A.Role, name: string) => statements.some((s) => s.role === role && s.target.name === name);
+    const written = new Set(statements.map((s) => `${s.role} ${s.target.name}`));
+    const has = (role: A.Role, name: string) => written.has(`${role} ${name}`);
     for (const v of this.vars('latent')) {
       if (!has('prior', v.name)) this.report(D.latentWithout(v.span, v.name, 'prior'));
       if (!has('guide', v.name)) this.report(D.latentWithout(v.span, v.name, 'guide'));
@@ -524,13 +539,14 @@ class Checker {
    * A likelihood p(x|·) must not read x, the data it explains.
    */
   private checkVisibility(guides: { dist: DistInfo }[], priors: { dist: DistInfo }[], likelihoods: { dist: DistInfo }[]): void {
-    guides.forEach(({ dist }, i) => {
-      const earlier = new Set(guides.slice(0, i).map((g) => g.dist.target));
+    const earlier = new Set<string>();
+    guides.forEach(({ dist }) => {
       for (const r of this.reads(dist)) {
         if (this.symbols.get(r.name)?.kind !== 'latent' || earlier.has(r.name)) continue;
         const why = r.name === dist.target ? 'its own sample' : `'${r.name}', whose guide samples after it; move that guide first`;
         this.report(D.notVisible(r.span, `The guide of '${dist.target}' cannot read ${why}.`));
       }
+      earlier.add(dist.target);
     });
     for (const { dist } of priors) {
       for (const r of this.reads(dist)) {
@@ -547,27 +563,35 @@ class Checker {
     }
   }
 
+  /** Priors that read each other in a cycle, found by an iterative depth-first search (chains may be long). */
   private checkPriorCycles(priors: DistInfo[]): void {
-    const deps = new Map(priors.map((p) => [p.target, this.reads(p).filter((r) => this.symbols.get(r.name)?.kind === 'latent')]));
+    const deps = new Map(priors.map((p) => [p.target, this.reads(p).filter((r) => this.symbols.get(r.name)?.kind === 'latent' && r.name !== p.target)]));
     const state = new Map<string, 'visiting' | 'done'>();
-    const visit = (name: string, path: string[]): void => {
-      if (state.get(name) === 'done') return;
-      state.set(name, 'visiting');
-      for (const r of deps.get(name) ?? []) {
-        if (r.name === name) continue;
-        if (state.get(r.name) === 'visiting') {
-          this.report(D.notVisible(r.span, `The priors form a cycle: ${[...path, name, r.name].join(' → ')}.`));
-        } else visit(r.name, [...path, name]);
+    for (const p of priors) {
+      if (state.has(p.target)) continue;
+      // The path from p.target, each with the index of the next dependency to follow.
+      const path: { name: string; next: number }[] = [{ name: p.target, next: 0 }];
+      state.set(p.target, 'visiting');
+      while (path.length > 0) {
+        const top = path[path.length - 1];
+        const r = (deps.get(top.name) ?? [])[top.next++];
+        if (!r) {
+          state.set(top.name, 'done');
+          path.pop();
+        } else if (state.get(r.name) === 'visiting') {
+          this.report(D.notVisible(r.span, `The priors form a cycle: ${[...path.map((f) => f.name), r.name].join(' → ')}.`));
+        } else if (!state.has(r.name)) {
+          state.set(r.name, 'visiting');
+          path.push({ name: r.name, next: 0 });
+        }
       }
-      state.set(name, 'done');
-    };
-    for (const p of priors) visit(p.target, []);
+    }
   }
 
-  /** The variables a distribution's parameters read, directly or through networks. */
+  /** The variables a distribution's parameters read, directly or through networks, each at its first place. */
   private reads(d: DistInfo): { name: string; span: Span }[] {
-    const reads = [...Object.values(d.params), ...modifierExprs(d)].flatMap(freeVars);
-    return reads.filter((r, i) => reads.findIndex((o) => o.name === r.name) === i); // one place per variable
+    const seen = new Set<string>();
+    return [...Object.values(d.params), ...modifierExprs(d)].flatMap(freeVars).filter((r) => !seen.has(r.name) && seen.add(r.name));
   }
 }
 
@@ -665,8 +689,15 @@ export const showShape = (s: number[]): string => (s.length === 0 ? 'scalar' : `
 
 /** The candidate closest to `name` by edit distance, if it is close (within a third of its length). */
 function closest(name: string, candidates: string[]): string | undefined {
-  const best = candidates.map((c) => [c, editDistance(c, name)] as const).sort((a, b) => a[1] - b[1])[0];
-  return best && best[1] <= Math.max(1, Math.floor(name.length / 3)) ? best[0] : undefined;
+  const limit = Math.max(1, Math.floor(name.length / 3));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const c of candidates) {
+    if (Math.abs(c.length - name.length) >= bestDistance) continue; // the distance is at least the difference in length
+    const d = editDistance(c, name);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
 }
 
 function editDistance(a: string, b: string): number {

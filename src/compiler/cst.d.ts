@@ -115,12 +115,30 @@ export interface NetDeclCstNode extends CstNode {
 export type NetDeclCstChildren = {
   Net: IToken[];
   Identifier: IToken[];
+  netSignature: NetSignatureCstNode[];
+  netBody: NetBodyCstNode[];
+};
+
+export interface NetSignatureCstNode extends CstNode {
+  name: "netSignature";
+  children: NetSignatureCstChildren;
+}
+
+export type NetSignatureCstChildren = {
   LParen: (IToken)[];
   netInput: NetInputCstNode[];
   Comma?: (IToken)[];
   RParen: (IToken)[];
   Arrow: IToken[];
   netOutput: NetOutputCstNode[];
+};
+
+export interface NetBodyCstNode extends CstNode {
+  name: "netBody";
+  children: NetBodyCstChildren;
+}
+
+export type NetBodyCstChildren = {
   LBrace: IToken[];
   layer?: LayerCstNode[];
   RBrace: IToken[];
@@ -354,6 +372,8 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   constDecl(children: ConstDeclCstChildren, param?: IN): OUT;
   typeExpr(children: TypeExprCstChildren, param?: IN): OUT;
   netDecl(children: NetDeclCstChildren, param?: IN): OUT;
+  netSignature(children: NetSignatureCstChildren, param?: IN): OUT;
+  netBody(children: NetBodyCstChildren, param?: IN): OUT;
   netInput(children: NetInputCstChildren, param?: IN): OUT;
   netOutput(children: NetOutputCstChildren, param?: IN): OUT;
   layer(children: LayerCstChildren, param?: IN): OUT;

@@ -31,6 +31,29 @@ export const notVisible = (span: Span, message: string): Diagnostic => error('VA
 export const badNetwork = (span: Span, message: string): Diagnostic => error('VAE2014', span, message);
 export const badExpression = (span: Span, message: string): Diagnostic => error('VAE2015', span, message);
 export const badModifier = (span: Span, message: string): Diagnostic => error('VAE2017', span, message);
-export const badSetting = (span: Span, message: string): Diagnostic => error('VAE3001', span, message);
+
+// Train-block errors (in the file or in `--set`), one code per kind of mistake.
+type SettingError = (span: Span, message: string) => Diagnostic;
+const setting = (code: `VAE30${number}`): SettingError => (span, message) => error(code, span, message);
+export const unknownSetting = setting('VAE3001');
+export const settingTwice = setting('VAE3002');
+export const notWholeNumber = setting('VAE3003');
+export const notPositive = setting('VAE3004');
+export const negativeNumber = setting('VAE3005');
+/** An unknown data set, optimizer, objective, schedule or `kl` value. */
+export const unknownChoice = setting('VAE3006');
+/** An argument that a data set, optimizer, objective, schedule or `kl` value does not take. */
+export const unknownSettingArgument = setting('VAE3007');
+export const badDatasetArgument = setting('VAE3008');
+export const optimizerSettingOutOfRange = setting('VAE3009');
+export const badStepSchedule = setting('VAE3010');
+/** beta, kl_warmup or free_bits with the iwae objective (in the file, in `--set`, or split between them). */
+export const klSettingWithIwae = setting('VAE3011');
+export const iwaeWithDiscreteLatents = setting('VAE3012');
+export const labelsWithStaticBinarization = setting('VAE3013');
+export const badLabels = setting('VAE3014');
+export const datasetVariables = setting('VAE3015');
+/** One batch's values (batch × samples × widths) would not fit in memory. */
+export const batchTooLarge = setting('VAE3016');
 export const unusedNetwork = (span: Span, name: string): Diagnostic =>
   ({ code: 'VAE2016', severity: 'warning', span, message: `Network '${name}' is never used.` });

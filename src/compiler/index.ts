@@ -2,40 +2,45 @@
  * The front end as one call: source text → tokens → CST → AST → checked model.
  * `lower()` (in lower.ts) continues from the checked model to the objective.
  */
-import { readFileSync } from 'node:fs';
 import type * as A from './ast.js';
 import { check, type CheckOptions } from './check.js';
 import type { CheckedModel } from './checked.js';
 import { parse } from './parser.js';
 import { checkTrainBlock } from './check-train.js';
+import { batchSettingSpan, checkBatch } from './check-size.js';
 import * as D from './diagnostics.js';
 import type { TrainConfig } from './checked.js';
-import { fail, ok, type Diagnostic, type Result, type SourceFile } from './source.js';
+import { fail, limitDiagnostics, ok, type Diagnostic, type Result, type SourceFile } from './source.js';
 import { toAst } from './to-ast.js';
 
 /** Parses `src` into an AST. */
 export function parseModel(src: SourceFile): Result<A.Model> {
   const cst = parse(src);
-  return cst.ok ? toAst(cst.value, src) : fail(cst.diagnostics);
+  return limited(cst.ok ? toAst(cst.value, src) : fail(cst.diagnostics));
 }
 
-/** Parses and checks `src` (with `options.constants` overriding its `const` declarations). */
+/**
+ * Parses and checks `src` (with `options.constants` overriding its `const` declarations). The
+ * diagnostics (errors, or a checked model's warnings) are at most MAX_DIAGNOSTICS (source.ts).
+ */
 export function checkModel(src: SourceFile, options: CheckOptions = {}): Result<CheckedModel> {
   const ast = parseModel(src);
   if (!ast.ok) return ast;
-  return check(ast.value, src, options);
+  const checked = limited(check(ast.value, src, options));
+  return checked.ok ? ok({ ...checked.value, warnings: limitDiagnostics(checked.value.warnings) }) : checked;
 }
+
+const limited = <T>(r: Result<T>): Result<T> => (r.ok ? r : fail(limitDiagnostics(r.diagnostics)));
 
 /** Parses `--const name=value` flags into constants for `checkModel`; throws on a malformed one. */
 export function parseConstants(flags: string[]): Record<string, number> {
-  const constants: Record<string, number> = {};
-  for (const flag of flags) {
+  // Own properties only (fromEntries defines them), so that `--const __proto__=1` is just a name.
+  return Object.fromEntries(flags.map((flag) => {
     const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*$/.exec(flag);
     const value = m ? Number(m[2]) : NaN;
     if (!m || !Number.isFinite(value)) throw new Error(`--const ${flag}: expected NAME=NUMBER, as in --const tau=0.3.`);
-    constants[m[1]] = value;
-  }
-  return constants;
+    return [m[1], value];
+  }));
 }
 
 /** The text that `--set` settings are checked as: a train block, one setting per line. */
@@ -61,6 +66,8 @@ export function overrideSettings(model: CheckedModel, settings: string[]): Resul
   for (const [key, name] of SETTING_KEYS) if (given.has(name)) (merged as Record<string, unknown>)[key] = overrides[key];
   checkMergedObjective(merged, block, diagnostics);
   checkDiscreteWithIwae(model, merged, block, diagnostics);
+  // Only a batch or an objective given here can make one batch too large: the error is at it.
+  if (given.has('batch') || given.has('objective')) checkBatch(model, merged, batchSettingSpan(block, block.span)!, diagnostics);
   if (diagnostics.length > 0) return fail(diagnostics);
   return ok({ ...model, train: merged });
 }
@@ -77,9 +84,9 @@ function checkMergedObjective(merged: TrainConfig, block: A.TrainBlock, out: Dia
   for (const [name, notDefault] of Object.entries(changed)) {
     const here = block.settings.find((s) => s.name.name === name);
     if (here) {
-      out.push(D.badSetting(here.name.span, `'${name}' weights the KL term of the ELBO; the model's objective is iwae, whose bound has no separate KL term. Use objective elbo.`));
+      out.push(D.klSettingWithIwae(here.name.span, `'${name}' weights the KL term of the ELBO; the model's objective is iwae, whose bound has no separate KL term. Use objective elbo.`));
     } else if (notDefault && objective) {
-      out.push(D.badSetting(objective.name.span, `The model file sets '${name}', which weights the KL term of the ELBO; the iwae bound has no separate KL term. Remove '${name}' from the file, or use objective elbo.`));
+      out.push(D.klSettingWithIwae(objective.name.span, `The model file sets '${name}', which weights the KL term of the ELBO; the iwae bound has no separate KL term. Remove '${name}' from the file, or use objective elbo.`));
     }
   }
 }
@@ -89,7 +96,7 @@ function checkDiscreteWithIwae(model: CheckedModel, merged: TrainConfig, block: 
   const objective = block.settings.find((s) => s.name.name === 'objective');
   const discrete = model.guides.filter((g) => g.estimator.kind !== 'reparameterized').map((g) => g.target);
   if (merged.objective.kind !== 'iwae' || !objective || discrete.length === 0) return;
-  out.push(D.badSetting(objective.name.span, `The model's discrete latents (${discrete.join(', ')}) are trained with objective elbo; iwae is not available for them.`));
+  out.push(D.iwaeWithDiscreteLatents(objective.name.span, `The model's discrete latents (${discrete.join(', ')}) are trained with objective elbo; iwae is not available for them.`));
 }
 
 /** Setting names in the language and their fields in TrainConfig. */
@@ -99,8 +106,4 @@ const SETTING_KEYS: [keyof TrainConfig, string][] = [
   ['schedule', 'schedule'], ['clipNorm', 'clip_norm'], ['monteCarloKl', 'kl'],
 ];
 
-/** Reads a model file; its name in diagnostics is the path as given. */
-export function readSource(path: string): SourceFile {
-  return { name: path, text: readFileSync(path, 'utf8') };
-}
 

@@ -31,7 +31,7 @@ const alternatives = (paths: TokenType[][]): string => {
   const firsts = [...new Set(paths.map((p) => (p.length > 0 ? label(p[0]) : 'nothing')))];
   return firsts.length <= 1 ? firsts.join('') : `${firsts.slice(0, -1).join(', ')} or ${firsts[firsts.length - 1]}`;
 };
-const ruleContext = (rule: string): string => (RULE_WORDS[rule] ? `${RULE_WORDS[rule]} ` : '');
+const ruleContext = (rule: string): string => (Object.hasOwn(RULE_WORDS, rule) ? `${RULE_WORDS[rule]} ` : '');
 const RULE_WORDS: Record<string, string> = {
   modelItem: 'in a model (a declaration or a prior, likelihood or guide)',
   primary: 'in an expression',
@@ -41,7 +41,7 @@ const RULE_WORDS: Record<string, string> = {
 /** The parser. Rule names are the CST node names that `to-ast.ts` visits. */
 export class VaeParser extends CstParser {
   constructor() {
-    super(T.allTokens, { errorMessageProvider: messages, recoveryEnabled: false, maxLookahead: 3, nodeLocationTracking: 'full' });
+    super(T.allTokens, { errorMessageProvider: messages, recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'full' });
     this.performSelfAnalysis();
   }
 
@@ -130,6 +130,12 @@ export class VaeParser extends CstParser {
   netDecl = this.RULE('netDecl', () => {
     this.CONSUME(T.Net);
     this.CONSUME(T.Identifier);
+    this.SUBRULE(this.netSignature);
+    this.SUBRULE(this.netBody);
+  });
+
+  /** `(x) -> (mu: real[20], log_sigma: real[20])`: a rule of its own, so that an error in it re-syncs at the body's '{'. */
+  netSignature = this.RULE('netSignature', () => {
     this.CONSUME(T.LParen);
     this.AT_LEAST_ONE_SEP1({ SEP: T.Comma, DEF: () => this.SUBRULE(this.netInput) });
     this.CONSUME(T.RParen);
@@ -137,6 +143,10 @@ export class VaeParser extends CstParser {
     this.CONSUME2(T.LParen);
     this.AT_LEAST_ONE_SEP2({ SEP: T.Comma, DEF: () => this.SUBRULE(this.netOutput) });
     this.CONSUME2(T.RParen);
+  });
+
+  /** `{ dense 400 relu }` */
+  netBody = this.RULE('netBody', () => {
     this.CONSUME(T.LBrace);
     this.MANY(() => this.SUBRULE(this.layer));
     this.CONSUME(T.RBrace);
@@ -304,21 +314,40 @@ export class VaeParser extends CstParser {
 /** One parser instance: Chevrotain parsers are reusable and their self-analysis is costly. */
 export const parserInstance = new VaeParser();
 
-/** Lexes and parses `src`; returns the CST of rule `file`, or every lexing error or the first syntax error. */
+/**
+ * The deepest nesting of parentheses, brackets and unary minus signs the parser accepts: each
+ * level costs the recursive-descent parser about forty stack frames, so this keeps parsing far
+ * from the stack's limit (which a few hundred levels would reach).
+ */
+export const MAX_NESTING = 64;
+
+/**
+ * Lexes and parses `src`; returns the CST of rule `file`, or the errors: every bad character
+ * (VAE1001), a nesting deeper than MAX_NESTING (VAE1004), or the syntax errors (VAE1002) that
+ * Chevrotain's recovery finds (it re-synchronizes at the next declaration, statement or setting),
+ * at most one per line, none on a line with a bad character and no "unexpected input after the
+ * end" after another error, so that one mistake gives one error.
+ */
 export function parse(src: SourceFile): Result<CstNode> {
   const lexed = T.vaeLexer.tokenize(src.text);
-  if (lexed.errors.length > 0) {
-    return fail(lexed.errors.map((e): Diagnostic => ({
-      code: 'VAE1001', severity: 'error', span: spanOf(src, e.offset, e.offset + e.length),
-      message: `Unexpected character '${src.text.slice(e.offset, e.offset + e.length)}'.`,
-    })));
-  }
+  const diagnostics = lexed.errors.map((e): Diagnostic => ({
+    code: 'VAE1001', severity: 'error', span: spanOf(src, e.offset, e.offset + e.length),
+    message: `Unexpected character '${src.text.slice(e.offset, e.offset + Math.min(e.length, 20))}${e.length > 20 ? '...' : ''}'.`,
+  }));
+  const tooDeep = tooDeepAt(lexed.tokens);
+  if (tooDeep) return fail([...diagnostics, nestingDiagnostic(tooDeep, src)]);
   parserInstance.input = lexed.tokens;
   const cst = parserInstance.file();
-  if (parserInstance.errors.length > 0) {
-    return fail(parserInstance.errors.slice(0, 1).map((e) => syntaxDiagnostic(e.token, e.message, src)));
+  const badLines = new Set(diagnostics.map((d) => d.span.start.line));
+  for (const e of parserInstance.errors) {
+    const d = syntaxDiagnostic(e.token, e.message, src);
+    // Input left after an error is mostly the rest of the block the recovery skipped out of.
+    const leftOver = e.name === 'NotAllInputParsedException' && diagnostics.length > 0;
+    if (badLines.has(d.span.start.line) || leftOver) continue;
+    badLines.add(d.span.start.line);
+    diagnostics.push(d);
   }
-  return ok(cst);
+  return diagnostics.length > 0 ? fail(diagnostics) : ok(cst);
 }
 
 /** A syntax error at `token`; at the end of the file, it points just past the last character. */
@@ -328,3 +357,47 @@ function syntaxDiagnostic(token: IToken, message: string, src: SourceFile): Diag
   const end = atEnd ? start + 1 : (token.endOffset ?? start) + 1;
   return { code: 'VAE1002', severity: 'error', span: spanOf(src, start, end), message };
 }
+
+function nestingDiagnostic(token: IToken, src: SourceFile): Diagnostic {
+  return {
+    code: 'VAE1004', severity: 'error', span: spanOf(src, token.startOffset, (token.endOffset ?? token.startOffset) + 1),
+    message: `Nested too deeply: more than ${MAX_NESTING} levels of parentheses, brackets and unary minus signs. Name a part with a const, or simplify.`,
+  };
+}
+
+/**
+ * The first token at which the nesting exceeds MAX_NESTING, if any. The depth is that of the
+ * parser's recursion: one level per open '(' or '[', plus one per unary '-' before an operand
+ * (a '-' that does not follow a value), which lasts until that operand is followed by an operator,
+ * a ',', '=' or a closing bracket.
+ */
+function tooDeepAt(tokens: IToken[]): IToken | undefined {
+  const unaryPerLevel = [0];
+  let depth = 0;
+  let previous: TokenType | undefined;
+  for (const t of tokens) {
+    const type = t.tokenType;
+    if (type === T.LParen || type === T.LBracket) {
+      unaryPerLevel.push(0);
+      depth++;
+    } else if (type === T.RParen || type === T.RBracket) {
+      if (unaryPerLevel.length > 1) depth -= 1 + unaryPerLevel.pop()!;
+      depth -= unaryPerLevel[unaryPerLevel.length - 1];
+      unaryPerLevel[unaryPerLevel.length - 1] = 0;
+    } else if (type === T.Minus && !(previous && ENDS_VALUE.has(previous))) {
+      unaryPerLevel[unaryPerLevel.length - 1]++;
+      depth++;
+    } else if (ENDS_OPERAND.has(type)) {
+      depth -= unaryPerLevel[unaryPerLevel.length - 1];
+      unaryPerLevel[unaryPerLevel.length - 1] = 0;
+    }
+    if (depth > MAX_NESTING) return t;
+    previous = type;
+  }
+  return undefined;
+}
+
+/** Tokens after which a '-' is binary. */
+const ENDS_VALUE = new Set<TokenType>([T.NumberLiteral, T.Identifier, T.RParen, T.RBracket]);
+/** Tokens that end the operand of the unary minus signs before them (binary operators, separators). */
+const ENDS_OPERAND = new Set<TokenType>([T.Plus, T.Star, T.Slash, T.Comma, T.Equals, T.Tilde, T.LBrace, T.RBrace, T.Minus]);

@@ -40,22 +40,65 @@ export class InternalError extends Error {
   }
 }
 
-/** The position at `offset` in `text` (line and column from 1). */
-export function posAt(text: string, offset: number): Pos {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === '\n') {
-      line++;
-      lineStart = i + 1;
+/**
+ * Where each line of `text` starts: after `\n`, after `\r\n` and after a lone `\r` (old Mac files).
+ * Computed once per text and kept, so that a position costs a binary search, not a scan; `hint`
+ * is the line of the last position asked, where the next one usually is (spans come in order).
+ */
+function lineIndex(src: SourceFile): LineIndex {
+  let index = LINE_INDEX.get(src);
+  if (!index || index.text !== src.text) {
+    const { text } = src;
+    const starts = [0];
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
     }
+    index = { text, starts, hint: 0 };
+    LINE_INDEX.set(src, index);
   }
-  return { offset, line, column: offset - lineStart + 1 };
+  return index;
+}
+interface LineIndex { text: string; starts: number[]; hint: number }
+/** By file object: a Map keyed by the text would compare long texts character by character. */
+const LINE_INDEX = new WeakMap<SourceFile, LineIndex>();
+
+/** The number of lines of `text` (a final line ending does not start another line). */
+export function lineCount(src: SourceFile): number {
+  const { starts } = lineIndex(src);
+  return starts.length > 1 && starts[starts.length - 1] === src.text.length ? starts.length - 1 : starts.length;
+}
+
+/** The position at `offset` in `src` (line and column from 1; `\n`, `\r\n` and `\r` end lines). */
+export function posAt(src: SourceFile, offset: number): Pos {
+  const index = lineIndex(src);
+  const { starts } = index;
+  const at = Math.max(0, Math.min(offset, src.text.length));
+  let line = index.hint; // from 0
+  if (!(starts[line] <= at && (line + 1 === starts.length || at < starts[line + 1]))) {
+    let [lo, hi] = [0, starts.length - 1];
+    while (lo < hi) { // the last line start <= at
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    line = lo;
+    index.hint = lo;
+  }
+  return { offset, line: line + 1, column: offset - starts[line] + 1 };
+}
+
+/** The text of line `line` (from 1) without its line ending; '' past the end. */
+export function lineText(src: SourceFile, line: number): string {
+  const { text, starts } = lineIndex(src);
+  if (line < 1 || line > starts.length) return '';
+  const end = line < starts.length ? starts[line] : text.length;
+  return text.slice(starts[line - 1], end).replace(/\r?\n$|\r$/, '');
 }
 
 /** The span of `[startOffset, endOffset)` in `src`. */
 export function spanOf(src: SourceFile, startOffset: number, endOffset: number): Span {
-  return { file: src.name, start: posAt(src.text, startOffset), end: posAt(src.text, endOffset) };
+  return { file: src.name, start: posAt(src, startOffset), end: posAt(src, endOffset) };
 }
 
 /** The smallest span covering both `a` and `b`. */
@@ -76,27 +119,82 @@ export function joinSpans(a: Span, b: Span): Span {
  */
 export function renderDiagnostic(d: Diagnostic, src: SourceFile): string {
   const { line, column } = d.span.start;
-  const head = `${d.span.file}:${line}:${column}: ${d.severity}: ${d.message} [${d.code}]`;
+  const head = `${d.span.file}:${line}:${column}: ${d.severity}: ${clipWords(d.message)} [${d.code}]`;
   const parts = [head, ...sourceExcerpt(d.span, src)];
   for (const r of d.related ?? []) {
-    parts.push(`${r.span.file}:${r.span.start.line}:${r.span.start.column}: note: ${r.message}`);
+    parts.push(`${r.span.file}:${r.span.start.line}:${r.span.start.column}: note: ${clipWords(r.message)}`);
     parts.push(...sourceExcerpt(r.span, src));
   }
   return parts.join('\n');
 }
 
-/** The source line of `span` and a caret line under it. */
+/** `message` with each very long word (a name or number of thousands of characters, quoted) cut in the middle. */
+function clipWords(message: string): string {
+  return message.replace(/\S{81,}/g, (w) => `${w.slice(0, 60)}...${w.slice(-12)}`);
+}
+
+/** Source lines longer than this are shown as a window around the caret. */
+const EXCERPT_WIDTH = 120;
+
+/** The source line of `span` and a caret line under it (a long line clipped around the caret, with `...`). */
 function sourceExcerpt(span: Span, src: SourceFile): string[] {
-  const lines = src.text.split('\n');
-  const text = (lines[span.start.line - 1] ?? '').replace(/\r$/, '');
+  const text = lineText(src, span.start.line);
   const gutter = String(span.start.line).length;
   const sameLine = span.end.line === span.start.line;
-  const width = sameLine ? Math.max(1, span.end.column - span.start.column) : Math.max(1, text.length - span.start.column + 1);
+  const column = Math.min(Math.max(1, span.start.column), text.length + 1);
+  const width = Math.max(1, sameLine ? span.end.column - span.start.column : text.length - column + 1);
+  const clip = clipAround(text, column - 1, width);
   const pad = ' '.repeat(gutter);
   return [
-    ` ${String(span.start.line)} | ${text}`,
-    ` ${pad} | ${' '.repeat(span.start.column - 1)}${'^'.repeat(width)}`,
+    ` ${String(span.start.line)} | ${clip.text}`,
+    ` ${pad} | ${' '.repeat(clip.caret)}${'^'.repeat(clip.width)}`,
   ];
+}
+
+/** A window of at most about EXCERPT_WIDTH characters of `text` around `[at, at + width)`, and the caret's place in it. */
+function clipAround(text: string, at: number, width: number): { text: string; caret: number; width: number } {
+  if (text.length <= EXCERPT_WIDTH) return { text, caret: at, width };
+  const shown = Math.min(width, EXCERPT_WIDTH / 2);
+  const start = Math.max(0, Math.min(at - EXCERPT_WIDTH / 4, text.length - EXCERPT_WIDTH));
+  const end = Math.min(text.length, Math.max(start + EXCERPT_WIDTH, at + shown));
+  const before = start > 0 ? '...' : '';
+  const after = end < text.length ? '...' : '';
+  return { text: `${before}${text.slice(start, end)}${after}`, caret: before.length + at - start, width: shown };
+}
+
+/** At most this many diagnostics are kept per file, and this many per line; a last one counts the rest. */
+export const MAX_DIAGNOSTICS = 100;
+export const MAX_DIAGNOSTICS_PER_LINE = 10;
+
+/**
+ * `diagnostics` with at most MAX_DIAGNOSTICS in all and MAX_DIAGNOSTICS_PER_LINE per line (in
+ * order; the first ones found are usually the causes), and, when some are left out, one more
+ * at the first left out that says how many (VAE1006), so that a file of garbage gives a short answer.
+ */
+export function limitDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  const kept: Diagnostic[] = [];
+  const perLine = new Map<string, number>();
+  let firstOmitted: Diagnostic | undefined;
+  let omitted = 0;
+  for (const d of diagnostics) {
+    const line = `${d.span.file}:${d.span.start.line}`;
+    const onLine = perLine.get(line) ?? 0;
+    if (kept.length < MAX_DIAGNOSTICS && onLine < MAX_DIAGNOSTICS_PER_LINE) {
+      kept.push(d);
+      perLine.set(line, onLine + 1);
+    } else {
+      firstOmitted ??= d;
+      omitted++;
+    }
+  }
+  if (!firstOmitted) return diagnostics;
+  const errors = diagnostics.filter((d) => d.severity === 'error').length - kept.filter((d) => d.severity === 'error').length;
+  const what = errors === omitted ? `error${omitted === 1 ? '' : 's'}` : `diagnostic${omitted === 1 ? '' : 's'}`;
+  kept.push({
+    code: 'VAE1006', severity: firstOmitted.severity, span: firstOmitted.span,
+    message: `... and ${omitted.toLocaleString('en-US')} more ${what}, not shown (at most ${MAX_DIAGNOSTICS} per file and ${MAX_DIAGNOSTICS_PER_LINE} per line), the first of them here.`,
+  });
+  return kept;
 }
 
 /** "a", "a or b", "a, b or c": for messages that list what was expected. */

@@ -11,6 +11,20 @@ import { fail, ok, spanOf, joinSpans, type Diagnostic, type Result, type SourceF
 
 const BaseVisitor = parserInstance.getBaseCstVisitorConstructor();
 
+/**
+ * The deepest expression tree accepted (each operator, unary minus, call or '.' is a level):
+ * the checker and lowering walk expressions recursively, so a chain of thousands of `+` would
+ * overflow their stacks; this keeps every later stage far from it.
+ */
+export const MAX_EXPRESSION_DEPTH = 256;
+
+/** The largest dimension or layer width (2^24, where float32 still counts exactly). */
+export const MAX_DIMENSION = 2 ** 24;
+
+/** The largest finite float32 value, and its smallest positive (subnormal) one. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+const FLOAT32_MIN_POSITIVE = 1.401298464324817e-45;
+
 /** Turns the CST of rule `file` into the AST, or diagnostics for malformed numbers. */
 export function toAst(cst: CstNode, src: SourceFile): Result<A.Model> {
   const builder = new AstBuilder(src);
@@ -20,6 +34,8 @@ export function toAst(cst: CstNode, src: SourceFile): Result<A.Model> {
 
 class AstBuilder extends BaseVisitor {
   readonly diagnostics: Diagnostic[] = [];
+  /** The depth of each expression node built (a leaf is 1). */
+  private readonly depths = new WeakMap<A.Expr, number>();
 
   constructor(private readonly src: SourceFile) {
     super();
@@ -45,16 +61,40 @@ class AstBuilder extends BaseVisitor {
     return { name: t.image, span: this.tokenSpan(t) };
   }
 
-  /** A positive whole number (a shape dimension or a layer width). */
+  /** A positive whole number up to MAX_DIMENSION (a shape dimension or a layer width). */
   private count(t: IToken, what: string): number {
     const value = Number(t.image);
-    if (!Number.isInteger(value) || value < 1) {
+    if (!Number.isInteger(value) || value < 1 || value > MAX_DIMENSION) {
+      const limit = value > MAX_DIMENSION ? ` up to ${MAX_DIMENSION.toLocaleString('en-US')}` : '';
       this.diagnostics.push({
         code: 'VAE1003', severity: 'error', span: this.tokenSpan(t),
-        message: `${what} must be a positive whole number, not '${t.image}'.`,
+        message: `${what} must be a positive whole number${limit}, not '${t.image}'.`,
       });
     }
     return value;
+  }
+
+  /** A number literal in an expression: computed in float32, it must neither overflow nor round a nonzero value to 0. */
+  private float32(t: IToken): number {
+    const value = Number(t.image);
+    const problem = value > FLOAT32_MAX ? `is larger than ${FLOAT32_MAX.toPrecision(5)}, the largest float32`
+      : value > 0 && value < FLOAT32_MIN_POSITIVE / 2 ? `is smaller than ${FLOAT32_MIN_POSITIVE.toPrecision(2)}, the smallest positive float32, and would be 0`
+        : undefined;
+    if (problem) this.diagnostics.push({ code: 'VAE1005', severity: 'error', span: this.tokenSpan(t), message: `The number ${t.image} ${problem}.` });
+    return value;
+  }
+
+  /** `e`, with its depth: one more than its deepest operand's; past MAX_EXPRESSION_DEPTH, an error at the level that crosses it. */
+  private nested(e: A.Expr, operands: A.Expr[], at: Span): A.Expr {
+    const depth = 1 + operands.reduce((deepest, o) => Math.max(deepest, this.depths.get(o) ?? 1), 0);
+    this.depths.set(e, depth);
+    if (depth === MAX_EXPRESSION_DEPTH + 1) {
+      this.diagnostics.push({
+        code: 'VAE1004', severity: 'error', span: at,
+        message: `Nested too deeply: an expression may be at most ${MAX_EXPRESSION_DEPTH} operations deep (each operator, unary minus, call or '.' is one). Name a part with a const, or simplify.`,
+      });
+    }
+    return e;
   }
 
   file(ctx: C.FileCstChildren): A.Model {
@@ -107,14 +147,16 @@ class AstBuilder extends BaseVisitor {
   }
 
   netDecl(ctx: C.NetDeclCstChildren, node?: CstNode): A.NetDecl {
-    return {
-      kind: 'net',
-      name: this.ident(ctx.Identifier[0]),
-      inputs: ctx.netInput.map((n) => this.visit(n) as A.NetInput),
-      outputs: ctx.netOutput.map((n) => this.visit(n) as A.NetOutput),
-      layers: (ctx.layer ?? []).map((n) => this.visit(n) as A.DenseLayer),
-      span: this.nodeSpan(node!),
-    };
+    const signature = this.visit(ctx.netSignature[0]) as Pick<A.NetDecl, 'inputs' | 'outputs'>;
+    return { kind: 'net', name: this.ident(ctx.Identifier[0]), ...signature, layers: this.visit(ctx.netBody[0]) as A.DenseLayer[], span: this.nodeSpan(node!) };
+  }
+
+  netSignature(ctx: C.NetSignatureCstChildren): Pick<A.NetDecl, 'inputs' | 'outputs'> {
+    return { inputs: ctx.netInput.map((n) => this.visit(n) as A.NetInput), outputs: ctx.netOutput.map((n) => this.visit(n) as A.NetOutput) };
+  }
+
+  netBody(ctx: C.NetBodyCstChildren): A.DenseLayer[] {
+    return (ctx.layer ?? []).map((n) => this.visit(n) as A.DenseLayer);
   }
 
   netInput(ctx: C.NetInputCstChildren, node?: CstNode): A.NetInput {
@@ -178,21 +220,25 @@ class AstBuilder extends BaseVisitor {
     let result = this.visit(operands[0]) as A.Expr;
     ops.forEach((op, i) => {
       const right = this.visit(operands[i + 1]) as A.Expr;
-      result = { kind: 'binary', op: op.image as A.BinaryOp, left: result, right, span: joinSpans(result.span, right.span) };
+      const left = result;
+      result = this.nested({ kind: 'binary', op: op.image as A.BinaryOp, left, right, span: joinSpans(left.span, right.span) }, [left, right], this.tokenSpan(op));
     });
     return result;
   }
 
   unary(ctx: C.UnaryCstChildren, node?: CstNode): A.Expr {
     if (ctx.postfix) return this.visit(ctx.postfix[0]) as A.Expr;
-    return { kind: 'neg', operand: this.visit(ctx.unary![0]) as A.Expr, span: this.nodeSpan(node!) };
+    const operand = this.visit(ctx.unary![0]) as A.Expr;
+    const span = this.nodeSpan(node!);
+    return this.nested({ kind: 'neg', operand, span }, [operand], span);
   }
 
   postfix(ctx: C.PostfixCstChildren): A.Expr {
     let result = this.visit(ctx.primary[0]) as A.Expr;
     for (const field of ctx.Identifier ?? []) {
       const f = this.ident(field);
-      result = { kind: 'member', object: result, field: f, span: joinSpans(result.span, f.span) };
+      const object = result;
+      result = this.nested({ kind: 'member', object, field: f, span: joinSpans(object.span, f.span) }, [object], f.span);
     }
     return result;
   }
@@ -200,7 +246,7 @@ class AstBuilder extends BaseVisitor {
   primary(ctx: C.PrimaryCstChildren): A.Expr {
     if (ctx.NumberLiteral) {
       const t = ctx.NumberLiteral[0];
-      return { kind: 'num', value: Number(t.image), span: this.tokenSpan(t) };
+      return { kind: 'num', value: this.float32(t), span: this.tokenSpan(t) };
     }
     return this.visit((ctx.call ?? ctx.parenExpr)![0]) as A.Expr;
   }
@@ -208,7 +254,8 @@ class AstBuilder extends BaseVisitor {
   call(ctx: C.CallCstChildren, node?: CstNode): A.Expr {
     const name = this.ident(ctx.Identifier[0]);
     if (!ctx.LParen) return { kind: 'ref', name, span: name.span };
-    return { kind: 'call', callee: name, args: (ctx.expr ?? []).map((e) => this.visit(e) as A.Expr), span: this.nodeSpan(node!) };
+    const args = (ctx.expr ?? []).map((e) => this.visit(e) as A.Expr);
+    return this.nested({ kind: 'call', callee: name, args, span: this.nodeSpan(node!) }, args, name.span);
   }
 
   parenExpr(ctx: C.ParenExprCstChildren): A.Expr {

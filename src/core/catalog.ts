@@ -165,10 +165,40 @@ export const DATASETS: Record<string, DatasetSpec> = {
   },
 };
 
-export const OPTIMIZERS: Record<string, Record<string, { min: number; max: number; default: number }>> = {
+/** An optimizer setting's range, `[min, max]` (open at an end marked exclusive), and its default. */
+export interface OptimizerSettingRange { min: number; max: number; exclusiveMin?: boolean; exclusiveMax?: boolean; default: number }
+
+/** The optimizers and their settings; `checkOptimizerSetting` applies the ranges. */
+export const OPTIMIZERS: Record<string, Record<string, OptimizerSettingRange>> = {
   adam: {
-    lr: { min: 0, max: 10, default: 1e-3 }, beta1: { min: 0, max: 1, default: 0.9 },
-    beta2: { min: 0, max: 1, default: 0.999 }, epsilon: { min: 0, max: 1, default: 1e-8 },
+    // beta1 = 1 or beta2 = 1 would divide by 1 − beta^t = 0 in Adam's bias correction.
+    lr: { min: 0, max: 10, exclusiveMin: true, default: 1e-3 }, beta1: { min: 0, max: 1, exclusiveMax: true, default: 0.9 },
+    beta2: { min: 0, max: 1, exclusiveMax: true, default: 0.999 }, epsilon: { min: 0, max: 1, default: 1e-8 },
   },
-  sgd: { lr: { min: 0, max: 10, default: 1e-3 }, momentum: { min: 0, max: 1, default: 0 } },
+  sgd: { lr: { min: 0, max: 10, exclusiveMin: true, default: 1e-3 }, momentum: { min: 0, max: 1, default: 0 } },
 };
+
+/**
+ * `table[name]` if `name` is one of the table's own entries: names from a model file reach
+ * these tables, and `toString`, `constructor` or `__proto__` must be unknown, not Object's.
+ */
+export function lookup<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
+/**
+ * Why `value` is not allowed for setting `key` of optimizer `name` (`adam`'s `lr`), or undefined
+ * when it is: the one rule for a train block's `optimizer adam(lr = ...)`, `--set` and `--lr`.
+ */
+export function checkOptimizerSetting(name: string, key: string, value: number): string | undefined {
+  const settings = lookup(OPTIMIZERS, name);
+  if (!settings) return `Unknown optimizer '${name}'. Expected ${Object.keys(OPTIMIZERS).join(' or ')}.`;
+  const range = lookup(settings, key);
+  if (!range) return `${name} has no setting '${key}'. Expected ${Object.keys(settings).join(', ')}.`;
+  const aboveMin = range.exclusiveMin ? value > range.min : value >= range.min;
+  const belowMax = range.exclusiveMax ? value < range.max : value <= range.max;
+  if (aboveMin && belowMax) return undefined; // (false for NaN)
+  const low = range.exclusiveMin ? `above ${range.min}` : `at least ${range.min}`;
+  const high = range.exclusiveMax ? `below ${range.max}` : `at most ${range.max}`;
+  return `'${key}' of ${name} must be a number ${low} and ${high}, not ${value}.`;
+}

@@ -52,9 +52,9 @@ const cases: Case[] = [
       .replace('net dec(z)', 'net dec(z: real[20])').replace(GUIDE, 'guide z ~ MultivariateNormal(enc(x).mu, enc(x).log_sigma, enc(x).l)') },
   { name: 'labels bound to a variable that is not one-hot', code: 'VAE2011', line: 12, column: 43,
     text: edit('  data x : binary[784]', '  data x : binary[784]\n  data y : real[10]').replace('data mnist(binarize = dynamic)', 'data mnist(binarize = dynamic, labels = y)') },
-  { name: 'a covariate that the train block does not bind', code: 'VAE3001', line: 12, column: 8,
+  { name: 'a covariate that the train block does not bind', code: 'VAE3015', line: 12, column: 8,
     text: edit('  data x : binary[784]', '  data x : binary[784]\n  data y : onehot[10]') },
-  { name: 'labels of the statically binarized MNIST, which has none', code: 'VAE3001', line: 12, column: 42,
+  { name: 'labels of the statically binarized MNIST, which has none', code: 'VAE3013', line: 12, column: 42,
     text: edit('  data x : binary[784]', '  data x : binary[784]\n  data y : onehot[10]').replace('data mnist(binarize = dynamic)', 'data mnist(binarize = static, labels = y)') },
   { name: 'a random initial value from another family', code: 'VAE2015', line: 6, column: 24,
     text: edit('  prior z', '  param m : real[20] ~ Laplace(0, 1)\n  prior z') },
@@ -129,7 +129,7 @@ describe('alternatives: discrete latents and the iwae objective', () => {
   it('rejects iwae given with --set for a model with a relaxed latent, at the setting', async () => {
     const { overrideSettings } = await import('../../src/compiler/index.js');
     const r = overrideSettings(checked(CATEGORICAL), ['objective iwae(k = 5)']);
-    expect(r.ok ? [] : r.diagnostics.map(at)).toEqual(['VAE3001 2:1']);
+    expect(r.ok ? [] : r.diagnostics.map(at)).toEqual(['VAE3012 2:1']);
   });
 });
 

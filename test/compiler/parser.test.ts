@@ -182,10 +182,6 @@ train { batch = 5 }` },
     { name: 'a negative dimension', code: 'VAE1002', line: 1, column: 27, text: 'model m { latent z : real[-3] }' },
     { name: 'an empty shape', code: 'VAE1002', line: 1, column: 27, text: 'model m { latent z : real[] }' },
     { name: 'a net without outputs', code: 'VAE1002', line: 1, column: 24, text: 'model m { net f(x) -> () { } }' },
-    { name: 'only the first of two syntax errors', code: 'VAE1002', line: 2, column: 11, text: `model m {
-  prior z Normal(0, 1)
-  guide z ~ ~ Normal(0, 1)
-}` },
     { name: 'a fractional dimension', code: 'VAE1003', line: 2, column: 17, text: `model m {
   data x : real[2.5]
 }` },
