@@ -139,6 +139,10 @@ export function serve(connection: Connection): void {
     if (renamed.length !== 1 || renamed[0].tokenType !== T.Identifier) {
       throw new ResponseError(1, `'${newName}' is not a name: a name is a letter or '_' followed by letters, digits and '_', and not a keyword.`);
     }
+    const def = a.definitions.get(o.key)!;
+    if (a.definitions.has(def.net ? `${def.net}.${newName}` : newName)) {
+      throw new ResponseError(1, `'${newName}' is already declared${def.net ? ` as an output of '${def.net}'` : ''}.`);
+    }
     const edits = a.occurrences.filter((x) => x.key === o.key).map((x) => TextEdit.replace(toRange(x.span), newName));
     return { changes: { [textDocument.uri]: edits } };
   });

@@ -27,7 +27,26 @@ describe.each([...MODEL_FILES, ...DOC_EXAMPLES].map((src) => [src.name, src] as 
   });
 });
 
+/** `text` with the spaces between tokens changed: one to three spaces (by position) where there were spaces or none. */
+function respace(text: string): string {
+  const { tokens, comments } = lexWithComments(text);
+  const all = [...tokens, ...comments].sort((a, b) => a.startOffset - b.startOffset);
+  let out = '';
+  let at = 0;
+  all.forEach((t, i) => {
+    const gap = text.slice(at, t.startOffset);
+    out += gap.includes('\n') ? gap.replace(/[ \t]+/g, ' '.repeat(1 + (i % 3))) : ' '.repeat(1 + (i % 3));
+    out += t.image;
+    at = t.startOffset + t.image.length;
+  });
+  return out + text.slice(at);
+}
+
 describe('the layout', () => {
+  it.each(MODEL_FILES.map((f) => [f.name, f] as const))('of %s does not depend on the spaces within its lines', (_, src) => {
+    expect(format({ ...src, text: respace(src.text) })).toBe(format(src));
+  });
+
   it('aligns the columns of a group as models/mnist.vae does', () => {
     const messy = [
       'model m{ data x:binary[784]', 'latent z:real[20]', 'net encoder(x)->(mu:real[20],log_sigma:real[20]){dense 400 relu}',

@@ -215,5 +215,6 @@ describe('navigation and edits', () => {
     const outputs = (await client.sendRequest(RenameRequest.type, { textDocument: { uri }, position: at('guide', 'log_sigma', 1), newName: 'log_scale' })) as WorkspaceEdit;
     expect(outputs.changes![uri]).toHaveLength(2);
     await expect(client.sendRequest(RenameRequest.type, { textDocument: { uri }, position: at('latent z', 'z'), newName: 'prior' })).rejects.toThrow(/not a name/);
+    await expect(client.sendRequest(RenameRequest.type, { textDocument: { uri }, position: at('latent z', 'z'), newName: 'x' })).rejects.toThrow(/'x' is already declared/);
   });
 });
