@@ -212,7 +212,7 @@ describe('a trained model', () => {
     await expect(loadModel(dir)).rejects.toThrow(/not a run directory \(it has no model\.vae, run\.json, checkpoint\.bin/);
     const junk = join(dir, 'junk.bin');
     writeFileSync(junk, 'not a checkpoint');
-    await expect(model.load(junk)).rejects.toThrow(new DataError(`${junk}: not a checkpoint (expected the magic "VAECKPT1").`));
+    await expect(model.load(junk)).rejects.toThrow(new DataError(`${junk}: not a checkpoint (expected the magic "VAECKPT2"; a checkpoint is the checkpoint.bin of a run directory).`));
   });
 
   it('exportNetwork writes a Layers model equal to forward', async () => {

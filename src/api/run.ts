@@ -1,11 +1,8 @@
 /**
  * The one-call conveniences: `train` a model source, `loadModel` a run directory, `evaluate` one.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { DataError } from '../runtime/data/errors.js';
-import { CHECKPOINT_FILE, readRun } from '../runtime/train.js';
-import { checkModel, readSource } from '../compiler/index.js';
+import { openRunDir } from '../node/run-dir.js';
+import { checkModel } from '../compiler/index.js';
 import { CompileError, compileOrThrow, toCompileDiagnostic, type CompileOptions } from './compile.js';
 import { Model, type EvaluateOptions, type FitOptions, type FitResult, type LikelihoodEvaluation, type LossEvaluation } from './model.js';
 
@@ -35,19 +32,16 @@ export async function train(source: string | { file: string }, options: TrainOpt
 /**
  * The model of a run directory written by `vae train`, `Model.fit` or `Model.save`, with its
  * weights: its `model.vae` compiled with the settings and constants of its `run.json`, then its
- * `checkpoint.bin` loaded. A directory without those three files is a DataError.
+ * `checkpoint.bin` loaded. A directory without those three files, or with a damaged run.json or
+ * checkpoint, is a DataError (src/node/run-dir.ts).
  */
 export async function loadModel(runDir: string): Promise<Model> {
-  const missing = ['model.vae', 'run.json', CHECKPOINT_FILE].filter((f) => !existsSync(join(runDir, f)));
-  if (missing.length > 0) {
-    throw new DataError(`${runDir}: not a run directory (it has no ${missing.join(', ')}; a run directory is written by \`vae train\`, Model.fit or Model.save).`);
-  }
-  const stored = readRun(runDir);
-  const src = readSource(stored.source);
-  const checked = checkModel(src, { constants: stored.constants });
+  const dir = openRunDir(runDir);
+  const src = { name: dir.sourcePath, text: dir.source };
+  const checked = checkModel(src, { constants: dir.run.constants });
   if (!checked.ok) throw new CompileError(checked.diagnostics.map((d) => toCompileDiagnostic(d, src)));
   const warnings = checked.value.warnings.map((d) => toCompileDiagnostic(d, src));
-  const model = new Model({ ...checked.value, train: stored.config }, { monteCarloKl: stored.config.monteCarloKl ?? false, constants: stored.constants, warnings });
+  const model = new Model({ ...checked.value, train: dir.run.config }, { monteCarloKl: dir.run.config.monteCarloKl, constants: dir.run.constants, warnings });
   await model.load(runDir);
   return model;
 }

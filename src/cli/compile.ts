@@ -1,8 +1,7 @@
 /** `vae compile`: a model file → one TypeScript module that trains it (see docs/compile.md). */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readSource } from '../compiler/index.js';
-import { constantsOf, constOption, load, UsageError } from './common.js';
+import { readSource } from '../node/source-file.js';
+import { constantsOf, constOption, load } from './common.js';
 
 export function register(program: Command): void {
   program.command('compile')
@@ -19,11 +18,8 @@ export function register(program: Command): void {
         process.stdout.write(text);
         return;
       }
-      try {
-        writeFileSync(opts.output, text);
-      } catch (e) {
-        throw new UsageError(`${opts.output}: cannot write the trainer (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
-      }
+      const { writeOutputFile } = await import('../node/run-dir.js');
+      writeOutputFile(opts.output, text, 'the trainer');
       console.log(`wrote ${opts.output}: a trainer for ${model.name} (run it with \`npx tsx ${opts.output}\`, or compile it with tsc and run it with node)`);
     });
 }

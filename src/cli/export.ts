@@ -43,6 +43,8 @@ async function exportCommand(run: string, flags: ExportFlags): Promise<void> {
   if (flags.output === undefined) throw new UsageError('say where to write the network: -o DIR.');
   const output = flags.output;
   const dir = await openRun(run);
+  const { assertOutputDirectory } = await import('../node/run-dir.js');
+  assertOutputDirectory(output, 'model.json and weights.bin');
   // The backend does not change the exported values; take the default without printing it.
   const { selectBackend } = await import('../runtime/backend.js');
   await selectBackend();

@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { checkModel, readSource } from '../compiler/index.js';
+import { checkModel } from '../compiler/index.js';
+import { readSource } from '../node/source-file.js';
 import type { RunDir } from '../node/run-dir.js';
 import type { DataFeed } from '../runtime/data/feed.js';
 import {
@@ -20,6 +21,14 @@ function pictureCommand(program: Command, name: string, description: string, fil
     .option('-o, --output <file>', `PNG file to write (default RUN/${file})`);
   if (data) cmd.option('--data-dir <dir>', 'directory of the data files (default $VAE_DATA_DIR)');
   return cmd.addOption(backendOption()).addOption(threadsOption());
+}
+
+/** Opens the run and refuses an `-o` that is not a file name, before anything is loaded. */
+async function openPictureRun(run: string, output: string | undefined): Promise<RunDir> {
+  const dir = await openRun(run);
+  const { assertOutputFile } = await import('../node/run-dir.js');
+  if (output !== undefined) assertOutputFile(output, 'the PNG');
+  return dir;
 }
 
 /**
@@ -52,7 +61,7 @@ export function register(program: Command): void {
     .option('--pairs <n>', 'number of pairs (rows)', positiveInt('--pairs'), 8)
     .option('--steps <n>', 'decoded points per line, both ends included', atLeastTwo('--steps'), 10)
     .action(async (run: string, opts: PictureFlags & { pairs: number; steps: number }) => {
-      const dir = await openRun(run);
+      const dir = await openPictureRun(run, opts.output);
       const feed = await openTestSet(dir, opts.dataDir, 2 * opts.pairs);
       if (feed.testCount < 2 * opts.pairs) throw new UsageError(`--pairs ${opts.pairs} needs ${2 * opts.pairs} test images; the data set has ${feed.testCount}.`);
       await useBackend(opts);
@@ -70,7 +79,7 @@ export function register(program: Command): void {
     'manifold.png', false)
     .option('-n <count>', 'grid points per side', positiveInt('-n'), 20)
     .action(async (run: string, opts: PictureFlags & { n: number }) => {
-      const dir = await openRun(run);
+      const dir = await openPictureRun(run, opts.output);
       const { manifold, manifoldProblem } = await import('../runtime/pictures.js');
       // Said before anything else is printed; a model that does not check is reported by loadRun.
       const { lower } = await import('../compiler/lower.js');
@@ -91,7 +100,7 @@ export function register(program: Command): void {
     'latents.png', true)
     .option('--limit <n>', 'number of test images', positiveInt('--limit'), 5000)
     .action(async (run: string, opts: PictureFlags & { limit: number }) => {
-      const dir = await openRun(run);
+      const dir = await openPictureRun(run, opts.output);
       const feed = await openTestSet(dir, opts.dataDir, opts.limit);
       await useBackend(opts);
       const loaded = await loadRun(dir);

@@ -15,12 +15,14 @@ export function register(program: Command): void {
     .action(async (run: string, opts: BackendFlags & { n: number; output?: string; seed: number }) => {
       const dir = await openRun(run);
       const dataset = await runDatasetOf(dir);
+      const output = opts.output ?? join(run, 'samples.png');
+      const { assertOutputFile } = await import('../node/run-dir.js');
+      assertOutputFile(output, 'the samples PNG');
       await useBackend(opts);
       const { vae } = await loadRun(dir);
       const { writeImageGrid } = await import('../node/png.js');
       const { DATASETS } = await import('../core/catalog.js');
       const [rows, cols] = DATASETS[dataset.name].imageShape;
-      const output = opts.output ?? join(run, 'samples.png');
       writeImageGrid(output, vae.sampleMeans(opts.n, opts.seed), opts.n, rows, cols, Math.ceil(Math.sqrt(opts.n)));
       console.log(`wrote ${output} (${opts.n} samples)`);
     });

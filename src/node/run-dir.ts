@@ -128,9 +128,20 @@ export function writeRunFile(dir: string, name: string, data: Uint8Array | strin
  * file name; `what` says what the file is ("the PNG").
  */
 export function writeOutputFile(path: string, data: Uint8Array | string, what: string): void {
+  assertOutputFile(path, what);
+  writeFileAtomic(path, data);
+}
+
+/** Refuses, before any work, an `-o FILE` that is empty or a directory; `what` names the file ("the PNG"). */
+export function assertOutputFile(path: string, what: string): void {
   if (path === '') throw new DataError(`an empty path was given for ${what}; give a file name.`);
   if (kindOf(path) === 'directory') throw new DataError(`${path}: is a directory; give a file name for ${what} (e.g. ${join(path, 'out.png')}).`);
-  writeFileAtomic(path, data);
+}
+
+/** Refuses, before any work, an `-o DIR` that is empty or a file; `what` names what goes there. */
+export function assertOutputDirectory(path: string, what: string): void {
+  if (path === '') throw new DataError(`an empty path was given for ${what}; give a directory name.`);
+  if (kindOf(path) === 'file') throw new DataError(`${path}: is a file, not a directory; give a directory for ${what}.`);
 }
 
 /** Removes the temporary files (`*.tmp-PID-XXXX`) a killed write left in `dir`; returns how many. */

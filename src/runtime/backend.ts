@@ -20,7 +20,7 @@ export class BackendError extends Error {
 
 /** What to do when a backend does not load. */
 const REMEDY: Record<BackendName, string> = {
-  tensorflow: 'install @tensorflow/tfjs-node (its install downloads libtensorflow), or choose the wasm or cpu backend',
+  tensorflow: 'install @tensorflow/tfjs-node, or choose the wasm or cpu backend',
   wasm: 'choose the cpu backend',
   cpu: 'reinstall vae-lang',
 };
@@ -45,7 +45,8 @@ export async function selectBackend(forced?: BackendName, threads = 1, threadedW
     failures.push(`${name}: ${why}`);
   }
   const name = forced ?? 'cpu';
-  throw new BackendError(`the ${name} backend could not be loaded (${failures.join('; ')}); ${REMEDY[name]}.`);
+  const why = forced ? failures[0].slice(`${forced}: `.length) : failures.join('; ');
+  throw new BackendError(`the ${name} backend could not be loaded: ${why}; ${REMEDY[name]}.`);
 }
 
 /** Undefined on success, else a short reason. */

@@ -34,9 +34,10 @@ export async function runTraining(target: TrainTarget, flags: TrainFlags): Promi
   const out = runDirectoryOf(target, flags);
   const runDir = await import('../node/run-dir.js');
   const model = { source: target.source, name: target.name, constants: target.constants, config };
-  // Before the data and the backend load: a directory in the way or a run of another model is the only thing said.
+  // Before the data and the backend load: a directory in the way or a run of another model is the
+  // only thing said. A new directory is created (empty) now: an empty directory is accepted again.
   if (flags.resume !== undefined) runDir.openRunForResume(out, model);
-  else runDir.assertNewRunDir(out, { overwrite: flags.overwrite });
+  else runDir.createRunDir(out, { overwrite: flags.overwrite });
   const { DataFeed } = await import('../runtime/data/feed.js');
   const { openDataset, resolveDataDir } = await import('../node/datasets.js');
   const feed = new DataFeed(openDataset(config.dataset, resolveDataDir(flags.dataDir)), config.dataset, flags.limit);
@@ -44,7 +45,7 @@ export async function runTraining(target: TrainTarget, flags: TrainFlags): Promi
   const program = await target.program(config);
   const { train } = await import('../node/train-run.js');
   console.log(`training ${target.name} on ${feed.trainCount} examples (test ${feed.testCount}), batch ${config.batch}, ${config.epochs} epochs, seed ${config.seed}; run directory ${out}`);
-  if (flags.resume === undefined) runDir.beginRun(out, model, { overwrite: flags.overwrite });
+  if (flags.resume === undefined) runDir.writeModelSource(out, target.source);
   try {
     return train(program, { config, feed, out, resume: flags.resume, backend, constants: target.constants });
   } catch (e) {
