@@ -147,10 +147,10 @@ function statementLines(s: A.Statement, ts: IToken[], within: Within, text: stri
   const firstBreak = breaks.indexOf(true);
   const mainEnd = firstBreak < 0 ? ts.length : ts.indexOf(modifiers[firstBreak][0]);
   const main = line('statement', INDENT, [ts[0].image, ts[1].image, join(ts.slice(2, mainEnd))], ts.slice(0, mainEnd));
+  if (firstBreak < 0) return [main];
   const lines = [main];
-  modifiers.forEach((m, i) => {
-    if (i < Math.max(firstBreak, 0) || firstBreak < 0) return;
-    if (breaks[i]) lines.push({ ...line('continuation', 0, [join(m)], m), under: main });
+  modifiers.slice(firstBreak).forEach((m, i) => {
+    if (breaks[firstBreak + i]) lines.push({ ...line('continuation', 0, [join(m)], m), under: main });
     else {
       const last = lines[lines.length - 1];
       last.cells = [`${last.cells[0]} ${join(m)}`];
