@@ -8,9 +8,8 @@ import * as T from '../compiler/lexer.js';
 
 const KeptComment = createToken({ name: 'KeptComment', pattern: T.Comment.PATTERN as TokenPattern, group: 'comments' });
 
-const commentLexer = new Lexer(T.allTokens.map((t) => (t === T.Comment ? KeptComment : t)), {
-  positionTracking: 'full', ensureOptimizations: true,
-});
+/** The compiler's tokens (whatever groups they have), except comments. */
+const commentLexer = new Lexer(T.allTokens.map((t) => (t === T.Comment ? KeptComment : t)), { positionTracking: 'full' });
 
 /** A file's tokens (comments excluded) and its comments, each in source order. */
 export interface Lexed { tokens: IToken[]; comments: IToken[]; errors: number }
