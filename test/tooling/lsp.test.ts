@@ -54,7 +54,7 @@ beforeAll(async () => {
   });
   client.listen();
   const init = await client.sendRequest(InitializeRequest.type, {
-    processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { debounceMs: 150 },
+    processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { debounceMs: 150, pedantic: true },
   });
   expect(init.capabilities.hoverProvider).toBe(true);
   await client.sendNotification(InitializedNotification.type, {});
@@ -78,6 +78,12 @@ describe('diagnostics', () => {
     expect(byCode.VAE2008.range.start).toEqual(at('Bernulli', 'Bernulli', 0, bad));
     expect(byCode.VAE2008.severity).toBe(1);
     expect(byCode.VAE2008.source).toBe('vae');
+  });
+
+  it('publishes the pedantic warnings when asked to (initializationOptions.pedantic)', async () => {
+    const fast = MNIST.replace('adam(lr = 1e-3)', 'adam(lr = 0.05)');
+    const [w] = (await open('file:///fast.vae', fast)).diagnostics;
+    expect(w).toMatchObject({ code: 'VAE4005', severity: 2, range: { start: at('optimizer', 'optimizer', 0, fast) } });
   });
 
   it('publishes again after a change (a syntax error, then the fix)', async () => {
