@@ -3,15 +3,9 @@
  * places in a model file. Only the CLI renders diagnostics (`renderDiagnostic`); stages return them.
  */
 
-import type { Pos, Span } from '../core/span.js';
+import type { Pos, SourceFile, Span } from '../core/span.js';
 
-export type { Pos, Span };
-
-/** A model file's name and text. */
-export interface SourceFile {
-  name: string;
-  text: string;
-}
+export type { Pos, SourceFile, Span };
 
 /** Stable diagnostic codes: VAE1xxx syntax, VAE2xxx semantic, VAE3xxx settings. */
 export type DiagnosticCode = `VAE${number}`;

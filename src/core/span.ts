@@ -13,3 +13,9 @@ export interface Span {
   start: Pos;
   end: Pos;
 }
+
+/** A model file's name and text. */
+export interface SourceFile {
+  name: string;
+  text: string;
+}
