@@ -11,7 +11,6 @@ export function register(program: Command): void {
       // stdout carries the protocol: anything printed goes to stderr instead
       console.log = console.error;
       const { serveStdio } = await import('../tooling/server.js');
-      serveStdio();
-      await new Promise<never>(() => {}); // the connection ends the process when the client exits
+      await serveStdio();
     });
 }

@@ -22,9 +22,14 @@ import { lexWithComments, tokenAt, tokenTypes as T } from './tokens.js';
 
 const DEFAULT_DEBOUNCE_MS = 200;
 
-/** Serves the protocol over stdin and stdout until the client exits. */
-export function serveStdio(): void {
+/**
+ * Serves the protocol over stdin and stdout. The client's `exit` notification ends the process;
+ * the promise resolves if stdin ends first (the client went away without one).
+ */
+export function serveStdio(): Promise<void> {
+  const closed = new Promise<void>((resolve) => process.stdin.once('end', resolve));
   serve(createConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout)));
+  return closed;
 }
 
 export function serve(connection: Connection): void {

@@ -66,6 +66,7 @@ afterAll(async () => {
   await client.sendNotification(ExitNotification.type);
   client.dispose();
   await new Promise((r) => (server.exitCode === null ? server.on('exit', r) : r(null)));
+  expect(server.exitCode).toBe(0); // shutdown, then exit: a clean end
 });
 
 describe('diagnostics', () => {
