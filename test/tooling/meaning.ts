@@ -1,16 +1,17 @@
 /**
- * What a model file means, for tests that change its text but not its meaning (`vae fmt`):
- * the checked model (or the diagnostics, for a file that does not check) without source
- * positions or text. When the plan IR lands, `meaning` can become the plan of the file.
+ * What a model file means, for tests that change its text but not its meaning (`vae fmt`): its
+ * plan (what every back end runs or prints), or the diagnostics for a file that does not check,
+ * without source positions.
  */
 import { expect } from 'vitest';
 import { checkModel } from '../../src/compiler/index.js';
+import { lower } from '../../src/compiler/lower.js';
 import type { SourceFile } from '../../src/compiler/source.js';
 
-/** The checked model of `src` as plain data, with every `span` and the source text dropped. */
+/** The plan of `src` (plain data), or its diagnostics, with every `span` dropped. */
 export function meaning(src: SourceFile): unknown {
   const r = checkModel(src);
-  return strip(r.ok ? r.value : r.diagnostics);
+  return strip(r.ok ? lower(r.value) : r.diagnostics);
 }
 
 /** Asserts that `a` and `b` mean the same model. */
