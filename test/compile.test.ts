@@ -24,7 +24,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS } from '../src/core/catalog.js';
 import type { CheckedModel } from '../src/compiler/checked.js';
 import { emitTrainer } from '../src/codegen/emit-ts.js';
-import { checkModel, readSource } from '../src/compiler/index.js';
+import { checkModel } from '../src/compiler/index.js';
+import { readSource } from '../src/node/source-file.js';
 import { lower } from '../src/compiler/lower.js';
 import type { SourceFile } from '../src/compiler/source.js';
 import { openDataset, resolveDataDir } from '../src/node/datasets.js';
@@ -212,10 +213,11 @@ describe('vae compile output', () => {
 });
 
 /**
- * The package as a user's project sees it: dist/ (built first if older than src/) and package.json
- * copied into .scratch/, so that this test reads a consistent snapshot while other tests rebuild
- * dist/ (npm pack does). Files under the snapshot import `vae-lang/runtime` by name (the package's
- * own name, resolved through its "exports").
+ * The package as a user's project sees it: dist/ (built first if older than src/), package.json and
+ * the type files its "imports" name copied into .scratch/, so that this test reads a consistent
+ * snapshot while other tests rebuild dist/ (npm pack does). Files under the snapshot import
+ * `vae-lang/runtime` and `vae-lang/trainer` by name (the package's own name, resolved through its
+ * "exports").
  */
 describe('the generated trainer, as a user runs it', () => {
   const pkg = join(SCRATCH, 'pkg');
@@ -227,6 +229,9 @@ describe('the generated trainer, as a user runs it', () => {
     mkdirSync(trainers, { recursive: true });
     cpSync(join(ROOT, 'dist'), join(pkg, 'dist'), { recursive: true });
     cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+    // The files that package.json's "imports" give as types (shipped under src/, which the package includes).
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { imports?: Record<string, { types?: string }> };
+    for (const { types } of Object.values(manifest.imports ?? {})) if (types) cpSync(join(ROOT, types), join(pkg, types));
     for (const file of models) writeFileSync(join(trainers, file.replace(/\.vae$/, '.trainer.ts')), generate(file));
   });
 
