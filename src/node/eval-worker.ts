@@ -29,15 +29,25 @@ export function buildModel(model: WorkerModel): VaeModel {
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
-await selectBackend(setup.backend, 1);
-const vae = buildModel(setup.model);
 const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+/** Runs `f`; an error goes to the parent as a message (the parent then stops every worker). */
+const reporting = async (f: () => void | Promise<void>) => {
+  try {
+    await f();
+  } catch (e) {
+    send({ kind: 'failed', message: (e as Error).message ?? String(e) });
+  }
+};
 
-port.on('message', (job: Job) => {
-  const timing = newNllTiming();
-  const nll = importanceSampledNll(vae, { values: job.values, count: job.count }, setup.k, {
-    seed: setup.seed, chunkRows: setup.chunkRows, firstIndex: job.first, timing,
-  });
-  send({ kind: 'done', first: job.first, nll, timing }, [nll.buffer as ArrayBuffer]);
+await reporting(async () => {
+  await selectBackend(setup.backend, 1);
+  const vae = buildModel(setup.model);
+  port.on('message', (job: Job) => void reporting(() => {
+    const timing = newNllTiming();
+    const nll = importanceSampledNll(vae, { values: job.values, count: job.count }, setup.k, {
+      seed: setup.seed, chunkRows: setup.chunkRows, firstIndex: job.first, timing,
+    });
+    send({ kind: 'done', first: job.first, nll, timing }, [nll.buffer as ArrayBuffer]);
+  }));
+  send({ kind: 'ready' });
 });
-send({ kind: 'ready' });

@@ -43,10 +43,11 @@ export interface Job {
   values: Float32Array;
 }
 
-/** A worker's messages: ready after setup, then one per job. */
+/** A worker's messages: ready after setup, then one per job; or what went wrong. */
 export type WorkerMessage =
   | { kind: 'ready' }
-  | { kind: 'done'; first: number; nll: Float64Array; timing: NllTiming };
+  | { kind: 'done'; first: number; nll: Float64Array; timing: NllTiming }
+  | { kind: 'failed'; message: string };
 
 export interface ParallelOptions extends NllOptions {
   /**
@@ -116,14 +117,20 @@ function runWorkers(model: WorkerModel, test: Examples, k: number, count: number
   let done = 0;
   let sum = 0;
   const threads: Worker[] = [];
+  /** Workers told to stop: their exit (code 1 after terminate()) is no failure. */
+  const stopped = new Set<Worker>();
+  const stop = (worker: Worker) => {
+    stopped.add(worker);
+    void worker.terminate();
+  };
   return new Promise<Float64Array>((resolve, reject) => {
     const fail = (error: Error) => {
-      for (const t of threads) void t.terminate();
+      threads.forEach(stop);
       reject(error);
     };
     const handOut = (worker: Worker) => {
       if (next >= n) {
-        void worker.terminate();
+        stop(worker);
         return;
       }
       const first = next;
@@ -133,6 +140,10 @@ function runWorkers(model: WorkerModel, test: Examples, k: number, count: number
       worker.postMessage(job, [job.values.buffer as ArrayBuffer]);
     };
     const onMessage = (worker: Worker, message: WorkerMessage) => {
+      if (message.kind === 'failed') {
+        fail(new Error(`an evaluation worker failed: ${message.message}`));
+        return;
+      }
       if (message.kind === 'done') {
         nll.set(message.nll, message.first);
         done += message.nll.length;
@@ -140,7 +151,7 @@ function runWorkers(model: WorkerModel, test: Examples, k: number, count: number
         if (options.timing) addTiming(options.timing, message.timing);
         options.onProgress?.({ done, total: n, nll: sum / done, examplesPerSecond: done / ((performance.now() - started) / 1000) });
         if (done === n) {
-          for (const t of threads) void t.terminate();
+          threads.forEach(stop);
           resolve(nll);
           return;
         }
@@ -153,7 +164,7 @@ function runWorkers(model: WorkerModel, test: Examples, k: number, count: number
       worker.on('message', (m: WorkerMessage) => onMessage(worker, m));
       worker.on('error', fail);
       worker.on('exit', (code) => {
-        if (done < n && code !== 0) fail(new Error(`an evaluation worker stopped (exit code ${code}) before the NLL was done`));
+        if (!stopped.has(worker)) fail(new Error(`an evaluation worker stopped (exit code ${code}) before the NLL was done`));
       });
     }
   });
@@ -173,6 +184,7 @@ function startWorker(setup: WorkerSetup): Worker {
   // import.meta.resolve is missing under some test runners; the bare name then resolves from the working directory.
   const tsx = (import.meta.resolve as ((name: string) => string) | undefined)?.('tsx/esm/api') ?? 'tsx/esm/api';
   const entry = new URL('./eval-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
+  const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })
+    .catch((e) => require('node:worker_threads').parentPort.postMessage({ kind: 'failed', message: String(e?.stack ?? e) }));`;
   return new Worker(code, { eval: true, workerData: setup });
 }
