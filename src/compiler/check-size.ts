@@ -81,7 +81,7 @@ export function checkBatch(model: CheckedModel, train: TrainConfig, span: Span, 
 }
 
 /** The setting to blame for a batch that is too large: `batch`, else the objective, else the block. */
-export function batchSettingSpan(block: A.TrainBlock | undefined, fallback: Span): Span | undefined {
+export function batchSettingSpan(block: A.TrainBlock | undefined, fallback: Span): Span {
   const setting = (name: string) => block?.settings.find((s) => s.name.name === name);
   return (setting('batch') ?? setting('objective'))?.span ?? block?.span ?? fallback;
 }

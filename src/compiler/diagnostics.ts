@@ -34,7 +34,7 @@ export const badModifier = (span: Span, message: string): Diagnostic => error('V
 
 // Train-block errors (in the file or in `--set`), one code per kind of mistake.
 type SettingError = (span: Span, message: string) => Diagnostic;
-const setting = (code: `VAE30${number}`): SettingError => (span, message) => error(code, span, message);
+const setting = (code: `VAE${number}`): SettingError => (span, message) => error(code, span, message);
 export const unknownSetting = setting('VAE3001');
 export const settingTwice = setting('VAE3002');
 export const notWholeNumber = setting('VAE3003');

@@ -67,7 +67,7 @@ export function overrideSettings(model: CheckedModel, settings: string[]): Resul
   checkMergedObjective(merged, block, diagnostics);
   checkDiscreteWithIwae(model, merged, block, diagnostics);
   // Only a batch or an objective given here can make one batch too large: the error is at it.
-  if (given.has('batch') || given.has('objective')) checkBatch(model, merged, batchSettingSpan(block, block.span)!, diagnostics);
+  if (given.has('batch') || given.has('objective')) checkBatch(model, merged, batchSettingSpan(block, block.span), diagnostics);
   if (diagnostics.length > 0) return fail(diagnostics);
   return ok({ ...model, train: merged });
 }

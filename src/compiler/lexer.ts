@@ -49,6 +49,25 @@ export const Minus = punct('Minus', /-/, '-');
 export const Star = punct('Star', /\*/, '*');
 export const Slash = punct('Slash', /\//, '/');
 
+/**
+ * A run of characters that start no token (`@`, `$`, `?`, non-ASCII letters, ...): one token for
+ * the run, in a group of its own that `parse()` reports (VAE1001), so that thousands of them are
+ * read at once, not character by character by the lexer's error recovery.
+ */
+const badRun = /[^\s\w.{}()[\],:=~+\-*/#]+/y;
+export const BadCharacters = createToken({
+  name: 'BadCharacters',
+  pattern: { exec: (text: string, offset: number) => { badRun.lastIndex = offset; return badRun.exec(text); } },
+  line_breaks: false,
+  group: 'bad',
+  // The lexer picks candidate tokens by first character (for codes of 256 and more, by blocks of
+  // 255): every ASCII character that starts no other token, and one code of each block above.
+  start_chars_hint: [
+    ...Array.from({ length: 256 }, (_, c) => c).filter((c) => { badRun.lastIndex = 0; return badRun.test(String.fromCharCode(c)); }),
+    ...Array.from({ length: 257 }, (_, k) => 256 + 255 * k).filter((c) => c < 65536),
+  ],
+});
+
 export const Comment = createToken({ name: 'Comment', pattern: /(?:#|\/\/)[^\n\r]*/, group: Lexer.SKIPPED });
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexer.SKIPPED });
 
@@ -58,7 +77,7 @@ export const allTokens: TokenType[] = [
   Model, Train, Data, Latent, Param, Net, Prior, Likelihood, Guide, Dense, Const, Then, Using,
   Identifier, NumberLiteral,
   Arrow, LBrace, RBrace, LParen, RParen, LBracket, RBracket, Comma, Colon, Equals, Tilde, Dot,
-  Plus, Minus, Star, Slash,
+  Plus, Minus, Star, Slash, BadCharacters,
 ];
 
 export const vaeLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: true });

@@ -330,9 +330,10 @@ export const MAX_NESTING = 64;
  */
 export function parse(src: SourceFile): Result<CstNode> {
   const lexed = T.vaeLexer.tokenize(src.text);
-  const diagnostics = lexed.errors.map((e): Diagnostic => ({
+  const bad = [...(lexed.groups.bad ?? []).map((t) => ({ offset: t.startOffset, length: t.image.length })), ...lexed.errors];
+  const diagnostics = bad.map((e): Diagnostic => ({
     code: 'VAE1001', severity: 'error', span: spanOf(src, e.offset, e.offset + e.length),
-    message: `Unexpected character '${src.text.slice(e.offset, e.offset + Math.min(e.length, 20))}${e.length > 20 ? '...' : ''}'.`,
+    message: `Unexpected character${e.length > 1 ? 's' : ''} '${src.text.slice(e.offset, e.offset + Math.min(e.length, 20))}${e.length > 20 ? '...' : ''}'.`,
   }));
   const tooDeep = tooDeepAt(lexed.tokens);
   if (tooDeep) return fail([...diagnostics, nestingDiagnostic(tooDeep, src)]);

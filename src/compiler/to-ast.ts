@@ -34,7 +34,7 @@ export function toAst(cst: CstNode, src: SourceFile): Result<A.Model> {
 
 class AstBuilder extends BaseVisitor {
   readonly diagnostics: Diagnostic[] = [];
-  /** The depth of each expression node built (a leaf is 1). */
+  /** The depth of each expression node built: its operations along the longest path (a leaf is 0). */
   private readonly depths = new WeakMap<A.Expr, number>();
 
   constructor(private readonly src: SourceFile) {
@@ -86,7 +86,7 @@ class AstBuilder extends BaseVisitor {
 
   /** `e`, with its depth: one more than its deepest operand's; past MAX_EXPRESSION_DEPTH, an error at the level that crosses it. */
   private nested(e: A.Expr, operands: A.Expr[], at: Span): A.Expr {
-    const depth = 1 + operands.reduce((deepest, o) => Math.max(deepest, this.depths.get(o) ?? 1), 0);
+    const depth = 1 + operands.reduce((deepest, o) => Math.max(deepest, this.depths.get(o) ?? 0), 0);
     this.depths.set(e, depth);
     if (depth === MAX_EXPRESSION_DEPTH + 1) {
       this.diagnostics.push({
