@@ -23,7 +23,7 @@ export function register(program: Command): void {
 /** Trains a model file as `vae train` does, printing the progress; returns the run. */
 export async function trainFile(file: string, flags: TrainFlags): Promise<TrainResult> {
   const constants = constantsOf(flags.const);
-  const model = withSettings(load(file, constants), settingsOf(flags));
+  const model = await withSettings(load(file, constants), settingsOf(flags));
   // --mc-kl is recorded in run.json (as `kl monte_carlo` would be), so that commands reading the run rebuild the same objective.
   const config = flags.mcKl ? { ...model.train, monteCarloKl: true } : model.train;
   return runTraining({

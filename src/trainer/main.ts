@@ -69,6 +69,6 @@ export async function trainCompiled(trainer: CompiledTrainer, flags: TrainFlags)
 async function configWithSettings(trainer: CompiledTrainer, settings: string[]): Promise<TrainConfig> {
   if (settings.length === 0) return trainer.config;
   const { checkEmbeddedSource, withSettings } = await import('./settings.js');
-  const model = { ...checkEmbeddedSource(trainer.source, trainer.constants), train: trainer.config };
-  return withSettings(model, settings).train;
+  const model = { ...(await checkEmbeddedSource(trainer.source, trainer.constants)), train: trainer.config };
+  return (await withSettings(model, settings)).train;
 }

@@ -1,17 +1,18 @@
 /**
  * `--set` and `--objective`: train-block settings checked by the compiler against the model, with
- * its diagnostics. Loaded only when those flags are given: a compiled trainer runs without the
- * compiler otherwise.
+ * its diagnostics. The compiler is imported when these functions run (only when those flags are
+ * given): a compiled trainer runs without it otherwise.
  */
 import type { CheckedModel } from '../compiler/checked.js';
-import { checkModel, overrideSettings, settingsSource } from '../compiler/index.js';
-import { renderDiagnostic } from '../compiler/source.js';
 import { UsageError } from './errors.js';
 
 const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** `model` with the settings applied; their errors are rendered like a model file's (with a caret). */
-export function withSettings(model: CheckedModel, settings: string[]): CheckedModel {
+export async function withSettings(model: CheckedModel, settings: string[]): Promise<CheckedModel> {
+  if (settings.length === 0) return model;
+  const { overrideSettings, settingsSource } = await import('../compiler/index.js');
+  const { renderDiagnostic } = await import('../compiler/source.js');
   const result = overrideSettings(model, settings);
   if (result.ok) return result.value;
   for (const d of result.diagnostics) console.error(renderDiagnostic(d, settingsSource(settings)));
@@ -19,7 +20,8 @@ export function withSettings(model: CheckedModel, settings: string[]): CheckedMo
 }
 
 /** The model a compiled trainer came from, checked again (for --set, which is checked against it). */
-export function checkEmbeddedSource(source: { name: string; text: string }, constants: Record<string, number>): CheckedModel {
+export async function checkEmbeddedSource(source: { name: string; text: string }, constants: Record<string, number>): Promise<CheckedModel> {
+  const { checkModel } = await import('../compiler/index.js');
   const result = checkModel(source, { constants });
   if (!result.ok) throw new UsageError(`${source.name}: the model compiled into this trainer no longer checks (${count(result.diagnostics.length, 'error')}); recompile it.`);
   return result.value;
