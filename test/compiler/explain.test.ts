@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 /** `vae explain`: the objective of models/mnist.vae as the compiler derives it. */
 import { describe, expect, it } from 'vitest';
 import { explainObjective } from '../../src/compiler/explain.js';
-import { checkModel, readSource } from '../../src/compiler/index.js';
+import { checkModel } from '../../src/compiler/index.js';
+import { readSource } from '../../src/node/source-file.js';
 import { decide } from '../../src/compiler/lower.js';
 import type { CheckedModel } from '../../src/compiler/checked.js';
 import { ROOT } from './helpers.js';

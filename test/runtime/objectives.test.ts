@@ -15,7 +15,8 @@ import { interpret } from '../../src/runtime/interpret.js';
 import {
   drawNoise, iwaeBound, logImportanceWeights, lossOf, negativeElbo, repeatBatch, trainingLoss, type Batch, type Terms,
 } from '../../src/runtime/program.js';
-import { checkModel, readSource } from '../../src/compiler/index.js';
+import { checkModel } from '../../src/compiler/index.js';
+import { readSource } from '../../src/node/source-file.js';
 import { lower } from '../../src/compiler/lower.js';
 import type { Plan } from '../../src/core/plan.js';
 import { loadMnist } from '../../src/node/datasets.js';
