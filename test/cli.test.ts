@@ -185,7 +185,7 @@ describe('--set and --objective', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     const lines = r.stderr.split('\n');
-    expect(lines[0]).toMatch(/^--set:2:11: error: Expected a number of at least 0\. \[VAE3001\]$/);
+    expect(lines[0]).toMatch(/^--set:2:11: error: Expected a number of at least 0\. \[VAE3005\]$/);
     expect(lines[1]).toBe(' 2 | free_bits -1');
     expect(lines[2]).toBe('   |           ^^');
     expect(lines[3]).toBe('error: --set: 1 error.');
