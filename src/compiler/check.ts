@@ -119,7 +119,7 @@ class Checker {
     this.valueType(decl.type, ['real']);
     if (decl.random) return { ...this.randomInit(decl.random), name: decl.name.name, shape: decl.type.shape, size: product(decl.type.shape), span: decl.name.span };
     const init = decl.init ? this.constantValue(decl.init, 'An initial value') : 0;
-    if (!Number.isFinite(init)) this.report(D.badExpression(decl.init!.span, `The initial value of '${decl.name.name}' is ${init}; it must be a finite number.`));
+    if (!Number.isFinite(Math.fround(init))) this.report(D.badExpression(decl.init!.span, `The initial value of '${decl.name.name}' is ${init}; it must be a finite number that float32 can hold.`));
     return { name: decl.name.name, shape: decl.type.shape, size: product(decl.type.shape), init, span: decl.name.span };
   }
 
@@ -380,7 +380,15 @@ class Checker {
       case 'binary': {
         const [left, right] = [this.expr(e.left), this.expr(e.right)];
         if (!left || !right) return undefined;
-        if (left.kind === 'const' && right.kind === 'const') return { kind: 'const', value: fold(e.op, left.value, right.value), shape: [], span: e.span };
+        if (left.kind === 'const' && right.kind === 'const') {
+          const value = fold(e.op, left.value, right.value);
+          // Computed in float32 at run time: an overflow, 0/0 or a nonzero result that rounds to 0 is an error here.
+          if (!Number.isFinite(Math.fround(value)) || (value !== 0 && Math.fround(value) === 0)) {
+            const what = Number.isNaN(value) ? 'is not a number (0/0 or ∞ − ∞)' : `is ${value}, which float32 cannot hold: it would be ${Math.fround(value)}`;
+            return this.report(D.badExpression(e.span, `This constant ${what}.`));
+          }
+          return { kind: 'const', value, shape: [], span: e.span };
+        }
         const shape = broadcast(left.shape, right.shape);
         if (!shape) return this.report(D.shapeMismatch(e.span, `Cannot combine shapes ${showShape(left.shape)} and ${showShape(right.shape)} with '${e.op}'.`));
         const batched = [left, right].filter((x) => this.isBatched(x));

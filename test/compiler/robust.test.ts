@@ -133,6 +133,12 @@ describe('numbers that float32 cannot hold', () => {
     expect(diagnosticsOf(edit('Normal(0, 1)', dist)).map(at)).toEqual([`VAE1005 6:${column}`]);
   });
 
+  it('constants folded out of range are errors too', () => {
+    expect(codes(edit('Normal(0, 1)', 'Normal(0, 1e-30 * 1e-30)'))).toEqual(['VAE2015']);
+    expect(codes(edit('Normal(0, 1)', 'Normal(1e30 * 1e30, 1)'))).toEqual(['VAE2015']);
+    expect(codes(edit('latent z : real[20]', 'latent z : real[20]\n  param p : real = 1e20 * 1e20'))).toEqual(['VAE2015']);
+  });
+
   it('accepts the float32 extremes', () => {
     expect(codes(edit('Normal(0, 1)', 'Normal(3.4e38, 1e-44)'))).toEqual([]);
   });
