@@ -124,7 +124,7 @@ describe('run-dir.ts', () => {
     writeModelSource(dir, SOURCE);
     expectDataError(() => openRunDir(dir), dir, 'not a run directory (it has no run.json, checkpoint.bin');
     expectDataError(() => openRunDir(join(dir, 'model.vae')), 'is a file, not a run directory');
-    expectDataError(() => openRunDir(fresh('nothing')), 'no such run directory');
+    expectDataError(() => openRunDir(fresh('nothing')), 'not a run directory: there is no such directory');
   });
 
   it('trimMetrics drops the epochs after the checkpoint\'s; readMetrics names a broken line', () => {
@@ -242,6 +242,10 @@ describe('vae train: run directories', () => {
     expect(errorLine(vae(['train', 'models/mnist.vae', ...SHORT, '--out', full], { code: 'ENOSPC', path: full })))
       .toMatch(new RegExp(`^error: ${full}/model.vae: cannot write \\(ENOSPC: the disk is full; free some space and try again\\)\\.$`));
     expect(readdirSync(full).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    // A run that fails before training (here: its data) leaves no empty directory behind.
+    const noData = fresh('no-data');
+    expect(errorLine(vae(['train', 'models/frey_face.vae', '--data-dir', '/nonexistent/data', '--out', noData]))).toContain('missing data file');
+    expect(existsSync(noData)).toBe(false);
   }, SLOW);
 
   it('vae eval into a read-only run directory, sample -o DIR, export -o FILE and export -o /proc are one line', () => {

@@ -19,7 +19,7 @@
  *
  * Every failure is a one-line DataError that names the path and says what to do.
  */
-import { accessSync, constants as fsConstants, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASETS } from '../core/catalog.js';
 import type { TrainConfig } from '../core/config.js';
@@ -144,6 +144,15 @@ export function assertOutputDirectory(path: string, what: string): void {
   if (kindOf(path) === 'file') throw new DataError(`${path}: is a file, not a directory; give a directory for ${what}.`);
 }
 
+/** Removes `dir` if it is an empty directory (a run that failed before it wrote anything); errors are ignored. */
+export function removeIfEmpty(dir: string): void {
+  try {
+    if (kindOf(dir) === 'directory' && list(dir, true).length === 0) rmdirSync(dir);
+  } catch {
+    // Nothing to clean up, or not ours to remove.
+  }
+}
+
 /** Removes the temporary files (`*.tmp-PID-XXXX`) a killed write left in `dir`; returns how many. */
 export function cleanTemporaryFiles(dir: string): number {
   const stale = list(dir, true).filter(isTemporaryFile);
@@ -160,7 +169,7 @@ export function cleanTemporaryFiles(dir: string): number {
 export function openRunDir(path: string): RunDir {
   const kind = kindOf(path);
   const written = 'a run directory is written by `vae train`, Model.fit or Model.save';
-  if (kind === 'missing') throw new DataError(`${path}: no such run directory (${written}).`);
+  if (kind === 'missing') throw new DataError(`${path}: not a run directory: there is no such directory (${written}).`);
   if (kind === 'file') throw new DataError(`${path}: is a file, not a run directory (${written}).`);
   const missing = [MODEL_FILE, RUN_FILE, CHECKPOINT_FILE].filter((f) => kindOf(join(path, f)) !== 'file');
   if (missing.length > 0) throw new DataError(`${path}: not a run directory (it has no ${missing.join(', ')}; ${written}).`);

@@ -5,7 +5,7 @@
  * the run directory through src/node/run-dir.ts.
  */
 import { basename, join } from 'node:path';
-import type { TrainConfig } from '../core/config.js';
+import type { DatasetChoice, TrainConfig } from '../core/config.js';
 import type { Plan } from '../core/plan.js';
 import type { TrainResult } from '../node/train-run.js';
 import type { ModelProgram } from '../runtime/program.js';
@@ -38,11 +38,14 @@ export async function runTraining(target: TrainTarget, flags: TrainFlags): Promi
   // only thing said. A new directory is created (empty) now: an empty directory is accepted again.
   if (flags.resume !== undefined) runDir.openRunForResume(out, model);
   else runDir.createRunDir(out, { overwrite: flags.overwrite });
-  const { DataFeed } = await import('../runtime/data/feed.js');
-  const { openDataset, resolveDataDir } = await import('../node/datasets.js');
-  const feed = new DataFeed(openDataset(config.dataset, resolveDataDir(flags.dataDir)), config.dataset, flags.limit);
-  const backend = await useBackend(flags);
-  const program = await target.program(config);
+  let prepared;
+  try {
+    prepared = await prepare(target, config, config.dataset, flags);
+  } catch (e) {
+    if (flags.resume === undefined) runDir.removeIfEmpty(out); // a failure before training leaves no empty run behind
+    throw e;
+  }
+  const { feed, backend, program } = prepared;
   const { train } = await import('../node/train-run.js');
   console.log(`training ${target.name} on ${feed.trainCount} examples (test ${feed.testCount}), batch ${config.batch}, ${config.epochs} epochs, seed ${config.seed}; run directory ${out}`);
   if (flags.resume === undefined) runDir.writeModelSource(out, target.source);
@@ -53,6 +56,16 @@ export async function runTraining(target: TrainTarget, flags: TrainFlags): Promi
     runDir.cleanTemporaryFiles(out);
     throw e;
   }
+}
+
+/** The data, the backend and the program: what can fail before training starts. */
+async function prepare(target: TrainTarget, config: TrainConfig, dataset: DatasetChoice, flags: TrainFlags) {
+  const { DataFeed } = await import('../runtime/data/feed.js');
+  const { openDataset, resolveDataDir } = await import('../node/datasets.js');
+  const feed = new DataFeed(openDataset(dataset, resolveDataDir(flags.dataDir)), dataset, flags.limit);
+  const backend = await useBackend(flags);
+  const program = await target.program(config);
+  return { feed, backend, program };
 }
 
 /** `--out`, or the resumed run, or a new directory under runs/. */
