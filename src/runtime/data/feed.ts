@@ -129,7 +129,7 @@ export class DataFeed {
     const p = this.pixels;
     const words = images.byteOffset % 4 === 0 && p % 4 === 0 ? new Uint32Array(images.buffer, images.byteOffset, (count * p) / 4) : undefined;
     const start = new Int32Array(count + 1);
-    let positions = new Uint16Array(Math.max(16, (count * p) >> 2));
+    let positions: Uint16Array = new Uint16Array(Math.max(16, (count * p) >> 2));
     let k = 0;
     for (let e = 0; e < count; e++) {
       start[e] = k;
