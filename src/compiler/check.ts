@@ -526,6 +526,7 @@ class Checker {
     const reportedAtDataset = (name: string) => extra || this.namedAsLabels(name);
     const written = new Set(statements.map((s) => `${s.role} ${s.target.name}`));
     const has = (role: A.Role, name: string) => written.has(`${role} ${name}`);
+    if (this.vars('data').length === 0) this.report(D.noData(this.model.name.span, this.model.name.name));
     for (const v of this.vars('latent')) {
       if (!has('prior', v.name)) this.report(D.latentWithout(v.span, v.name, 'prior'));
       if (!has('guide', v.name)) this.report(D.latentWithout(v.span, v.name, 'guide'));

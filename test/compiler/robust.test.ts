@@ -46,6 +46,12 @@ describe('names of Object.prototype are unknown names like any other', () => {
   });
 });
 
+describe('degenerate models', () => {
+  it('a model with no data variable is an error at its name, not a crash in lowering', () => {
+    expect(diagnosticsOf('model empty {\n  }').map(at)).toEqual(['VAE2019 1:7']);
+  });
+});
+
 describe('nesting limits', () => {
   const param = (value: string) => edit('latent z : real[20]', `latent z : real[20]\n  param p : real = ${value}`);
 
