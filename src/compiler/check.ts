@@ -15,7 +15,7 @@ import type { CExpr, CheckedModel, DistInfo, NetCall, NetInfo, ParamInfo, TrainC
 import { checkModifiers, modifierExprs } from './check-modifiers.js';
 import * as D from './diagnostics.js';
 import { printExpr } from './print.js';
-import { MAX_DIAGNOSTICS, fail, ok, orList, type Diagnostic, type Result, type SourceFile, type Span } from './source.js';
+import { MAX_DIAGNOSTICS, fail, nameList, ok, orList, type Diagnostic, type Result, type SourceFile, type Span } from './source.js';
 import { checkTrainBlock } from './check-train.js';
 import { batchSettingSpan, checkBatch, checkTensorSize, checkWeights } from './check-size.js';
 
@@ -461,7 +461,7 @@ class Checker {
     const inputs = sym.decl.inputs;
     sym.used = true;
     if (e.args.length !== inputs.length) {
-      return this.report(D.badArguments(e.span, `Network '${sym.decl.name.name}' takes ${inputs.length} input${inputs.length === 1 ? '' : 's'} (${inputs.map((i) => i.name.name).join(', ')}), but is given ${e.args.length}.`));
+      return this.report(D.badArguments(e.span, `Network '${sym.decl.name.name}' takes ${inputs.length} input${inputs.length === 1 ? '' : 's'} (${nameList(inputs.map((i) => i.name.name))}), but is given ${e.args.length}.`));
     }
     const args = e.args.map((a) => this.expr(a));
     if (args.some((a) => !a)) return undefined;

@@ -191,9 +191,19 @@ export function limitDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return kept;
 }
 
-/** "a", "a or b", "a, b or c": for messages that list what was expected. */
+/** The most items `orList` names; a longer list (of a file's own names) ends with how many more. */
+const MAX_LISTED = 16;
+
+/** "a", "a or b", "a, b or c": for messages that list what was expected (each once; a long list cut short). */
 export function orList(items: readonly string[]): string {
-  const quoted = items.map((s) => `'${s}'`);
+  const unique = [...new Set(items)];
+  const quoted = unique.slice(0, MAX_LISTED).map((s) => `'${s}'`);
+  if (unique.length > MAX_LISTED) return `${quoted.join(', ')} or ${unique.length - MAX_LISTED} more`;
   if (quoted.length <= 1) return quoted.join('');
   return `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
+}
+
+/** "a, b, c": a file's own names, cut short like `orList`'s. */
+export function nameList(items: readonly string[]): string {
+  return items.length > MAX_LISTED ? `${items.slice(0, MAX_LISTED).join(', ')}, ... (${items.length - MAX_LISTED} more)` : items.join(', ');
 }
