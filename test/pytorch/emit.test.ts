@@ -1,0 +1,47 @@
+/**
+ * The PyTorch printer (codegen/emit-py.ts) without running Python: the plan's notes become the
+ * comments of `terms`, the output depends only on the model, and a construct the target cannot
+ * emit yet is refused by name (never printed as wrong code).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { emitPyTorch, PyTorchTargetError } from '../../src/codegen/emit-py.js';
+import { checkModel } from '../../src/compiler/index.js';
+import { readSource } from '../../src/node/source-file.js';
+import { ROOT } from '../compiler/helpers.js';
+import { checkedModel, pytorchPlan, pytorchProgram } from './python.js';
+
+describe('vae compile --target pytorch, the printer', () => {
+  it('writes a comment per term: every note of the plan\'s terms', () => {
+    for (const file of ['mnist.vae', 'mnist_iaf.vae', 'mnist_discrete_sf.vae', 'mnist_gumbel.vae']) {
+      const text = pytorchProgram(file);
+      const plan = pytorchPlan(checkedModel(file));
+      for (const step of plan.terms.steps) {
+        for (const note of 'note' in step ? step.note : []) expect(text, `${file}: ${note}`).toContain(`# ${note.split(' ').slice(0, 6).join(' ')}`);
+      }
+    }
+  });
+
+  it('depends only on the model (the same file twice), torch and numpy only', () => {
+    const text = pytorchProgram('mnist_two_layer.vae');
+    expect(pytorchProgram('mnist_two_layer.vae')).toBe(text);
+    const imports = [...text.matchAll(/^(?:import|from) (\S+)/gm)].map((m) => m[1].split('.')[0]);
+    const stdlib = ['__future__', 'argparse', 'datetime', 'gzip', 'json', 'math', 'os', 'struct', 'sys', 'time', 'zlib', 'typing'];
+    expect(imports.filter((m) => !stdlib.includes(m)).sort()).toEqual(['numpy', 'torch', 'torch', 'torch', 'torch', 'torch']);
+  });
+
+  it('refuses a family it cannot emit yet, naming it', () => {
+    const dir = join(ROOT, '.scratch/pytorch-emit');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'logistic.vae');
+    writeFileSync(file, readFileSync(join(ROOT, 'models/mnist.vae'), 'utf8').replace('guide      z ~ Normal', 'guide      z ~ Logistic'));
+    const r = checkModel(readSource(file));
+    if (!r.ok) throw new Error('the Logistic model does not check');
+    const model = r.value;
+    const plan = pytorchPlan(model);
+    const emit = () => emitPyTorch({ plan, config: model.train, source: model.source.text, file, constants: {} });
+    expect(emit).toThrow(PyTorchTargetError);
+    expect(emit).toThrow('the PyTorch target cannot emit the distribution family Logistic yet');
+  });
+});
