@@ -137,7 +137,7 @@ describe('vae eval', () => {
   it('says in one line that a directory is not a run, and has --help', () => {
     const r = vae('eval', '/nonexistent');
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe('error: /nonexistent: not a run directory: there is no such directory (a run directory is written by `vae train`, Model.fit or Model.save).\n');
+    expect(r.stderr).toBe('error: /nonexistent: not a run directory (expected model.vae, run.json and checkpoint.bin, written by `vae train`, Model.fit or Model.save; there is no such directory).\n');
     expect(vae('eval', '--help').stdout).toMatch(/^Usage: vae eval \[options\] <run>/);
   });
 });

@@ -124,7 +124,7 @@ describe('run-dir.ts', () => {
     writeModelSource(dir, SOURCE);
     expectDataError(() => openRunDir(dir), dir, 'not a run directory (it has no run.json, checkpoint.bin');
     expectDataError(() => openRunDir(join(dir, 'model.vae')), 'is a file, not a run directory');
-    expectDataError(() => openRunDir(fresh('nothing')), 'not a run directory: there is no such directory');
+    expectDataError(() => openRunDir(fresh('nothing')), 'not a run directory (expected model.vae', 'there is no such directory');
   });
 
   it('trimMetrics drops the epochs after the checkpoint\'s; readMetrics names a broken line', () => {
@@ -244,7 +244,9 @@ describe('vae train: run directories', () => {
     expect(readdirSync(full).filter((f) => f.includes('.tmp-'))).toEqual([]);
     // A run that fails before training (here: its data) leaves no empty directory behind.
     const noData = fresh('no-data');
-    expect(errorLine(vae(['train', 'models/frey_face.vae', '--data-dir', '/nonexistent/data', '--out', noData]))).toContain('missing data file');
+    const failed = vae(['train', 'models/frey_face.vae', '--data-dir', '/nonexistent/data', '--out', noData]);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/^error: missing data file /);
     expect(existsSync(noData)).toBe(false);
   }, SLOW);
 

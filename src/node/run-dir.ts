@@ -169,7 +169,7 @@ export function cleanTemporaryFiles(dir: string): number {
 export function openRunDir(path: string): RunDir {
   const kind = kindOf(path);
   const written = 'a run directory is written by `vae train`, Model.fit or Model.save';
-  if (kind === 'missing') throw new DataError(`${path}: not a run directory: there is no such directory (${written}).`);
+  if (kind === 'missing') throw new DataError(`${path}: not a run directory (expected model.vae, run.json and checkpoint.bin, written by \`vae train\`, Model.fit or Model.save; there is no such directory).`);
   if (kind === 'file') throw new DataError(`${path}: is a file, not a run directory (${written}).`);
   const missing = [MODEL_FILE, RUN_FILE, CHECKPOINT_FILE].filter((f) => kindOf(join(path, f)) !== 'file');
   if (missing.length > 0) throw new DataError(`${path}: not a run directory (it has no ${missing.join(', ')}; ${written}).`);
