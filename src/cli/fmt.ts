@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { renderDiagnostic } from '../compiler/source.js';
 import { readSource } from '../node/source-file.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
-import { formatSource } from '../tooling/format.js';
 import { count, UsageError } from './common.js';
 
 export function register(program: Command): void {
@@ -11,11 +10,13 @@ export function register(program: Command): void {
     .description('Rewrite model files in the canonical layout (the style of models/); with --check, only list the files it would change.')
     .argument('<files...>', '.vae model files')
     .option('--check', 'change nothing; exit 1 naming each file that is not formatted')
-    .action((files: string[], opts: { check?: boolean }) => {
+    .action(async (files: string[], opts: { check?: boolean }) => {
+      // Loaded here, not at start: the formatter builds a comment-keeping lexer that other commands do not need.
+      const { formatSource } = await import('../tooling/format.js');
       let unformatted = 0;
       let broken = 0;
       for (const file of files) {
-        const outcome = formatFile(file, opts.check === true);
+        const outcome = formatFile(file, opts.check === true, formatSource);
         if (outcome === 'broken') broken++;
         if (outcome === 'changed') unformatted++;
       }
@@ -25,7 +26,7 @@ export function register(program: Command): void {
 }
 
 /** Formats one file (or, with `check`, says whether it would change); prints what it did. */
-function formatFile(file: string, check: boolean): 'same' | 'changed' | 'broken' {
+function formatFile(file: string, check: boolean, formatSource: typeof import('../tooling/format.js').formatSource): 'same' | 'changed' | 'broken' {
   let src;
   try {
     src = readSource(file);

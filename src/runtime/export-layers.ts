@@ -20,7 +20,7 @@
 // module's declarations do not pull tfjs-layers' (which do not type-check under --strict) into
 // the package's types.
 import * as tf from '@tensorflow/tfjs';
-import type { Tensor } from '@tensorflow/tfjs-core';
+import type { io, Tensor } from '@tensorflow/tfjs-core';
 import type { Plan, PlanCall, PlanNetwork } from '../core/plan.js';
 
 /** A network that cannot be exported as asked (none, several, or no such name); the message says which. */
@@ -128,7 +128,7 @@ function layersModel(net: PlanNetwork, weights: ReadonlyMap<string, Tensor>): tf
 
 /** A network in the Layers format, before anything is written: model.json's content and the weights' bytes. */
 export interface ExportArtifacts {
-  modelJson: tf.io.ModelJSON;
+  modelJson: io.ModelJSON;
   weights: Uint8Array;
   layout: ExportLayout;
 }
