@@ -112,8 +112,8 @@ class Bernoulli:
 
     def log_prob(self, x: Tensor) -> Tensor:
         if self.logits is not None:
-            l = self.logits
-            return -(torch.relu(l) - x * l + torch.log1p(torch.exp(-torch.abs(l))))
+            logits = self.logits
+            return -(torch.relu(logits) - x * logits + torch.log1p(torch.exp(-torch.abs(logits))))
         p = self.probs.clamp(PROB_EPS, 1.0 - PROB_EPS)
         return x * torch.log(p) + (1.0 - x) * torch.log1p(-p)
 
@@ -137,33 +137,33 @@ class ContinuousBernoulli:
         self.logits = logits
 
     def log_normalizer(self) -> Tensor:
-        l = self.logits
-        a = torch.abs(l)
+        logits = self.logits
+        a = torch.abs(logits)
         taylor = a <= 0.05
         a_safe = torch.where(taylor, torch.ones_like(a), a)
         exact = torch.log1p(torch.exp(-a_safe)) - torch.log(-torch.expm1(-a_safe) / a_safe)
-        l2 = l * l
+        l2 = logits * logits
         series = math.log(2.0) + l2 * (1.0 / 12.0 - l2 * (7.0 / 1440.0))
         return torch.where(taylor, series, exact)
 
     def log_prob(self, x: Tensor) -> Tensor:
-        l = self.logits
+        logits = self.logits
         inside = torch.minimum(x, 1.0 - x) >= 0
         xs = torch.where(inside, x, torch.full_like(x, 0.5))
-        lp = xs * l - softplus(l) + self.log_normalizer()
+        lp = xs * logits - softplus(logits) + self.log_normalizer()
         return torch.where(inside, lp, torch.full_like(lp, -math.inf))
 
     def from_noise(self, u: Tensor) -> Tensor:
-        l = self.logits
-        a = torch.abs(l)
+        logits = self.logits
+        a = torch.abs(logits)
         taylor = a <= 1e-4
         a_safe = torch.where(taylor, torch.ones_like(a), a)
 
         def g(v: Tensor) -> Tensor:
             return torch.log1p(v * torch.expm1(-a_safe)) / (-a_safe)
 
-        exact = torch.where(l >= 0, 1.0 - g(1.0 - u), g(u))
-        series = u + 0.5 * l * u * (1.0 - u)
+        exact = torch.where(logits >= 0, 1.0 - g(1.0 - u), g(u))
+        series = u + 0.5 * logits * u * (1.0 - u)
         return torch.where(taylor, series, exact)`,
   },
   OneHotCategorical: {
@@ -183,7 +183,8 @@ class OneHotCategorical(ClassProbabilities):
         return F.one_hot(index, logits.shape[-1]).to(u.dtype)
 
 
-def relaxed_one_hot_sample(u: Tensor, temperature: float, logits: Optional[Tensor] = None, probs: Optional[Tensor] = None) -> Tensor:
+def relaxed_one_hot_sample(u: Tensor, temperature: float, logits: Optional[Tensor] = None,
+                           probs: Optional[Tensor] = None) -> Tensor:
     """Gumbel-softmax (Jang et al. 2017): y = softmax((log π + g) / τ), g = −log(−log u)."""
     return torch.softmax((ClassProbabilities(logits, probs).logits() + gumbel(u)) / temperature, dim=-1)`,
   },
@@ -196,7 +197,8 @@ class MultivariateNormal:
     \`lower\`, or L = scale_tril: log p(x) = −½ ‖L⁻¹(x − μ)‖² − Σ_i log L_ii − (D/2) log 2π;
     reparameterized, z = μ + L ε."""
 
-    def __init__(self, loc: Tensor, log_diag: Optional[Tensor] = None, lower: Optional[Tensor] = None, scale_tril: Optional[Tensor] = None) -> None:
+    def __init__(self, loc: Tensor, log_diag: Optional[Tensor] = None, lower: Optional[Tensor] = None,
+                 scale_tril: Optional[Tensor] = None) -> None:
         self.loc = loc
         if scale_tril is not None:
             self.scale_tril = torch.tril(scale_tril)
@@ -211,7 +213,8 @@ class MultivariateNormal:
 
     def log_prob(self, x: Tensor) -> Tensor:
         diff = (x - self.loc).unsqueeze(-1)
-        tril = self.scale_tril.expand(torch.broadcast_shapes(self.scale_tril.shape, diff.shape[:-2] + (self.dim, self.dim)))
+        shape = torch.broadcast_shapes(self.scale_tril.shape, diff.shape[:-2] + (self.dim, self.dim))
+        tril = self.scale_tril.expand(shape)
         solved = torch.linalg.solve_triangular(tril, diff.expand(tril.shape[:-1] + (1,)), upper=False).squeeze(-1)
         maha = (solved * solved).sum(dim=-1)
         return -(0.5 * maha + self.log_diag.sum(dim=-1) + 0.5 * self.dim * LOG_TWO_PI)
@@ -486,9 +489,9 @@ class IafStep(nn.Module):
         self.hidden0_w = nn.Parameter(torch.zeros(size, hidden))
         self.hidden0_b = nn.Parameter(torch.zeros(hidden))
         self.context = nn.Parameter(torch.zeros(context_width, hidden)) if context_width > 0 else None
-        for l in range(1, layers):
-            self.register_parameter(f"hidden{l}_w", nn.Parameter(torch.zeros(hidden, hidden)))
-            self.register_parameter(f"hidden{l}_b", nn.Parameter(torch.zeros(hidden)))
+        for layer in range(1, layers):
+            self.register_parameter(f"hidden{layer}_w", nn.Parameter(torch.zeros(hidden, hidden)))
+            self.register_parameter(f"hidden{layer}_b", nn.Parameter(torch.zeros(hidden)))
         self.out_w = nn.Parameter(torch.zeros(hidden, 2 * size))
         self.out_b = nn.Parameter(torch.zeros(2 * size))
 
@@ -500,9 +503,9 @@ class IafStep(nn.Module):
         uniform_(self.hidden0_b, first, generator)
         if self.context is not None:
             uniform_(self.context, first, generator)
-        for l in range(1, self.layers):
-            uniform_(getattr(self, f"hidden{l}_w"), later, generator)
-            uniform_(getattr(self, f"hidden{l}_b"), later, generator)
+        for layer in range(1, self.layers):
+            uniform_(getattr(self, f"hidden{layer}_w"), later, generator)
+            uniform_(getattr(self, f"hidden{layer}_b"), later, generator)
         uniform_(self.out_w, later, generator)
         uniform_(self.out_b, later, generator)
         self.out_b[self.size :] = FORGET_BIAS
@@ -512,8 +515,8 @@ class IafStep(nn.Module):
         if self.context is not None:
             a = a + context @ self.context
         a = F.elu(a)
-        for l in range(1, self.layers):
-            a = F.elu(a @ (getattr(self, f"hidden{l}_w") * self.mask_hidden) + getattr(self, f"hidden{l}_b"))
+        for layer in range(1, self.layers):
+            a = F.elu(a @ (getattr(self, f"hidden{layer}_w") * self.mask_hidden) + getattr(self, f"hidden{layer}_b"))
         out = a @ (self.out_w * self.mask_out) + self.out_b
         m, s = out[:, : self.size], out[:, self.size :]
         return m + torch.sigmoid(s) * (z - m), (-softplus(-s)).sum(dim=1)`,

@@ -135,7 +135,8 @@ def moving_average(model: "VaeModel", latent: Dict[str, Any]) -> float:
 def score_function_surrogate(model: "VaeModel", terms: Terms, kl_weight: float) -> Tensor:
     """(L − b) log q per score-function latent (b: moving average, plus the learned baseline,
     itself trained by least squares toward L − a), entering as t − t.detach(): value 0."""
-    per_example = torch.stack(list(terms.rec.values()) + [kl_weight * k.sum(dim=1) for k in terms.kl.values()]).sum(dim=0).detach()
+    parts = list(terms.rec.values()) + [kl_weight * k.sum(dim=1) for k in terms.kl.values()]
+    per_example = torch.stack(parts).sum(dim=0).detach()
     total = 0.0
     for latent in INFO["latents"]:
         if latent["name"] not in terms.score_log_q:
@@ -150,7 +151,8 @@ def score_function_surrogate(model: "VaeModel", terms: Terms, kl_weight: float) 
     return total - total.detach()
 
 
-def training_loss(model: "VaeModel", batch: Dict[str, Tensor], noise: Dict[str, Tensor], kl_weight: float = 1.0) -> Tensor:
+def training_loss(model: "VaeModel", batch: Dict[str, Tensor], noise: Dict[str, Tensor],
+                  kl_weight: float = 1.0) -> Tensor:
     """The loss training minimizes, as the train block says: −ELBO (S samples, weighted KL) or
     −IWAE; plus the score-function surrogate (value 0) for score-function latents."""
     objective = CONFIG["objective"]
@@ -218,7 +220,8 @@ def make_optimizer(parameters: List[nn.Parameter]) -> torch.optim.Optimizer:
     settings = CONFIG["optimizer"]["settings"]
     if CONFIG["optimizer"]["name"] == "sgd":
         return torch.optim.SGD(parameters, lr=settings["lr"], momentum=settings.get("momentum", 0.0))
-    return torch.optim.Adam(parameters, lr=settings["lr"], betas=(settings["beta1"], settings["beta2"]), eps=settings["epsilon"])
+    betas = (settings["beta1"], settings["beta2"])
+    return torch.optim.Adam(parameters, lr=settings["lr"], betas=betas, eps=settings["epsilon"])
 
 
 # ——— Data (as vae-lang's src/node/datasets.ts and runtime/data/feed.ts) ————————————————————
@@ -240,7 +243,8 @@ def binarize_like_vae_lang(levels: np.ndarray, scale: float, seed: int) -> np.nd
     of mulberry32(seed + i · RNG_STEP) per pixel in order, 1 when k < ceil(v · 2³²)."""
     flat = levels.reshape(-1)
     with np.errstate(over="ignore"):
-        states = (np.uint32(seed) + (np.arange(1, flat.size + 1, dtype=np.uint64) * RNG_STEP).astype(np.uint32)).astype(np.uint32)
+        steps = (np.arange(1, flat.size + 1, dtype=np.uint64) * RNG_STEP).astype(np.uint32)
+        states = (np.uint32(seed) + steps).astype(np.uint32)
         draws = mulberry32(states).astype(np.float64)
     thresholds = np.minimum(4294967296.0, np.ceil(np.arange(256) * scale * 4294967296.0))
     return (draws < thresholds[flat]).astype(np.float32).reshape(levels.shape)
@@ -287,12 +291,17 @@ def load_dataset(data_dir: Optional[str]) -> Dataset:
     data_dir = data_dir or os.environ.get("VAE_DATA_DIR")
     if choice["name"] == "frey_face" or choice["args"].get("binarize") == "static":
         if not data_dir:
-            raise DataError(f"the data set '{choice['name']}' needs a data directory: set it with --data-dir DIR or $VAE_DATA_DIR")
+            name = choice["name"]
+            raise DataError(f"the data set '{name}' needs a data directory: give --data-dir DIR or set $VAE_DATA_DIR")
     if choice["name"] == "frey_face":
-        faces = read_idx(first_file([os.path.join(data_dir, "frey-face", "frey-idx3-ubyte.gz")], "frey_face")).reshape(-1, 560)
+        path = first_file([os.path.join(data_dir, "frey-face", "frey-idx3-ubyte.gz")], "frey_face")
+        faces = read_idx(path).reshape(-1, 560)
         return Dataset(faces[:1765], faces[1765:1965], None, None, False)
     if choice["args"].get("binarize") == "static":
-        part = lambda name: read_idx(first_file([os.path.join(data_dir, "binarized-mnist", f"binarized_mnist_{name}-idx3-ubyte.gz")], "mnist(binarize = static)")).reshape(-1, 784)
+        def part(name: str) -> np.ndarray:
+            file = os.path.join(data_dir, "binarized-mnist", f"binarized_mnist_{name}-idx3-ubyte.gz")
+            return read_idx(first_file([file], "mnist(binarize = static)")).reshape(-1, 784)
+
         return Dataset(part("train"), part("test"), None, None, True)
     dirs = ([os.path.join(data_dir, "mnist")] if data_dir else []) + [MNIST_DIR]
 
@@ -383,7 +392,8 @@ def decode_checkpoint(data: bytes, path: str) -> Tuple[Dict[str, Any], Dict[str,
     tensors = {}
     for t in header["tensors"]:
         count = int(np.prod(t["shape"])) if t["shape"] else 1
-        tensors[t["name"]] = np.frombuffer(data, dtype="<f4", count=count, offset=body + t["offset"]).reshape(t["shape"]).copy()
+        values = np.frombuffer(data, dtype="<f4", count=count, offset=body + t["offset"])
+        tensors[t["name"]] = values.reshape(t["shape"]).copy()
     return header, tensors
 
 
@@ -437,7 +447,8 @@ def optimizer_slots(model: "VaeModel", optimizer: torch.optim.Optimizer) -> Dict
     return out
 
 
-def restore_optimizer(model: "VaeModel", optimizer: torch.optim.Optimizer, step: int, tensors: Dict[str, np.ndarray]) -> None:
+def restore_optimizer(model: "VaeModel", optimizer: torch.optim.Optimizer, step: int,
+                      tensors: Dict[str, np.ndarray]) -> None:
     """Sets the optimizer's state from a checkpoint's optimizer/ tensors and step count."""
     params = dict(model.named_parameters())
     slots = {"m": "exp_avg", "v": "exp_avg_sq", "u": "momentum_buffer"}
@@ -479,15 +490,21 @@ def create_run_dir(path: str, overwrite: bool) -> None:
     os.makedirs(path, exist_ok=True)
     present = sorted(os.listdir(path))
     if present and not overwrite:
-        raise DataError(f"{path}: the directory already holds files ({', '.join(present[:3])}); choose a new directory, or pass --overwrite.")
+        shown = ", ".join(present[:3])
+        raise DataError(f"{path}: the directory already holds files ({shown}); choose a new one, or pass --overwrite.")
     for name in present:
         if name in RUN_OUTPUTS:
             os.remove(os.path.join(path, name))
 
 
+def read_text(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
 def append_metrics(path: str, record: Dict[str, Any]) -> None:
     file = os.path.join(path, "metrics.jsonl")
-    old = open(file, "rb").read() if os.path.exists(file) else b""
+    old = read_text(file).encode("utf-8") if os.path.exists(file) else b""
     write_atomic(file, old + (json.dumps(record) + "\n").encode("utf-8"))
 
 
@@ -495,8 +512,10 @@ def trim_metrics(path: str, epoch: int) -> None:
     """Keeps the metrics of the epochs up to the checkpoint's."""
     file = os.path.join(path, "metrics.jsonl")
     if os.path.exists(file):
-        lines = [l for l in open(file, encoding="utf-8").read().splitlines() if l.strip() and json.loads(l)["epoch"] <= epoch]
-        write_atomic(file, "".join(l + "\n" for l in lines).encode("utf-8"))
+        with open(file, encoding="utf-8") as f:
+            records = [line for line in f.read().splitlines() if line.strip()]
+        kept = [line for line in records if json.loads(line)["epoch"] <= epoch]
+        write_atomic(file, "".join(line + "\n" for line in kept).encode("utf-8"))
 
 
 # ——— Training ——————————————————————————————————————————————————————————————————————————————
@@ -534,7 +553,8 @@ def evaluate(model: "VaeModel", feed: Feed, device: torch.device) -> Dict[str, A
         for start in range(0, count, 1000):
             stop = min(count, start + 1000)
             batch = feed.test_batch(start, stop, device)
-            terms = model.terms(batch, draw_noise(stop - start, generator, device), mode="evaluate", monte_carlo_kl=model.monte_carlo_kl)
+            noise = draw_noise(stop - start, generator, device)
+            terms = model.terms(batch, noise, mode="evaluate", monte_carlo_kl=model.monte_carlo_kl)
             for name, t in terms.rec.items():
                 sums[f"rec({name})"] = sums.get(f"rec({name})", 0.0) + float(t.sum())
             for name, t in terms.kl.items():
@@ -581,18 +601,20 @@ def train_step(model: "VaeModel", wrapped: nn.Module, optimizer: torch.optim.Opt
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=f"Train {INFO['name']} with PyTorch (the flags of vae train); under torchrun, data-parallel.")
+    parser = argparse.ArgumentParser(
+        description=f"Train {INFO['name']} with PyTorch (the flags of vae train); under torchrun, data-parallel.")
     parser.add_argument("--epochs", type=int, help="number of epochs (overrides the train block)")
     parser.add_argument("--batch", type=int, help="minibatch size (the global batch, over every process)")
     parser.add_argument("--lr", type=float, help="learning rate")
     parser.add_argument("--seed", type=int, help="random seed")
     parser.add_argument("--out", help="run directory, new or empty (default runs/<model>-<time>)")
-    parser.add_argument("--overwrite", action="store_true", help="replace the run in the --out directory if it holds one")
+    parser.add_argument("--overwrite", action="store_true", help="replace the run in the --out directory")
     parser.add_argument("--limit", type=int, help="use the first N training examples")
     parser.add_argument("--data-dir", help="directory of the data files (default $VAE_DATA_DIR)")
     parser.add_argument("--resume", help="continue the run in this directory from its checkpoint")
     parser.add_argument("--mc-kl", action="store_true", help="use Monte Carlo for every KL term")
-    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where to train (one process per GPU under torchrun)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="where to train (one process per GPU under torchrun)")
     args = parser.parse_args(argv)
     for flag in ("epochs", "batch", "limit"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
@@ -619,13 +641,16 @@ def begin_run(args: argparse.Namespace, out: str) -> Optional[Tuple[Dict[str, An
     """A new run directory (model.vae, run.json, an empty metrics.jsonl), or the resumed one's checkpoint."""
     if args.resume is not None:
         model_file = os.path.join(out, "model.vae")
-        if not os.path.exists(model_file) or open(model_file, encoding="utf-8").read().replace("\r\n", "\n") != SOURCE.replace("\r\n", "\n"):
+        ours = SOURCE.replace("\r\n", "\n")
+        if not os.path.exists(model_file) or read_text(model_file).replace("\r\n", "\n") != ours:
             raise DataError(f"{out}: cannot resume: the model differs from the run's model.vae")
         header, tensors = read_checkpoint(os.path.join(out, "checkpoint.bin"))
         if header["model"] != INFO["name"]:
-            raise DataError(f"{out}: cannot resume: its checkpoint is of model '{header['model']}', not '{INFO['name']}'")
+            theirs = header["model"]
+            raise DataError(f"{out}: cannot resume: its checkpoint is of model '{theirs}', not '{INFO['name']}'")
         if header["optimizer"]["name"] != CONFIG["optimizer"]["name"]:
-            raise DataError(f"{out}: this run was trained with {header['optimizer']['name']}, not {CONFIG['optimizer']['name']}")
+            theirs, ours = header["optimizer"]["name"], CONFIG["optimizer"]["name"]
+            raise DataError(f"{out}: this run was trained with {theirs}, not {ours}")
         trim_metrics(out, header["epoch"])
         return header, tensors
     create_run_dir(out, args.overwrite)
@@ -641,7 +666,8 @@ def begin_run(args: argparse.Namespace, out: str) -> Optional[Tuple[Dict[str, An
 def format_epoch(m: Dict[str, Any], epochs: int) -> str:
     width = len(str(epochs))
     return (f"epoch {m['epoch']:>{width}}/{epochs}  train {m['train_loss']:.2f}  test {m['test_loss']:.2f} "
-            f"(rec {m['test_rec']:.2f}, kl {m['test_kl']:.2f})  {m['seconds']:.1f} s  {round(m['examples_per_second'])} ex/s")
+            f"(rec {m['test_rec']:.2f}, kl {m['test_kl']:.2f})  {m['seconds']:.1f} s  "
+            f"{round(m['examples_per_second'])} ex/s")
 
 
 def main(argv: List[str]) -> None:
@@ -671,8 +697,10 @@ def main(argv: List[str]) -> None:
         wrapped = nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
     batch_size, epochs = CONFIG["batch"], CONFIG["epochs"]
     if lead:
-        print(f"training {INFO['name']} on {feed.train_count} examples (test {len(feed.test_values)}), batch {batch_size}, {epochs} epochs, "
-              f"seed {CONFIG['seed']}, {context.world} process{'es' if context.world > 1 else ''} on {context.device.type}; run directory {out}", flush=True)
+        processes = f"{context.world} process{'es' if context.world > 1 else ''} on {context.device.type}"
+        examples = f"{feed.train_count} examples (test {len(feed.test_values)})"
+        print(f"training {INFO['name']} on {examples}, batch {batch_size}, "
+              f"{epochs} epochs, seed {CONFIG['seed']}, {processes}; run directory {out}", flush=True)
     for epoch in range(epochs_done + 1, epochs + 1):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate_at(epoch)
@@ -681,7 +709,8 @@ def main(argv: List[str]) -> None:
         started, total = time.perf_counter(), 0.0
         for s in range(steps):
             indices = order[s * batch_size : (s + 1) * batch_size]
-            loss = train_step(model, wrapped, optimizer, feed, indices, generator, kl_weight_at(epoch - 1 + s / steps), context)
+            kl_weight = kl_weight_at(epoch - 1 + s / steps)
+            loss = train_step(model, wrapped, optimizer, feed, indices, generator, kl_weight, context)
             if not math.isfinite(loss):
                 raise DataError(f"training stopped at epoch {epoch}, step {s + 1}: the loss is not finite ({loss})")
             total += loss * len(indices)
@@ -696,14 +725,16 @@ def main(argv: List[str]) -> None:
                        "seconds": seconds, "examples_per_second": feed.train_count / seconds}
             tensors = {name: t.detach().cpu().numpy() for name, t in weights_by_name(model).items()}
             tensors.update(optimizer_slots(model, optimizer))
-            meta = {"model": INFO["name"], "epoch": epoch, "rngState": rng_state, "optimizer": {"name": CONFIG["optimizer"]["name"], "step": step_count}}
+            optimizer_meta = {"name": CONFIG["optimizer"]["name"], "step": step_count}
+            meta = {"model": INFO["name"], "epoch": epoch, "rngState": rng_state, "optimizer": optimizer_meta}
             write_atomic(os.path.join(out, "checkpoint.bin"), encode_checkpoint(meta, tensors))
             append_metrics(out, metrics)
             print(format_epoch(metrics, epochs), flush=True)
         if context.world > 1:
             dist.barrier()
     if lead:
-        print(f"done; wrote {os.path.join(out, 'metrics.jsonl')} and checkpoint.bin (vae eval, vae sample, vae export and vae compare read the run)")
+        metrics_file = os.path.join(out, "metrics.jsonl")
+        print(f"done; wrote {metrics_file} and checkpoint.bin (vae eval, sample, export and compare read the run)")
     if context.world > 1:
         dist.destroy_process_group()
 
