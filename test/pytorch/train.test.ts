@@ -6,13 +6,14 @@
  * - its run directory comes back to vae-lang: run.json validates, metrics.jsonl has `vae train`'s
  *   fields, and the checkpoint loads into vae-lang's model, whose test loss on the same weights is
  *   the program's (the evaluation noise differs, so within 0.5%);
- * - `--resume` continues a run from its checkpoint (weights and Adam's state);
+ * - `--resume` continues a run from its checkpoint (weights and Adam's state), and so does
+ *   `vae train --resume`;
  * - `--epochs 2 --limit 6400` ends within 2% of `vae train`'s test loss with the same settings.
  *
  * Debian's torch 1.13 is slow (about 140 ms per mnist step on one core), so each run is small.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDataset, resolveDataDir } from '../../src/node/datasets.js';
@@ -93,6 +94,18 @@ describe.skipIf(!torch.python)(`the PyTorch program trains and its runs come bac
     const [theirs, ours] = [lastMetrics('long').test_loss as number, lastMetrics('vae').test_loss as number];
     expect(Math.abs(theirs - ours) / ours, `PyTorch ${theirs}, vae train ${ours}`).toBeLessThan(0.02);
   }, 600_000);
+
+  it('is continued by vae train --resume (the optimizer state is under vae-lang\'s names)', () => {
+    cpSync(join(SCRATCH, 'long'), join(SCRATCH, 'continued'), { recursive: true });
+    const vae = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'train', 'models/mnist.vae', '--epochs', '3', '--limit', '6400', '--resume', join(SCRATCH, 'continued')], {
+      cwd: ROOT, encoding: 'utf8', timeout: 300_000,
+    });
+    expect(vae.status, vae.stderr).toBe(0);
+    const metrics = readMetrics(join(SCRATCH, 'continued'));
+    expect(metrics.map((m) => m.epoch)).toEqual([1, 2, 3]);
+    expect(metrics[2].test_loss as number).toBeLessThan(metrics[1].test_loss as number);
+    expect(loadCheckpoint(join(SCRATCH, 'continued')).header.optimizer.step).toBe(150);
+  }, 300_000);
 });
 
 describe.skipIf(torch.python)(`PyTorch training: SKIPPED, ${torch.why}`, () => {
