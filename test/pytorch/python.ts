@@ -28,6 +28,7 @@ export function findTorchPython(): TorchPython {
   }
   const why = `no Python with torch and numpy (tried ${candidates.join(', ')}; set VAE_PYTHON, or apt-get install python3-torch)`;
   if (process.env.VAE_REQUIRE_TORCH) throw new Error(`VAE_REQUIRE_TORCH is set, but ${why}`);
+  console.warn(`test/pytorch: SKIPPED: ${why}`);
   return { why };
 }
 
