@@ -180,6 +180,16 @@ describe('--set and --objective', () => {
     expect(iwae.stdout).toContain('training objective: iwae(k = 5): loss = −log (1/K) Σ_k p(x, z_k) / q(z_k | x), K = 5');
   });
 
+  it('--lr follows the rule of optimizer adam(lr = ...) in the file: 1e6 is refused by both, in the same words', () => {
+    const rule = "'lr' of adam must be a number above 0 and at most 10, not 1000000.";
+    const flag = vae('train', 'models/mnist.vae', '--lr', '1e6');
+    expect(flag.status).toBe(1);
+    expect(flag.stderr).toBe(`error: --lr 1000000: ${rule}\n`);
+    const set = vae('train', 'models/mnist.vae', '--set', 'optimizer adam(lr = 1e6)');
+    expect(set.status).toBe(1);
+    expect(set.stderr).toContain(`error: ${rule} [VAE3009]`);
+  });
+
   it('a bad --set setting exits 1 with --set:LINE:COL: error:, the setting and a caret, before anything else', () => {
     const r = vae('train', 'models/mnist.vae', '--set', 'free_bits -1');
     expect(r.status).toBe(1);

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation, Support } from '../core/catalog.js';
+import { withOverrides as overrideConfig } from '../core/config.js';
 import type { VariableInfo as ProgramVariable } from '../core/program-info.js';
 import { freeVars } from '../compiler/check.js';
 import type { CExpr, CheckedModel, TrainConfig } from '../compiler/checked.js';
@@ -470,7 +471,8 @@ function isRecordOfBatches(z: BatchInput | Record<string, BatchInput>, latents: 
 
 /** The train block's settings with `options`'s overrides, as `vae train`'s flags apply them. */
 function withOverrides(config: TrainConfig, o: FitOptions): TrainConfig {
-  const optimizer = o.lr === undefined ? config.optimizer : { ...config.optimizer, settings: { ...config.optimizer.settings, lr: o.lr } };
-  return { ...config, optimizer, epochs: o.epochs ?? config.epochs, batch: o.batch ?? config.batch, seed: o.seed ?? config.seed };
+  const merged = overrideConfig(config, o);
+  if ('problem' in merged) throw new RangeError(`fit: ${merged.problem}`);
+  return merged;
 }
 

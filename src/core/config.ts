@@ -2,6 +2,7 @@
  * The train block as plain data: the data set, the optimizer, the objective and its settings,
  * with defaults filled in (compiler/check-train.ts builds it; the runtime trains by it).
  */
+import { checkOptimizerSetting } from './catalog.js';
 import type { Span } from './span.js';
 
 /**
@@ -41,3 +42,18 @@ export interface TrainConfig {
   monteCarloKl: boolean;
 }
 
+/** What the command line (`--lr`, `--epochs`, `--batch`, `--seed`) and the API's `fit` options override. */
+export interface ConfigOverrides { lr?: number; epochs?: number; batch?: number; seed?: number }
+
+/**
+ * The train block with `o`'s overrides. `--lr` follows the rule of `optimizer adam(lr = ...)` in
+ * the file (catalog.ts's checkOptimizerSetting): the message when it breaks it, else the config.
+ */
+export function withOverrides(config: TrainConfig, o: ConfigOverrides): TrainConfig | { problem: string } {
+  if (o.lr !== undefined) {
+    const problem = checkOptimizerSetting(config.optimizer.name, 'lr', o.lr);
+    if (problem) return { problem: `lr ${o.lr}: ${problem}` };
+  }
+  const optimizer = o.lr === undefined ? config.optimizer : { ...config.optimizer, settings: { ...config.optimizer.settings, lr: o.lr } };
+  return { ...config, optimizer, epochs: o.epochs ?? config.epochs, batch: o.batch ?? config.batch, seed: o.seed ?? config.seed };
+}

@@ -5,7 +5,7 @@
  * the run directory through src/node/run-dir.ts.
  */
 import { basename, join } from 'node:path';
-import type { DatasetChoice, TrainConfig } from '../core/config.js';
+import { withOverrides as overrideConfig, type DatasetChoice, type TrainConfig } from '../core/config.js';
 import type { Plan } from '../core/plan.js';
 import type { TrainResult } from '../node/train-run.js';
 import type { ModelProgram } from '../runtime/program.js';
@@ -80,9 +80,11 @@ function runDirectoryOf(target: TrainTarget, flags: TrainFlags): string {
   return flags.out ?? defaultRunDir(target.name);
 }
 
+/** The train block with the flags' overrides; an `--lr` outside the optimizer's range is refused as in the file. */
 function withOverrides(config: TrainConfig, f: TrainFlags): TrainConfig {
-  const optimizer = f.lr === undefined ? config.optimizer : { ...config.optimizer, settings: { ...config.optimizer.settings, lr: f.lr } };
-  return { ...config, optimizer, epochs: f.epochs ?? config.epochs, batch: f.batch ?? config.batch, seed: f.seed ?? config.seed };
+  const merged = overrideConfig(config, f);
+  if ('problem' in merged) throw new UsageError(`--${merged.problem}`);
+  return merged;
 }
 
 function defaultRunDir(name: string): string {
