@@ -110,7 +110,7 @@ export async function loadRun(run: string | RunDir): Promise<LoadedRun> {
   const { config, constants } = dir.run;
   const model = checkSource({ name: dir.sourcePath, text: dir.source }, constants);
   const { VaeModel } = await import('../runtime/model.js');
-  const { restoreWeights } = await import('../runtime/checkpoint.js');
+  const { restoreWeights } = await import('../runtime/restore-weights.js');
   const { loadCheckpoint, CHECKPOINT_FILE } = await import('../node/run-dir.js');
   const checkpoint = loadCheckpoint(dir.path);
   const plan = lower(model, { forceMonteCarloKl: config.monteCarloKl });

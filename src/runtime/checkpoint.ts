@@ -14,7 +14,7 @@
  * that fails any of these is a DataError naming it. Version 1 (the same without the checksum,
  * magic "VAECKPT1") is still read.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { DataError } from './data/errors.js';
 
 const MAGIC_PREFIX = 'VAECKPT';
@@ -48,7 +48,7 @@ export interface Checkpoint {
  */
 export function encodeCheckpoint(meta: CheckpointMeta, tensors: Map<string, tf.Tensor | StoredTensor>): Uint8Array {
   const entries = [...tensors].map(([name, t]) => ({
-    name, shape: [...t.shape], values: t instanceof tf.Tensor ? (t.dataSync() as Float32Array) : t.values,
+    name, shape: [...t.shape], values: 'dataSync' in t ? (t.dataSync() as Float32Array) : t.values,
   }));
   let offset = 0;
   const layout = entries.map((e) => {
@@ -150,21 +150,6 @@ function validateHeader(raw: unknown, version: number, damaged: (why: string) =>
 }
 
 const elements = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
-/**
- * Copies checkpointed values into `weights`; a checkpoint of another model (other names or
- * shapes) is a DataError that says what differs. `name` is the file, for messages.
- */
-export function restoreWeights(ckpt: Checkpoint, weights: Map<string, tf.Variable>, name: string): void {
-  for (const [weight, w] of weights) {
-    const saved = ckpt.tensors.get(weight);
-    if (!saved) throw new DataError(`${name}: this checkpoint is of another model: it has no weight '${weight}' (it is of model '${ckpt.header.model}').`);
-    if (saved.shape.join(',') !== w.shape.join(',')) {
-      throw new DataError(`${name}: this checkpoint is of another model: weight '${weight}' has shape [${saved.shape}] there, but [${w.shape}] here.`);
-    }
-    tf.tidy(() => w.assign(tf.tensor(saved.values, saved.shape)));
-  }
-}
 
 /** CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as zlib and PNG compute it. */
 export function crc32(bytes: Uint8Array): number {

@@ -11,7 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../core/config.js';
-import { decodeCheckpoint, encodeCheckpoint, restoreWeights, type Checkpoint } from './checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { restoreWeights } from './restore-weights.js';
 import { DataError } from './data/errors.js';
 import type { DataFeed } from './data/feed.js';
 import { imageGrid, type PixelGrid } from './image.js';

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDataset, resolveDataDir } from '../../src/node/datasets.js';
 import { loadCheckpoint, openRunDir, readMetrics } from '../../src/node/run-dir.js';
-import { restoreWeights } from '../../src/runtime/checkpoint.js';
+import { restoreWeights } from '../../src/runtime/restore-weights.js';
 import { DataFeed } from '../../src/runtime/data/feed.js';
 import { VaeModel } from '../../src/runtime/model.js';
 import { ROOT } from '../compiler/helpers.js';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, writeCheckpoint } from '../../src/node/run-dir.js';
-import { CHECKPOINT_VERSION, crc32, decodeCheckpoint, encodeCheckpoint, restoreWeights, type CheckpointMeta } from '../../src/runtime/checkpoint.js';
+import { CHECKPOINT_VERSION, crc32, decodeCheckpoint, encodeCheckpoint, type CheckpointMeta } from '../../src/runtime/checkpoint.js';
+import { restoreWeights } from '../../src/runtime/restore-weights.js';
 import { DataError } from '../../src/runtime/data/errors.js';
 import { useBackend } from '../helpers/tf.js';
 
