@@ -80,8 +80,10 @@ export function checkSource(src: SourceFile, constants: Record<string, number> =
   const diagnostics = result.ok ? result.value.warnings : result.diagnostics;
   for (const d of diagnostics) console.error(renderDiagnostic(d, src));
   if (!result.ok) {
-    const errors = diagnostics.filter((d) => d.severity === 'error').length;
-    throw new UsageError(`${file}: ${count(errors, 'error')}.`);
+    // The count leaves out VAE1006, which only says how many more were not shown.
+    const errors = diagnostics.filter((d) => d.severity === 'error' && d.code !== 'VAE1006').length;
+    const more = diagnostics.some((d) => d.code === 'VAE1006') ? ' shown, more left out (see the last message)' : '';
+    throw new UsageError(`${file}: ${count(errors, 'error')}${more}.`);
   }
   return result.value;
 }
