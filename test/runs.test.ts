@@ -18,6 +18,7 @@ import { encodeCheckpoint } from '../src/runtime/checkpoint.js';
 import { DataError } from '../src/runtime/data/errors.js';
 import { TRAIN_FLAGS } from '../src/trainer/flags.js';
 import type { TrainConfig } from '../src/core/config.js';
+import { expectDataError } from './helpers/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vae-runs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -42,20 +43,6 @@ function fakeRun(epochs = 1): string {
   writeCheckpoint(dir, encodeCheckpoint({ ...META, epoch: epochs }, new Map([['w', { shape: [2], values: new Float32Array([1, 2]) }]])));
   for (let e = 1; e <= epochs; e++) appendMetrics(dir, { epoch: e, test_loss: 100 - e });
   return dir;
-}
-
-/** Runs `f`, expecting a DataError whose one-line message contains every one of `parts`. */
-function expectDataError(f: () => unknown, ...parts: string[]): void {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(DataError);
-  const message = (caught as Error).message;
-  expect(message).not.toContain('\n');
-  for (const part of parts) expect(message).toContain(part);
 }
 
 describe('run-dir.ts', () => {

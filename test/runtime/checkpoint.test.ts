@@ -9,6 +9,7 @@ import { CHECKPOINT_VERSION, crc32, decodeCheckpoint, encodeCheckpoint, type Che
 import { restoreWeights } from '../../src/runtime/restore-weights.js';
 import { DataError } from '../../src/runtime/data/errors.js';
 import { useBackend } from '../helpers/tf.js';
+import { expectDataError } from '../helpers/errors.js';
 
 useBackend();
 
@@ -30,18 +31,6 @@ const tensors = () => new Map(Object.entries(WEIGHTS).map(([k, w]) => [k, tf.ten
 /** Variables of the given shapes (zeros), by name. */
 const zeroVariables = (shapes: Record<string, number[]>) =>
   new Map(Object.entries(shapes).map(([k, shape]) => [k, tf.variable(tf.zeros(shape))] as const));
-
-/** Runs `f`, expecting a DataError whose message contains every one of `parts`. */
-function expectDataError(f: () => unknown, ...parts: string[]): void {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(DataError);
-  for (const part of parts) expect((caught as Error).message).toContain(part);
-}
 
 /** Writes a checkpoint of `tensors` into the run directory `runDir`; returns the file's path. */
 function saveCheckpoint(runDir: string, meta: CheckpointMeta, t: Map<string, tf.Tensor>): string {
