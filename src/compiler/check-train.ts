@@ -5,6 +5,7 @@
  */
 import type * as A from './ast.js';
 import { DATASETS, OPTIMIZERS, checkOptimizerSetting, lookup, supportWithin } from '../core/catalog.js';
+import type { SettingName } from '../core/config.js';
 import type { DatasetChoice, ObjectiveChoice, OptimizerChoice, ScheduleChoice, TrainConfig, VarInfo } from './checked.js';
 import * as D from './diagnostics.js';
 import { orList, type Diagnostic } from './source.js';
@@ -14,7 +15,8 @@ export const TRAIN_DEFAULTS = { batch: 128, epochs: 10, seed: 1 } as const;
 /** How each setting is read into the config; `undefined` means an error was reported. */
 type Reader = (v: A.SettingValue, config: TrainConfig, data: VarInfo[], out: Diagnostic[]) => void;
 
-const READERS: Record<string, Reader> = {
+/** How each setting of TRAIN_SETTINGS (core/config.ts) is read: every setting has a reader, and no other name. */
+const READERS: Record<SettingName, Reader> = {
   data: (v, c, data, out) => { c.dataset = dataset(v, data, out); },
   optimizer: (v, c, _, out) => { c.optimizer = optimizer(v, out) ?? c.optimizer; },
   batch: (v, c, _, out) => { c.batch = wholeNumber(v, 1, out) ?? c.batch; },

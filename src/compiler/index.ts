@@ -10,6 +10,7 @@ import { checkTrainBlock } from './check-train.js';
 import { batchSettingSpan, checkBatch } from './check-size.js';
 import * as D from './diagnostics.js';
 import type { TrainConfig } from './checked.js';
+import { TRAIN_SETTINGS } from '../core/config.js';
 import { fail, limitDiagnostics, ok, type Diagnostic, type Result, type SourceFile } from './source.js';
 import { toAst } from './to-ast.js';
 
@@ -63,7 +64,9 @@ export function overrideSettings(model: CheckedModel, settings: string[]): Resul
   if (diagnostics.length > 0) return fail(diagnostics);
   const given = new Set(block.settings.map((s) => s.name.name));
   const merged = { ...model.train };
-  for (const [key, name] of SETTING_KEYS) if (given.has(name)) (merged as Record<string, unknown>)[key] = overrides[key];
+  for (const [name, setting] of Object.entries(TRAIN_SETTINGS)) {
+    if (given.has(name)) (merged as Record<string, unknown>)[setting.field] = overrides[setting.field];
+  }
   checkMergedObjective(merged, block, diagnostics);
   checkDiscreteWithIwae(model, merged, block, diagnostics);
   // Only a batch or an objective given here can make one batch too large: the error is at it.
@@ -99,11 +102,5 @@ function checkDiscreteWithIwae(model: CheckedModel, merged: TrainConfig, block: 
   out.push(D.iwaeWithDiscreteLatents(objective.name.span, `The model's discrete latents (${discrete.join(', ')}) are trained with objective elbo; iwae is not available for them.`));
 }
 
-/** Setting names in the language and their fields in TrainConfig. */
-const SETTING_KEYS: [keyof TrainConfig, string][] = [
-  ['dataset', 'data'], ['optimizer', 'optimizer'], ['batch', 'batch'], ['epochs', 'epochs'], ['seed', 'seed'],
-  ['objective', 'objective'], ['beta', 'beta'], ['klWarmup', 'kl_warmup'], ['freeBits', 'free_bits'],
-  ['schedule', 'schedule'], ['clipNorm', 'clip_norm'], ['monteCarloKl', 'kl'],
-];
 
 

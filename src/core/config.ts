@@ -57,3 +57,24 @@ export function withOverrides(config: TrainConfig, o: ConfigOverrides): TrainCon
   const optimizer = o.lr === undefined ? config.optimizer : { ...config.optimizer, settings: { ...config.optimizer.settings, lr: o.lr } };
   return { ...config, optimizer, epochs: o.epochs ?? config.epochs, batch: o.batch ?? config.batch, seed: o.seed ?? config.seed };
 }
+
+/** A setting of the train block: the field of TrainConfig it sets, what it does, and typical values (for editors). */
+export interface TrainSetting { field: keyof TrainConfig; doc: string; values: readonly string[] }
+
+/** The train block's settings by their name in the language: the one list the checker, `--set` and the editor tooling read. */
+export const TRAIN_SETTINGS = {
+  data: { field: 'dataset', doc: 'The data set, and the data variable its labels feed (`labels = y`).', values: ['mnist(binarize = dynamic)', 'mnist(binarize = none)', 'mnist(binarize = static)', 'frey_face'] },
+  optimizer: { field: 'optimizer', doc: 'The optimizer and its settings.', values: ['adam(lr = 1e-3)', 'sgd(lr = 0.01, momentum = 0.9)'] },
+  batch: { field: 'batch', doc: 'Examples per step (default 128).', values: ['128'] },
+  epochs: { field: 'epochs', doc: 'Passes over the training set (default 10).', values: ['10'] },
+  seed: { field: 'seed', doc: 'The seed of every random draw (default 1).', values: ['1'] },
+  objective: { field: 'objective', doc: 'The bound training maximizes: the ELBO with S samples, or the IWAE bound with K.', values: ['elbo', 'elbo(samples = 2)', 'iwae(k = 5)'] },
+  beta: { field: 'beta', doc: 'The weight of the KL terms (β-VAE); 1 is the ELBO.', values: ['1'] },
+  kl_warmup: { field: 'klWarmup', doc: 'Epochs over which the KL weight rises linearly from 0 to beta.', values: ['10'] },
+  free_bits: { field: 'freeBits', doc: 'Free bits λ: each latent dimension\'s KL counts as at least λ nats.', values: ['0.5'] },
+  schedule: { field: 'schedule', doc: 'The learning rate by epoch.', values: ['constant', 'step(at = [30, 60], factor = 0.1)', 'burda'] },
+  clip_norm: { field: 'clipNorm', doc: 'Clip the gradient to this global norm.', values: ['100'] },
+  kl: { field: 'monteCarloKl', doc: '`monte_carlo`: every KL term by Monte Carlo, even where a closed form exists.', values: ['monte_carlo', 'closed_form'] },
+} as const satisfies Record<string, TrainSetting>;
+
+export type SettingName = keyof typeof TRAIN_SETTINGS;

@@ -3,6 +3,7 @@
  * keywords and the train block's settings. Families, functions, activations, flows, estimators,
  * data sets and optimizers come from the catalog (src/core/catalog.ts).
  */
+import { TRAIN_SETTINGS } from '../core/config.js';
 
 export const MODEL_KEYWORDS: Record<string, { doc: string; snippet: string }> = {
   data: { doc: 'An observed variable and its type: `data x : binary[784]`.', snippet: 'data ${1:x} : ${2:binary}[${3:784}]' },
@@ -26,18 +27,5 @@ export const OTHER_KEYWORDS: Record<string, string> = {
   using: 'The gradient estimator of a guide: `using relaxed(temperature = 0.5)`, `using score_function(...)`.',
 };
 
-/** The train block's settings; a test holds this list equal to the checker's. */
-export const SETTINGS: Record<string, { doc: string; values: string[] }> = {
-  data: { doc: 'The data set, and the data variable its labels feed (`labels = y`).', values: ['mnist(binarize = dynamic)', 'mnist(binarize = none)', 'mnist(binarize = static)', 'frey_face'] },
-  optimizer: { doc: 'The optimizer and its settings.', values: ['adam(lr = 1e-3)', 'sgd(lr = 0.01, momentum = 0.9)'] },
-  batch: { doc: 'Examples per step (default 128).', values: ['128'] },
-  epochs: { doc: 'Passes over the training set (default 10).', values: ['10'] },
-  seed: { doc: 'The seed of every random draw (default 1).', values: ['1'] },
-  objective: { doc: 'The bound training maximizes: the ELBO with S samples, or the IWAE bound with K.', values: ['elbo', 'elbo(samples = 2)', 'iwae(k = 5)'] },
-  beta: { doc: 'The weight of the KL terms (β-VAE); 1 is the ELBO.', values: ['1'] },
-  kl_warmup: { doc: 'Epochs over which the KL weight rises linearly from 0 to beta.', values: ['10'] },
-  free_bits: { doc: 'Free bits λ: each latent dimension\'s KL counts as at least λ nats.', values: ['0.5'] },
-  schedule: { doc: 'The learning rate by epoch.', values: ['constant', 'step(at = [30, 60], factor = 0.1)', 'burda'] },
-  clip_norm: { doc: 'Clip the gradient to this global norm.', values: ['100'] },
-  kl: { doc: '`monte_carlo`: every KL term by Monte Carlo, even where a closed form exists.', values: ['monte_carlo', 'closed_form'] },
-};
+/** The train block's settings with what each does (the checker's own list). */
+export const SETTINGS: Readonly<Record<string, { doc: string; values: readonly string[] }>> = TRAIN_SETTINGS;
