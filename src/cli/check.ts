@@ -9,9 +9,9 @@ export function register(program: Command): void {
     .argument('<file>', 'a .vae model file')
     .addOption(constOption())
     .addOption(pedanticOption())
-    .action((file: string, opts: { const: string[]; pedantic?: boolean }) => {
+    .action(async (file: string, opts: { const: string[]; pedantic?: boolean }) => {
       const model = load(file, constantsOf(opts.const));
-      if (opts.pedantic) reportPedantic(model);
+      if (opts.pedantic) await reportPedantic(model);
       console.log(`${file}: ok: model ${model.name}: ${count(model.data.length, 'data variable')}, ${count(model.latents.length, 'latent')}, ` +
         `${count(model.nets.length, 'network')}, ${parameterCount(model).toLocaleString('en-US')} parameters`);
     });

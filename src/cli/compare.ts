@@ -8,7 +8,6 @@ import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import type { DatasetChoice } from '../compiler/checked.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
-import { isRunDir, readMetrics } from '../node/run-dir.js';
 import type { EvalResult } from '../runtime/evaluate.js';
 import type { EpochMetrics } from '../runtime/train.js';
 import {
@@ -74,6 +73,7 @@ async function compare(inputs: string[], flags: CompareFlags): Promise<void> {
 
 /** Run directories: given ones as they are, model files trained into OUT/<name> with shared settings. */
 async function trainOrFind(inputs: string[], flags: CompareFlags): Promise<string[]> {
+  const { isRunDir } = await import('../node/run-dir.js');
   const files = inputs.filter((i) => !isRunDir(i));
   checkSameData(files);
   const seed = flags.seed ?? (files.length > 0 ? load(files[0]).train.seed : undefined);
@@ -106,6 +106,7 @@ async function evaluate(run: string, flags: CompareFlags): Promise<{ row: Compar
   const { DataFeed } = await import('../runtime/data/feed.js');
   const { openDataset, resolveDataDir } = await import('../node/datasets.js');
   const { evaluateRun } = await import('../runtime/evaluate.js');
+  const { readMetrics } = await import('../node/run-dir.js');
   const feed = new DataFeed(openDataset(config.dataset!, resolveDataDir(flags.dataDir)), config.dataset!, undefined, flags.testLimit);
   console.log(`evaluating ${model.name} (${run}) on ${feed.testCount} test examples, k = ${flags.k}`);
   const result: EvalResult = evaluateRun(vae, feed.testSet(), { k: flags.k });

@@ -6,8 +6,6 @@
 import type { Command } from 'commander';
 import type { TrainResult } from '../node/train-run.js';
 import { TRAIN_FLAGS, type TrainFlags } from '../trainer/flags.js';
-import { reportDone, runTraining, settingsOf } from '../trainer/run.js';
-import { withSettings } from '../trainer/settings.js';
 import { commanderOption, constantsOf, load } from './common.js';
 
 export type { TrainFlags };
@@ -17,11 +15,17 @@ export function register(program: Command): void {
     .description('Train a model: progress bar, per-epoch test loss, metrics.jsonl, checkpoint, samples.png and reconstructions.png in the run directory.')
     .argument('<file>', 'a .vae model file');
   for (const spec of TRAIN_FLAGS) command.addOption(commanderOption(spec));
-  command.action(async (file: string, flags: TrainFlags) => reportDone(await trainFile(file, flags)));
+  command.action(async (file: string, flags: TrainFlags) => {
+    const { reportDone } = await import('../trainer/run.js');
+    reportDone(await trainFile(file, flags));
+  });
 }
 
 /** Trains a model file as `vae train` does, printing the progress; returns the run. */
 export async function trainFile(file: string, flags: TrainFlags): Promise<TrainResult> {
+  // Loaded when a model trains, not when the CLI starts (vae check does not need them).
+  const { runTraining, settingsOf } = await import('../trainer/run.js');
+  const { withSettings } = await import('../trainer/settings.js');
   const constants = constantsOf(flags.const);
   const model = await withSettings(load(file, constants), settingsOf(flags));
   // --mc-kl is recorded in run.json (as `kl monte_carlo` would be), so that commands reading the run rebuild the same objective.
