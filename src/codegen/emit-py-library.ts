@@ -100,6 +100,63 @@ class Laplace:
         w = torch.minimum(u, 1.0 - u)
         return self.loc + self.scale * (-torch.sign(u - 0.5) * torch.log(2.0 * w))`,
   },
+  Logistic: {
+    sampler: true,
+    code: `
+class Logistic:
+    """Logistic(loc, scale): with a = |x − loc| / scale, log p(x) = −a − 2 log1p(e^−a) − log scale;
+    reparameterized by the inverse CDF: z = loc + scale · (log u − log1p(−u))."""
+
+    def __init__(self, loc: Tensor, scale: Tensor, log_scale: Optional[Tensor] = None) -> None:
+        self.loc, self.scale = loc, scale
+        self.log_scale = log_scale if log_scale is not None else torch.log(scale)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        a = torch.abs((x - self.loc) / self.scale)
+        return -(a + 2.0 * torch.log1p(torch.exp(-a))) - self.log_scale
+
+    def from_noise(self, u: Tensor) -> Tensor:
+        return self.loc + self.scale * (torch.log(u) - torch.log1p(-u))`,
+  },
+  LogNormal: {
+    sampler: true,
+    code: `
+class LogNormal:
+    """LogNormal(loc, scale): x = e^y, y ~ N(loc, scale): log p(x) = −log x − log scale − ½ log 2π
+    − ½ ((log x − loc) / scale)², −∞ for x ≤ 0; reparameterized, z = exp(loc + scale · ε)."""
+
+    def __init__(self, loc: Tensor, scale: Tensor, log_scale: Optional[Tensor] = None) -> None:
+        self.loc, self.scale = loc, scale
+        self.log_scale = log_scale if log_scale is not None else torch.log(scale)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        outside = x <= 0
+        y = torch.log(torch.where(outside, torch.ones_like(x), x))
+        z = (y - self.loc) / self.scale
+        lp = -(y + self.log_scale + 0.5 * z * z) - HALF_LOG_TWO_PI
+        return torch.where(outside, torch.full_like(lp, -math.inf), lp)
+
+    def from_noise(self, eps: Tensor) -> Tensor:
+        return torch.exp(self.loc + self.scale * eps)`,
+  },
+  Gumbel: {
+    sampler: true,
+    code: `
+class Gumbel:
+    """Gumbel(loc, scale), the distribution of a maximum: with t = (x − loc) / scale,
+    log p(x) = −t − e^−t − log scale; reparameterized by the inverse CDF: z = loc − scale · log(−log u)."""
+
+    def __init__(self, loc: Tensor, scale: Tensor, log_scale: Optional[Tensor] = None) -> None:
+        self.loc, self.scale = loc, scale
+        self.log_scale = log_scale if log_scale is not None else torch.log(scale)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        t = (x - self.loc) / self.scale
+        return -(t + torch.exp(-t) + self.log_scale)
+
+    def from_noise(self, u: Tensor) -> Tensor:
+        return self.loc - self.scale * torch.log(-torch.log(u))`,
+  },
   Bernoulli: {
     sampler: true,
     code: `
@@ -315,6 +372,31 @@ def kl_laplace_normal(q: Laplace, p: Normal) -> Tensor:
     """KL(Laplace(μ, b) ‖ N(m, s)) = log s − log b + ½ log 2π − 1 − log 2 + ((μ − m)² + 2b²) / (2s²)."""
     quad = ((q.loc - p.loc) ** 2 + 2.0 * q.scale * q.scale) / (2.0 * p.scale * p.scale)
     return (p.log_scale - q.log_scale) + (quad + (HALF_LOG_TWO_PI - 1.0 - math.log(2.0)))`,
+  },
+  'Gumbel‖Gumbel': {
+    fn: 'kl_gumbel_gumbel',
+    code: `
+EULER_GAMMA = 0.5772156649015329
+
+
+def kl_gumbel_gumbel(q: Gumbel, p: Gumbel) -> Tensor:
+    """KL(Gumbel(μ1, β1) ‖ Gumbel(μ2, β2)) = log(β2/β1) + γ(r − 1) + d + e^−d Γ(1 + r) − 1,
+    r = β1/β2, d = (μ1 − μ2)/β2, γ the Euler–Mascheroni constant; e^−d Γ(1 + r) − 1 is taken as
+    expm1(lgamma(1 + r) − d)."""
+    r = q.scale / p.scale
+    d = (q.loc - p.loc) / p.scale
+    scales = (p.log_scale - q.log_scale) + EULER_GAMMA * (r - 1.0)
+    return scales + (d + torch.expm1(torch.lgamma(1.0 + r) - d))`,
+  },
+  'LogNormal‖LogNormal': {
+    fn: 'kl_lognormal_lognormal',
+    code: `
+def kl_lognormal_lognormal(q: LogNormal, p: LogNormal) -> Tensor:
+    """KL(LogNormal(m1, s1) ‖ LogNormal(m2, s2)) = KL(N(m1, s1) ‖ N(m2, s2)) (KL is invariant under
+    x = e^y): ½ ((m1 − m2) / s2)² + ½ (r² − 1) − log r, r = s1 / s2."""
+    r = q.scale / p.scale
+    d = (q.loc - p.loc) / p.scale
+    return 0.5 * (d * d + (r * r - 1.0)) - (q.log_scale - p.log_scale)`,
   },
   'Bernoulli‖Bernoulli': {
     fn: 'kl_bernoulli_bernoulli',

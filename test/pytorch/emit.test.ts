@@ -34,14 +34,14 @@ describe('vae compile --target pytorch, the printer', () => {
   it('refuses a family it cannot emit yet, naming it', () => {
     const dir = join(ROOT, '.scratch/pytorch-emit');
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'logistic.vae');
-    writeFileSync(file, readFileSync(join(ROOT, 'models/mnist.vae'), 'utf8').replace('guide      z ~ Normal', 'guide      z ~ Logistic'));
+    const file = join(dir, 'student_t.vae');
+    writeFileSync(file, readFileSync(join(ROOT, 'models/mnist.vae'), 'utf8').replace(/guide      z ~ Normal\((.*)\)\n/, 'guide      z ~ StudentT(4, $1) using score_function()\n'));
     const r = checkModel(readSource(file));
-    if (!r.ok) throw new Error('the Logistic model does not check');
+    if (!r.ok) throw new Error('the StudentT model does not check');
     const model = r.value;
     const plan = pytorchPlan(model);
     const emit = () => emitPyTorch({ plan, config: model.train, source: model.source.text, file, constants: {} });
     expect(emit).toThrow(PyTorchTargetError);
-    expect(emit).toThrow('the PyTorch target cannot emit the distribution family Logistic yet');
+    expect(emit).toThrow('the PyTorch target cannot emit the distribution family StudentT yet');
   });
 });

@@ -5,7 +5,8 @@
  * the terms of −ELBO agree to 1e-4 relative and the gradients of the training loss to 1e-3 — for
  * the plain ELBO of every model, and for variants that exercise the other paths: several samples
  * per example, the IWAE bound (every KL by Monte Carlo), a warmed-up KL weight with free bits, the
- * Monte Carlo KL switch, and the score-function estimator's moving-average baseline.
+ * Monte Carlo KL switch, and the score-function estimator's moving-average baseline. Small inline
+ * models (FAMILY_CASES) cover the families and closed-form KLs that no model in models/ uses.
  *
  * All cases run through one Python process (test/pytorch/equivalence.py), about 20 s here.
  */
@@ -30,7 +31,31 @@ const SCRATCH = join(ROOT, '.scratch/pytorch-equivalence');
 const torch = findTorchPython();
 const models = readdirSync(join(ROOT, 'models')).filter((f) => f.endsWith('.vae')).sort();
 
-interface Variant { name: string; objective?: ObjectiveChoice; weighting?: KlWeighting; monteCarloKl?: boolean }
+interface Variant { name: string; objective?: ObjectiveChoice; weighting?: KlWeighting; monteCarloKl?: boolean; source?: string }
+
+/** A small inline model (no train block: the batch is made here) with the given prior, likelihood and guide. */
+const inline = (latent: string, prior: string, likelihood: string, guide: string, data = 'real') => `model inline {
+  data   x : ${data}[6]
+  latent z : ${latent}[3]
+  net encoder(x) -> (mu: real[3], log_s: real[3]) { dense 8 tanh }
+  net decoder(z) -> (mu: real[6], log_s: real[6]) { dense 8 tanh }
+  prior      z ~ ${prior}
+  likelihood x ~ ${likelihood}
+  guide      z ~ ${guide}
+}
+`;
+const GUIDE = (family: string) => `${family}(encoder(x).mu, exp(encoder(x).log_s))`;
+const LIKELIHOOD = (family: string) => `${family}(decoder(z).mu, exp(decoder(z).log_s))`;
+
+/** Families and closed-form KLs that no model in models/ uses, each in an inline model. */
+const FAMILY_CASES: [string, Variant][] = [
+  ['gumbel_logistic.vae', { name: 'Gumbel‖Gumbel, a Logistic likelihood', source: inline('real', 'Gumbel(0, 1)', LIKELIHOOD('Logistic'), GUIDE('Gumbel')) }],
+  ['gumbel_logistic_mc.vae', { name: 'Gumbel guide and prior by Monte Carlo', monteCarloKl: true, source: inline('real', 'Gumbel(0.5, 2)', LIKELIHOOD('Logistic'), GUIDE('Gumbel')) }],
+  ['lognormal.vae', { name: 'LogNormal‖LogNormal, a LogNormal likelihood', source: inline('positive', 'LogNormal(0, 1)', LIKELIHOOD('LogNormal'), GUIDE('LogNormal'), 'positive') }],
+  ['lognormal_mc.vae', { name: 'LogNormal guide and prior by Monte Carlo', monteCarloKl: true, source: inline('positive', 'LogNormal(0.5, 2)', LIKELIHOOD('LogNormal'), GUIDE('LogNormal'), 'positive') }],
+  ['logistic_guide.vae', { name: 'a Logistic guide (KL by Monte Carlo)', source: inline('real', 'Normal(0, 1)', LIKELIHOOD('Normal'), GUIDE('Logistic')) }],
+  ['laplace_normal.vae', { name: 'Laplace‖Normal', source: inline('real', 'Normal(0, 1)', LIKELIHOOD('Laplace'), GUIDE('Laplace')) }],
+];
 
 /** Every model with the plain ELBO, and variants through the other paths of the loss. */
 const CASES: [string, Variant][] = [
@@ -40,6 +65,7 @@ const CASES: [string, Variant][] = [
   ['mnist_two_layer.vae', { name: 'kl weight 0.4, free bits 0.5', weighting: { weight: 0.4, freeBits: 0.5 } }],
   ['mnist_lowrank.vae', { name: 'Monte Carlo KL', monteCarloKl: true }],
   ['mnist_gumbel.vae', { name: 'iwae(k = 2), discrete samples', objective: { kind: 'iwae', k: 2 } }],
+  ...FAMILY_CASES,
 ];
 
 interface Computed { rec: Record<string, Float32Array>; kl: Record<string, Float32Array>; loss: number; grads: Record<string, Float32Array> }
@@ -52,7 +78,7 @@ const asJson = (t: tf.Tensor) => ({ shape: t.shape, values: Array.from(t.dataSyn
 
 /** vae-lang's side of a case: the case file for Python, and what the interpreter computes. */
 function prepare(file: string, v: Variant, index: number): { input: unknown; expected: Computed } {
-  const model = checkedModel(file);
+  const model = checkedModel(file, v.source);
   const plan = pytorchPlan(model);
   const program = interpret(plan, { monteCarloKl: v.monteCarloKl ?? false });
   const weights = program.initWeights(new Rng(11 + index));
@@ -83,7 +109,7 @@ function prepare(file: string, v: Variant, index: number): { input: unknown; exp
   const checkpoint = join(SCRATCH, `case${index}.ckpt`);
   writeFileSync(checkpoint, encodeCheckpoint({ model: plan.name, epoch: 0, rngState: 0, optimizer: { name: 'adam', step: 0 } }, weights));
   const programPath = join(SCRATCH, file.replace('.vae', '.py'));
-  writeFileSync(programPath, pytorchProgram(file));
+  writeFileSync(programPath, pytorchProgram(file, v.source));
   const input = {
     program: programPath, checkpoint, objective, repeats, klWeight: weighting.weight, freeBits: weighting.freeBits, monteCarloKl: v.monteCarloKl ?? false,
     batch: Object.fromEntries([...batch].map(([k, t]) => [k, asJson(t)])), noise: Object.fromEntries([...noise].map(([k, t]) => [k, asJson(t)])),

