@@ -439,6 +439,21 @@ def kl_mvn_normal(q: MultivariateNormal, p: Normal) -> Tensor:
     per_dim = 0.5 * (row_squares / (p.scale * p.scale) + d * d - 1.0)
     return (per_dim + (p.log_scale - q.log_diag)).sum(dim=-1)`,
   },
+  'MultivariateNormal‖MultivariateNormal': {
+    fn: 'kl_mvn_mvn',
+    code: `
+def kl_mvn_mvn(q: MultivariateNormal, p: MultivariateNormal) -> Tensor:
+    """KL(N(μq, Lq Lqᵀ) ‖ N(μp, Lp Lpᵀ)) = ½ [‖Lp⁻¹ Lq‖_F² + ‖Lp⁻¹ (μp − μq)‖² − D]
+    + Σ_i (log (Lp)_ii − log (Lq)_ii), by forward substitution."""
+    lq = q.scale_tril
+    diff = (p.loc - q.loc).unsqueeze(-1)
+    batch = torch.broadcast_shapes(p.scale_tril.shape[:-2], lq.shape[:-2], diff.shape[:-2])
+    lp = p.scale_tril.expand(tuple(batch) + (q.dim, q.dim))
+    trace = (torch.linalg.solve_triangular(lp, lq.expand(lp.shape), upper=False) ** 2).sum(dim=(-2, -1))
+    solved = torch.linalg.solve_triangular(lp, diff.expand(tuple(batch) + (q.dim, 1)), upper=False)
+    maha = (solved * solved).sum(dim=(-2, -1))
+    return 0.5 * (trace + maha - q.dim) + (p.log_diag - q.log_diag).sum(dim=-1)`,
+  },
   'LowRankMultivariateNormal‖Normal': {
     fn: 'kl_lowrank_normal',
     code: `

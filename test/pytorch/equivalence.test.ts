@@ -47,6 +47,21 @@ const inline = (latent: string, prior: string, likelihood: string, guide: string
 const GUIDE = (family: string) => `${family}(encoder(x).mu, exp(encoder(x).log_s))`;
 const LIKELIHOOD = (family: string) => `${family}(decoder(z).mu, exp(decoder(z).log_s))`;
 
+/** A full-covariance guide against a full-covariance prior with learned loc and Cholesky factor. */
+const MVN_MVN = `model mvn_mvn {
+  data   x : real[6]
+  latent z : real[3]
+  param  prior_loc : real[3] ~ Normal(0, 0.5)
+  param  prior_log_diag : real[3] ~ Normal(0, 0.5)
+  param  prior_lower : real[3] ~ Normal(0, 0.5)
+  net encoder(x)  -> (mu: real[3], log_diag: real[3], lower: real[3]) { dense 8 tanh }
+  net decoder(z)  -> (mu: real[6], log_s: real[6]) { dense 8 tanh }
+  prior      z ~ MultivariateNormal(loc = prior_loc, log_diag = prior_log_diag, lower = prior_lower)
+  likelihood x ~ Normal(decoder(z).mu, exp(decoder(z).log_s))
+  guide      z ~ MultivariateNormal(loc = encoder(x).mu, log_diag = encoder(x).log_diag, lower = encoder(x).lower)
+}
+`;
+
 /** Families and closed-form KLs that no model in models/ uses, each in an inline model. */
 const FAMILY_CASES: [string, Variant][] = [
   ['gumbel_logistic.vae', { name: 'Gumbel‖Gumbel, a Logistic likelihood', source: inline('real', 'Gumbel(0, 1)', LIKELIHOOD('Logistic'), GUIDE('Gumbel')) }],
@@ -54,6 +69,7 @@ const FAMILY_CASES: [string, Variant][] = [
   ['lognormal.vae', { name: 'LogNormal‖LogNormal, a LogNormal likelihood', source: inline('positive', 'LogNormal(0, 1)', LIKELIHOOD('LogNormal'), GUIDE('LogNormal'), 'positive') }],
   ['lognormal_mc.vae', { name: 'LogNormal guide and prior by Monte Carlo', monteCarloKl: true, source: inline('positive', 'LogNormal(0.5, 2)', LIKELIHOOD('LogNormal'), GUIDE('LogNormal'), 'positive') }],
   ['logistic_guide.vae', { name: 'a Logistic guide (KL by Monte Carlo)', source: inline('real', 'Normal(0, 1)', LIKELIHOOD('Normal'), GUIDE('Logistic')) }],
+  ['mvn_mvn.vae', { name: 'MultivariateNormal‖MultivariateNormal (a learned prior)', source: MVN_MVN }],
   ['laplace_normal.vae', { name: 'Laplace‖Normal', source: inline('real', 'Normal(0, 1)', LIKELIHOOD('Laplace'), GUIDE('Laplace')) }],
 ];
 
