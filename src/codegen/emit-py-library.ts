@@ -245,6 +245,35 @@ def relaxed_one_hot_sample(u: Tensor, temperature: float, logits: Optional[Tenso
     """Gumbel-softmax (Jang et al. 2017): y = softmax((log π + g) / τ), g = −log(−log u)."""
     return torch.softmax((ClassProbabilities(logits, probs).logits() + gumbel(u)) / temperature, dim=-1)`,
   },
+  RelaxedOneHotCategorical: {
+    sampler: true,
+    needs: ['classProbabilities', 'gumbel'],
+    code: `
+class RelaxedOneHotCategorical(ClassProbabilities):
+    """RelaxedOneHotCategorical(temperature τ, logits) or (τ, probs) over the simplex of K classes
+    (Concrete, Maddison et al. 2017): y = softmax((log π + g) / τ), g = −log(−log u), and
+    log p(y) = log((K−1)!) + (K−1) log τ + Σ_k (log π_k − (τ+1) log y_k) − K logsumexp_k(log π_k − τ log y_k),
+    with log y clamped at TINY. τ is a scalar or one per event ([N] or [N, 1])."""
+
+    def __init__(self, temperature: Any, logits: Optional[Tensor] = None, probs: Optional[Tensor] = None) -> None:
+        super().__init__(logits, probs)
+        given = logits if logits is not None else probs
+        tau = torch.as_tensor(temperature, dtype=given.dtype, device=given.device)
+        self.temperature = tau.unsqueeze(-1) if tau.dim() > 0 and tau.shape[-1] != 1 else tau
+
+    def log_prob(self, y: Tensor) -> Tensor:
+        log_pi = self.log_probs()
+        k = log_pi.shape[-1]
+        tau = self.temperature
+        log_y = torch.log(y.clamp(TINY, 1.0))
+        terms = (log_pi - (tau + 1.0) * log_y).sum(dim=-1)
+        lse = torch.logsumexp(log_pi - tau * log_y, dim=-1)
+        log_tau = torch.log(tau.squeeze(-1) if tau.dim() > 0 else tau)
+        return (k - 1) * log_tau + math.lgamma(k) + (terms - k * lse)
+
+    def from_noise(self, u: Tensor) -> Tensor:
+        return torch.softmax((self.logits() + gumbel(u)) / self.temperature, dim=-1)`,
+  },
   MultivariateNormal: {
     sampler: true,
     needs: ['trilFromParts'],

@@ -524,7 +524,7 @@ function flowLines(s: Extract<PlanStep, { kind: 'flows' }>, p: Printer): string[
 function klLines(s: KlStep, p: Printer): string[] {
   const [q, pz, z] = [p.names.of(s.q), p.names.of(s.p), p.names.of(s.z)];
   const name = p.names.bind(s.name);
-  const shape = (dims: number[]) => `(rows${dims.map((d) => `, ${d}`).join('')})`;
+  const shape = (dims: number[]) => `(rows,${dims.map((d) => ` ${d}`).join(',')})`; // a tuple even for [rows]
   let monteCarlo: string;
   if (s.monteCarlo.split === 'joint') {
     const logQ = s.monteCarlo.logq ? p.names.of(s.monteCarlo.logq) : `sum_per_example(${q}.log_prob(${z}))`;

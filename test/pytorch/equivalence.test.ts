@@ -62,6 +62,19 @@ const MVN_MVN = `model mvn_mvn {
 }
 `;
 
+/** A relaxed categorical latent: the Concrete density of guide and prior at a reparameterized sample. */
+const RELAXED = `model relaxed {
+  data   x : real[6]
+  latent z : simplex[4]
+  param  prior_logits : real[4] ~ Normal(0, 0.5)
+  net encoder(x)  -> (logits: real[4]) { dense 8 tanh }
+  net decoder(z)  -> (mu: real[6], log_s: real[6]) { dense 8 tanh }
+  prior      z ~ RelaxedOneHotCategorical(0.5, logits = prior_logits)
+  likelihood x ~ Normal(decoder(z).mu, exp(decoder(z).log_s))
+  guide      z ~ RelaxedOneHotCategorical(0.7, logits = encoder(x).logits)
+}
+`;
+
 /** Families and closed-form KLs that no model in models/ uses, each in an inline model. */
 const FAMILY_CASES: [string, Variant][] = [
   ['gumbel_logistic.vae', { name: 'Gumbel‖Gumbel, a Logistic likelihood', source: inline('real', 'Gumbel(0, 1)', LIKELIHOOD('Logistic'), GUIDE('Gumbel')) }],
@@ -70,6 +83,7 @@ const FAMILY_CASES: [string, Variant][] = [
   ['lognormal_mc.vae', { name: 'LogNormal guide and prior by Monte Carlo', monteCarloKl: true, source: inline('positive', 'LogNormal(0.5, 2)', LIKELIHOOD('LogNormal'), GUIDE('LogNormal'), 'positive') }],
   ['logistic_guide.vae', { name: 'a Logistic guide (KL by Monte Carlo)', source: inline('real', 'Normal(0, 1)', LIKELIHOOD('Normal'), GUIDE('Logistic')) }],
   ['mvn_mvn.vae', { name: 'MultivariateNormal‖MultivariateNormal (a learned prior)', source: MVN_MVN }],
+  ['relaxed.vae', { name: 'RelaxedOneHotCategorical guide and prior (KL by Monte Carlo)', source: RELAXED }],
   ['laplace_normal.vae', { name: 'Laplace‖Normal', source: inline('real', 'Normal(0, 1)', LIKELIHOOD('Laplace'), GUIDE('Laplace')) }],
 ];
 
