@@ -6,6 +6,8 @@
  * a construct the PyTorch target cannot emit yet: emit-py.ts refuses it by name.
  */
 
+import { GAMMA_NOISE, GAMMA_PROPOSALS } from '../core/noise-sizes.js';
+
 /** A piece of Python and the pieces it needs first (by key). */
 export interface PyPiece { code: string; needs?: string[] }
 
@@ -19,6 +21,37 @@ export const HELPERS: Record<string, PyPiece> = {
 def gumbel(u: Tensor) -> Tensor:
     """Standard Gumbel noise from uniform noise: g = −log(−log u)."""
     return -torch.log(-torch.log(u))`,
+  },
+  logStandardGamma: {
+    code: `
+GAMMA_PROPOSALS = ${GAMMA_PROPOSALS}
+GAMMA_NOISE = ${GAMMA_NOISE}
+
+
+def exponentials(pairs: Tensor) -> Tensor:
+    """Exp(1) variates E = (ε² + ε′²) / 2 from pairs of normals on the last axis: [..., 2n] → [..., n]."""
+    return 0.5 * (pairs.reshape(pairs.shape[:-1] + (pairs.shape[-1] // 2, 2)) ** 2).sum(dim=-1)
+
+
+def log_standard_gamma(a: Tensor, eps: Tensor) -> Tensor:
+    """log G, G ~ Gamma(a, 1), from GAMMA_NOISE normals on the last axis of \`eps\` (Marsaglia & Tsang
+    2000, K = GAMMA_PROPOSALS proposals at once): d = a + 2/3, t = c x, c = 1/√(9d), x the first K
+    normals; a proposal is valid where t ≥ −1 + 1e-6 and accepted where x²/2 + d (3 log1p(t) −
+    t(3 + 3t + t²)) − log U > 0, −log U = E from the next K pairs; the first accepted is taken (t = 0
+    if none). Boost: log G = log d + 3 log1p(t) − E′ / a, E′ from the last pair."""
+    k = GAMMA_PROPOSALS
+    x = eps[..., :k]
+    d = a.unsqueeze(-1) + 2.0 / 3.0
+    ct = (1.0 / 3.0) / torch.sqrt(d) * x
+    valid = ct >= -1.0 + 1e-6
+    t = torch.where(valid, ct, torch.zeros_like(ct))
+    poly = t * (3.0 + t * (3.0 + t))
+    rhs = 0.5 * x * x + d * (3.0 * torch.log1p(t) - poly)
+    accept = (torch.where(valid, rhs, torch.full_like(rhs, -math.inf)) + exponentials(eps[..., k : 3 * k]) > 0).to(eps.dtype)
+    first = accept * (1.5 - torch.cumsum(accept, dim=-1) > 0).to(eps.dtype)
+    chosen = (first * t).sum(dim=-1)
+    boost = exponentials(eps[..., 3 * k : 3 * k + 2]).reshape(chosen.shape) / a
+    return (torch.log(a + 2.0 / 3.0) + 3.0 * torch.log1p(chosen)) - boost`,
   },
   trilFromParts: {
     code: `
@@ -156,6 +189,58 @@ class Gumbel:
 
     def from_noise(self, u: Tensor) -> Tensor:
         return self.loc - self.scale * torch.log(-torch.log(u))`,
+  },
+  StudentT: {
+    sampler: true,
+    needs: ['logStandardGamma'],
+    code: `
+class StudentT:
+    """StudentT(df ν, loc, scale): with z = (x − loc) / scale, log p(x) = lgamma((ν+1)/2) − lgamma(ν/2)
+    − ½ log(νπ) − log scale − (ν+1)/2 · log1p(z²/ν). Sample from GAMMA_NOISE + 1 normals:
+    G ~ Gamma(ν/2) from the first GAMMA_NOISE, Z the last, x = loc + scale · Z · exp(−½ (log G − log(ν/2)))."""
+
+    def __init__(self, df: Tensor, loc: Tensor, scale: Tensor, log_scale: Optional[Tensor] = None) -> None:
+        self.df, self.loc, self.scale = df, loc, scale
+        self.log_scale = log_scale if log_scale is not None else torch.log(scale)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        nu = self.df
+        z = (x - self.loc) / self.scale
+        norm = (torch.lgamma(0.5 * (nu + 1.0)) - torch.lgamma(0.5 * nu)) - (0.5 * torch.log(nu) + 0.5 * math.log(math.pi))
+        return (norm - self.log_scale) - 0.5 * (nu + 1.0) * torch.log1p(z * z / nu)
+
+    def from_noise(self, noise: Tensor) -> Tensor:
+        half_nu = 0.5 * self.df
+        log_g = log_standard_gamma(half_nu, noise[..., :GAMMA_NOISE])
+        t = noise[..., GAMMA_NOISE] * torch.exp(-0.5 * (log_g - torch.log(half_nu)))
+        return self.loc + self.scale * t`,
+  },
+  Beta: {
+    sampler: true,
+    needs: ['logStandardGamma'],
+    code: `
+BETA_EPS = 1e-6
+
+
+class Beta:
+    """Beta(alpha α, beta β) on [0, 1]: log p(x) = (α − 1) log x + (β − 1) log(1 − x) − log B(α, β),
+    x clamped into [BETA_EPS, 1 − BETA_EPS], −∞ outside [0, 1]. Sample from 2 · GAMMA_NOISE normals:
+    x = σ(log X − log Y), X ~ Gamma(α), Y ~ Gamma(β)."""
+
+    def __init__(self, alpha: Tensor, beta: Tensor) -> None:
+        self.alpha, self.beta = alpha, beta
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        inside = torch.minimum(x, 1.0 - x) >= 0
+        xc = x.clamp(BETA_EPS, 1.0 - BETA_EPS)
+        log_beta = torch.lgamma(self.alpha) + torch.lgamma(self.beta) - torch.lgamma(self.alpha + self.beta)
+        lp = (self.alpha - 1.0) * torch.log(xc) + (self.beta - 1.0) * torch.log1p(-xc) - log_beta
+        return torch.where(inside, lp, torch.full_like(lp, -math.inf))
+
+    def from_noise(self, noise: Tensor) -> Tensor:
+        log_x = log_standard_gamma(self.alpha, noise[..., :GAMMA_NOISE])
+        log_y = log_standard_gamma(self.beta, noise[..., GAMMA_NOISE : 2 * GAMMA_NOISE])
+        return torch.sigmoid(log_x - log_y)`,
   },
   Bernoulli: {
     sampler: true,

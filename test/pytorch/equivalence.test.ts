@@ -84,6 +84,8 @@ const FAMILY_CASES: [string, Variant][] = [
   ['logistic_guide.vae', { name: 'a Logistic guide (KL by Monte Carlo)', source: inline('real', 'Normal(0, 1)', LIKELIHOOD('Normal'), GUIDE('Logistic')) }],
   ['mvn_mvn.vae', { name: 'MultivariateNormal‖MultivariateNormal (a learned prior)', source: MVN_MVN }],
   ['relaxed.vae', { name: 'RelaxedOneHotCategorical guide and prior (KL by Monte Carlo)', source: RELAXED }],
+  ['student_t.vae', { name: 'a StudentT guide (score function) and likelihood', source: inline('real', 'Normal(0, 1)', 'StudentT(3, decoder(z).mu, exp(decoder(z).log_s))', 'StudentT(4, encoder(x).mu, exp(encoder(x).log_s)) using score_function()') }],
+  ['beta.vae', { name: 'a Beta guide (score function), prior and likelihood', source: inline('unit', 'Beta(2, 3)', 'Beta(exp(decoder(z).mu), exp(decoder(z).log_s))', 'Beta(exp(encoder(x).mu), exp(encoder(x).log_s)) using score_function()', 'unit') }],
   ['laplace_normal.vae', { name: 'Laplace‖Normal', source: inline('real', 'Normal(0, 1)', LIKELIHOOD('Laplace'), GUIDE('Laplace')) }],
 ];
 
