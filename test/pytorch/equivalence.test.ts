@@ -8,7 +8,7 @@
  * Monte Carlo KL switch, and the score-function estimator's moving-average baseline. Small inline
  * models (FAMILY_CASES) cover the families and closed-form KLs that no model in models/ uses.
  *
- * All cases run through one Python process (test/pytorch/equivalence.py), about 20 s here.
+ * All cases run through one Python process (test/pytorch/equivalence.py), about 10 s here.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
