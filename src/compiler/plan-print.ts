@@ -3,7 +3,7 @@
  * one line per network, weight and step, in the plan's order, so that a change of lowering shows as
  * a change of these lines. One switch over the step kinds, one over the expression kinds.
  */
-import type { DecodeFunction, Named, Plan, PlanExpr, PlanStep, PlanWeight, TermsFunction } from '../core/plan.js';
+import type { Named, Plan, PlanExpr, PlanStep, PlanWeight, TermsFunction } from '../core/plan.js';
 import { formatNumber } from './print.js';
 
 const shape = (s: number[]) => `[${s.join(', ')}]`;
@@ -44,7 +44,7 @@ export function printPlan(plan: Plan): string {
     ...steps(plan.encode.steps),
     `  return ${named(plan.encode.latents)}`,
     '',
-    `decode(${(plan.decode as DecodeFunction).reads.join(', ')}):`,
+    `decode(${plan.decode.reads.join(', ')}):`,
     ...steps(plan.decode.steps),
     `  return ${plan.decode.mean}`,
   ];

@@ -5,7 +5,6 @@
  * (codegen/emit-ts.ts), and test/compile.test.ts holds the two together.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FlowSpec } from '../core/flows.js';
 import type { KlStep, Named, Plan, PlanExpr, PlanNetwork, PlanStep, Rows, WeightInit } from '../core/plan.js';
 import { dense } from './dense.js';
 import { makeDistribution, type Distribution } from './distributions/index.js';
@@ -221,7 +220,7 @@ function throughFlows(step: Extract<PlanStep, { kind: 'flows' }>, env: Env): tf.
   const logDets: tf.Tensor1D[] = [];
   for (const f of step.flows) {
     const context = f.context ? (expr(f.context, env) as tf.Tensor2D) : undefined;
-    const out = applyFlow(f.spec as FlowSpec, env.weights, f.prefix, z, context);
+    const out = applyFlow(f.spec, env.weights, f.prefix, z, context);
     z = out.z;
     logDets.push(out.logDet);
   }
