@@ -14,6 +14,7 @@ import type * as A from './ast.js';
 import type { CheckedModel, TrainConfig } from './checked.js';
 import { flowParameterCount } from '../core/flows.js';
 import { type Diagnostic, type Span } from './source.js';
+import { flowSpec, layerWeights, networkLayers } from './weights.js';
 
 export const MAX_WEIGHTS = 2 ** 26;
 export const MAX_BATCH_VALUES = 2 ** 27;
@@ -34,17 +35,14 @@ interface WeightPart { what: string; span: Span; count: number }
 
 /** Every network's, flow's and parameter's weights (fixed tensors included: they are in memory too). */
 function weightParts(model: CheckedModel): WeightPart[] {
-  const nets = model.nets.map((net) => {
-    const widths = [net.inputWidth, ...net.layers.map((l) => l.units)];
-    const hidden = net.layers.reduce((sum, l, i) => sum + (widths[i] + 1) * l.units, 0);
-    const heads = net.outputs.reduce((sum, o) => sum + (widths[widths.length - 1] + 1) * o.size, 0);
-    return { what: `network '${net.name}'`, span: net.span, count: hidden + heads };
-  });
+  const nets = model.nets.map((net) => ({
+    what: `network '${net.name}'`, span: net.span, count: networkLayers(net).reduce((sum, l) => sum + layerWeights(l), 0),
+  }));
   const flows = model.guides.flatMap((g) => {
     const size = model.latents.find((l) => l.name === g.target)?.size ?? 0;
     return g.flows.map((f) => ({
       what: `the flow of '${g.target}'`, span: f.span,
-      count: flowParameterCount({ kind: f.kind, steps: f.steps, hidden: f.hidden, contextWidth: f.context ? f.context.shape.reduce((a, b) => a * b, 1) : 0 }, size),
+      count: flowParameterCount(flowSpec(f), size),
     }));
   });
   const params = model.params.map((p) => ({ what: `parameter '${p.name}'`, span: p.span, count: p.size }));

@@ -10,15 +10,16 @@
  */
 import { FAMILIES, type FamilySpec } from '../core/catalog.js';
 import { closedFormKl } from '../core/kl-table.js';
-import { flowParameterCount, type FlowSpec } from '../core/flows.js';
+import { flowParameterCount } from '../core/flows.js';
 import type {
   BinaryFn, DecodeFunction, EncodeFunction, KlStep, Named, Plan, PlanCall, PlanExpr, PlanFlow, PlanNetwork, PlanStep, PlanWeight, Rows,
   SamplePriorFunction, TermsFunction,
 } from '../core/plan.js';
 import type { LatentInfo, ProgramInfo } from '../core/program-info.js';
 import { freeVars, showShape } from './check.js';
-import type { CExpr, DistInfo, FlowInfo, NetCall, NetInfo, VarInfo } from './checked.js';
+import type { CExpr, DistInfo, NetCall, NetInfo, VarInfo } from './checked.js';
 import type { LatentTerm, Objective } from './objective.js';
+import { flowSpec, networkLayers } from './weights.js';
 import { printDist, printExpr } from './print.js';
 
 /** The plan of an objective: networks, weights, KL decisions and the four functions. */
@@ -65,20 +66,12 @@ export function programInfo(o: Objective): ProgramInfo {
 export const isStandardNormal = (d: DistInfo) => d.family === 'Normal' && isConst(d.params.loc, 0) && isConst(d.params.scale, 1);
 const isConst = (e: CExpr | undefined, value: number) => e?.kind === 'const' && e.value === value;
 
-/**
- * A network's dense layers: the hidden stack, then one linear layer `out` holding every output
- * head side by side (one matrix product instead of one per head; split afterwards).
- */
+/** A network as the plan holds it: its dense layers, its heads and its calls in the model. */
 function planNetwork(net: NetInfo, o: Objective): PlanNetwork {
-  const widths = [net.inputWidth, ...net.layers.map((l) => l.units)];
-  const heads = net.outputs.reduce((sum, o) => sum + o.size, 0);
   return {
     name: net.name,
     inputWidth: net.inputWidth,
-    layers: [
-      ...net.layers.map((l, i) => ({ kind: 'dense' as const, name: `hidden${i}`, inputs: widths[i], units: l.units, activation: l.activation })),
-      { kind: 'dense', name: 'out', inputs: widths[widths.length - 1], units: heads, activation: 'linear' },
-    ],
+    layers: networkLayers(net),
     outputs: net.outputs.map(({ name, shape, size }) => ({ name, shape, size })),
     calls: callsOf(net.name, o),
   };
@@ -152,10 +145,6 @@ function planWeights(o: Objective): PlanWeight[] {
 
 /** The weights of the i-th flow of a latent's guide are named `flow/<latent>/<i>/...`. */
 const flowPrefix = (t: LatentTerm, i: number) => `flow/${t.latent.name}/${i}`;
-
-function flowSpec(f: FlowInfo): FlowSpec {
-  return { kind: f.kind, steps: f.steps, hidden: f.hidden, contextWidth: f.context ? f.context.shape.reduce((a, b) => a * b, 1) : 0 };
-}
 
 /** Identifiers of one function: each handed out once; a taken name gets a trailing `_`. */
 class Names {
