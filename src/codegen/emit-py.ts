@@ -12,6 +12,7 @@
  * comments), then the training loop. A construct the target cannot emit yet is a
  * PyTorchTargetError naming it, never wrong code.
  */
+import { denseOnly } from '../core/layers.js';
 import { defaultHidden, type FlowSpec } from '../core/flows.js';
 import type { TrainConfig } from '../core/config.js';
 import type { KlStep, Plan, PlanExpr, PlanNetwork, PlanStep, PlanWeight, Rows } from '../core/plan.js';
@@ -161,7 +162,7 @@ function weightTable(plan: Plan): [string, string, boolean][] {
 function tensorKey(plan: Plan, name: string): [string, string, boolean] {
   if (name.startsWith('param/')) return [name, `param.${name.slice('param/'.length)}`, false];
   for (const net of plan.networks) {
-    for (const l of net.layers) {
+    for (const l of denseOnly(net.layers)) {
       if (name === `${net.name}/${l.name}/w`) return [name, `nets.${net.name}.${l.name}.weight`, true];
       if (name === `${net.name}/${l.name}/b`) return [name, `nets.${net.name}.${l.name}.bias`, false];
     }
@@ -281,7 +282,7 @@ const className = (net: string) => `${net.split('_').filter(Boolean).map((w) => 
 
 /** An nn.Module per network: its dense layers, then the heads split and shaped. */
 function networkClass(net: PlanNetwork): string {
-  const layers = net.layers.map((l) => {
+  const layers = denseOnly(net.layers).map((l) => {
     if (l.kind !== 'dense') unsupported(`a ${l.kind as string} layer`);
     if (!ACTIVATIONS[l.activation]) unsupported(`the activation ${l.activation}`);
     return l;

@@ -17,6 +17,7 @@
  * only the header's account of the loss and the embedded model file. The output depends only on
  * the model: the same model gives the same file, byte for byte.
  */
+import { denseOnly } from '../core/layers.js';
 import { IndentationText, NewLineKind, Project, QuoteKind, VariableDeclarationKind, type FunctionDeclarationStructure, type OptionalKind } from 'ts-morph';
 import type { CheckedModel } from '../compiler/checked.js';
 import { explainObjective } from '../compiler/explain.js';
@@ -153,7 +154,7 @@ function networkFunction(m: Module, net: PlanNetwork): FunctionStructure {
   const statements = ['const rows = input.shape[0];'];
   let h = 'input as tf.Tensor2D';
   let needsGrad = 'inputNeedsGrad';
-  for (const l of net.layers) {
+  for (const l of denseOnly(net.layers)) {
     const out = names.take(l.name);
     const weight = (p: 'w' | 'b') => `weights.get(${str(`${net.name}/${l.name}/${p}`)}) as tf.Tensor${p === 'w' ? '2D' : '1D'}`;
     statements.push(commented(`const ${out} = ${call(dense, [h, weight('w'), weight('b'), str(l.activation), needsGrad])};`,
@@ -167,11 +168,11 @@ function networkFunction(m: Module, net: PlanNetwork): FunctionStructure {
     statements.push(`const parts = tf.split(${h}, [${net.outputs.map((o) => o.size).join(', ')}], 1);`);
     statements.push(`return {\n${net.outputs.map((o, i) => `${head(`parts[${i}]`, o)},`).join('\n')}\n};`);
   }
-  const hidden = net.layers.slice(0, -1).map((l) => `dense ${l.units} ${l.activation}`);
+  const hidden = denseOnly(net.layers).slice(0, -1).map((l) => `dense ${l.units} ${l.activation}`);
   const docs = [
     `Network \`${net.name}\`: ${[`${net.inputWidth} inputs`, ...hidden].join(' → ')} → ${net.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')}.`,
     '',
-    `One linear layer computes every head side by side (${net.layers[net.layers.length - 1].units} units), split by output.`,
+    `One linear layer computes every head side by side (${denseOnly(net.layers)[net.layers.length - 1].units} units), split by output.`,
     '`inputNeedsGrad` is false when the input is data: the first layer then skips dL/dinput.',
   ].join('\n');
   return {

@@ -14,7 +14,7 @@ import type * as A from './ast.js';
 import type { CheckedModel, TrainConfig } from './checked.js';
 import { flowParameterCount } from '../core/flows.js';
 import { type Diagnostic, type Span } from './source.js';
-import { flowSpec, layerWeights, networkLayers } from './weights.js';
+import { flowSpec, networkWeightCount } from './weights.js';
 
 export const MAX_WEIGHTS = 2 ** 26;
 export const MAX_BATCH_VALUES = 2 ** 27;
@@ -36,7 +36,7 @@ interface WeightPart { what: string; span: Span; count: number }
 /** Every network's, flow's and parameter's weights (fixed tensors included: they are in memory too). */
 function weightParts(model: CheckedModel): WeightPart[] {
   const nets = model.nets.map((net) => ({
-    what: `network '${net.name}'`, span: net.span, count: networkLayers(net).reduce((sum, l) => sum + layerWeights(l), 0),
+    what: `network '${net.name}'`, span: net.span, count: networkWeightCount(net),
   }));
   const flows = model.guides.flatMap((g) => {
     const size = model.latents.find((l) => l.name === g.target)?.size ?? 0;

@@ -650,7 +650,7 @@ function satisfies(e: CExpr, c: Constraint): boolean {
 function describeSupport(s: Support): string {
   return {
     binary: 'the values 0 and 1', unit: 'the interval [0, 1]', positive: 'the positive reals', real: 'the real numbers',
-    onehot: 'one-hot vectors', simplex: 'the simplex (positive vectors that sum to 1)',
+    onehot: 'one-hot vectors', simplex: 'the simplex (positive vectors that sum to 1)', pixel: '8-bit values (the integers 0 to 255)',
   }[s];
 }
 

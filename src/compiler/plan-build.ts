@@ -19,6 +19,7 @@ import type { LatentInfo, ProgramInfo } from '../core/program-info.js';
 import { freeVars, showShape } from './check.js';
 import type { CExpr, DistInfo, NetCall, NetInfo, VarInfo } from './checked.js';
 import type { LatentTerm, Objective } from './objective.js';
+import { layerFanIn, layerWeightShapes, weightedLayers } from '../core/layers.js';
 import { flowSpec, networkLayers } from './weights.js';
 import { printDist, printExpr } from './print.js';
 
@@ -71,7 +72,9 @@ function planNetwork(net: NetInfo, o: Objective): PlanNetwork {
   return {
     name: net.name,
     inputWidth: net.inputWidth,
+    inputShape: [net.inputWidth],
     layers: networkLayers(net),
+    split: 'flat',
     outputs: net.outputs.map(({ name, shape, size }) => ({ name, shape, size })),
     calls: callsOf(net.name, o),
   };
@@ -112,11 +115,12 @@ function netCalls(e: CExpr): NetCall[] {
 function planWeights(o: Objective): PlanWeight[] {
   const weights: PlanWeight[] = [];
   for (const net of o.model.nets.map((n) => planNetwork(n, o))) {
-    for (const l of net.layers) {
-      const bound = 1 / Math.sqrt(l.inputs);
-      const note = `${net.name}: ${l.name} ${l.inputs} → ${l.units}`;
-      weights.push({ kind: 'tensor', name: `${net.name}/${l.name}/w`, shape: [l.inputs, l.units], init: { kind: 'uniform', bound }, trainable: true, note });
-      weights.push({ kind: 'tensor', name: `${net.name}/${l.name}/b`, shape: [l.units], init: { kind: 'uniform', bound }, trainable: true, note });
+    for (const l of weightedLayers(net.layers)) {
+      const bound = 1 / Math.sqrt(layerFanIn(l));
+      const [w, b] = layerWeightShapes(l)!;
+      const note = l.kind === 'dense' ? `${net.name}: ${l.name} ${l.inputs} → ${l.units}` : `${net.name}: ${l.name} ${l.kind} ${showShape(l.in)} → ${showShape(l.out)}`;
+      weights.push({ kind: 'tensor', name: `${net.name}/${l.name}/w`, shape: w, init: { kind: 'uniform', bound }, trainable: true, note });
+      weights.push({ kind: 'tensor', name: `${net.name}/${l.name}/b`, shape: b, init: { kind: 'uniform', bound }, trainable: true, note });
     }
   }
   for (const p of o.model.params) {

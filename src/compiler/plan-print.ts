@@ -3,6 +3,7 @@
  * one line per network, weight and step, in the plan's order, so that a change of lowering shows as
  * a change of these lines. One switch over the step kinds, one over the expression kinds.
  */
+import { denseOnly } from '../core/layers.js';
 import type { Named, Plan, PlanExpr, PlanStep, PlanWeight, TermsFunction } from '../core/plan.js';
 import { formatNumber } from './print.js';
 
@@ -20,7 +21,7 @@ export function printPlan(plan: Plan): string {
     '',
     'networks:',
     ...plan.networks.flatMap((n) => [
-      `  ${n.name}: ${[`${n.inputWidth} inputs`, ...n.layers.map((l) => `${l.name} ${l.units} ${l.activation}`)].join(' → ')}; ` +
+      `  ${n.name}: ${[`${n.inputWidth} inputs`, ...denseOnly(n.layers).map((l) => `${l.name} ${l.units} ${l.activation}`)].join(' → ')}; ` +
         `heads ${n.outputs.map((o) => `${o.name} ${shape(o.shape)}`).join(', ')}`,
       ...n.calls.map((c) => `    call ${c.key} in ${c.in.join(', ')}`),
     ]),

@@ -3,6 +3,7 @@
  * size check (check-size.ts) counts them before lowering, and the plan (plan-build.ts) lists them.
  */
 import type { FlowSpec } from '../core/flows.js';
+import { layersParameterCount } from '../core/layers.js';
 import type { PlanLayer } from '../core/plan.js';
 import type { FlowInfo, NetInfo } from './checked.js';
 
@@ -13,14 +14,16 @@ import type { FlowInfo, NetInfo } from './checked.js';
 export function networkLayers(net: NetInfo): PlanLayer[] {
   const widths = [net.inputWidth, ...net.layers.map((l) => l.units)];
   const heads = net.outputs.reduce((sum, o) => sum + o.size, 0);
+  const dense = (name: string, inputs: number, units: number, activation: PlanLayer & { kind: 'dense' } extends { activation: infer A } ? A : never): PlanLayer =>
+    ({ kind: 'dense', name, in: [inputs], out: [units], inputs, units, activation });
   return [
-    ...net.layers.map((l, i): PlanLayer => ({ kind: 'dense', name: `hidden${i}`, inputs: widths[i], units: l.units, activation: l.activation })),
-    { kind: 'dense', name: 'out', inputs: widths[widths.length - 1], units: heads, activation: 'linear' },
+    ...net.layers.map((l, i) => dense(`hidden${i}`, widths[i], l.units, l.activation)),
+    dense('out', widths[widths.length - 1], heads, 'linear'),
   ];
 }
 
-/** Weights and biases of a dense layer: (inputs + 1) · units. */
-export const layerWeights = (l: PlanLayer) => (l.inputs + 1) * l.units;
+/** Weights and biases of a network's layers. */
+export const networkWeightCount = (net: NetInfo) => layersParameterCount(networkLayers(net));
 
 /** The spec of a guide's flow: its context is flattened to a vector per example. */
 export function flowSpec(f: FlowInfo): FlowSpec {

@@ -8,12 +8,13 @@ import { GAMMA_NOISE } from './noise-sizes.js';
 
 /**
  * Value types of data, latents and parameters. Each names a set of values (its support):
- * `onehot[K]` one-hot vectors, `simplex[K]` vectors of K positive values that sum to 1.
+ * `onehot[K]` one-hot vectors, `simplex[K]` vectors of K positive values that sum to 1, `pixel`
+ * the integers 0..255 of 8-bit data (read as they are, not scaled).
  */
-export type Support = 'binary' | 'unit' | 'positive' | 'real' | 'onehot' | 'simplex';
-export const VALUE_TYPES: readonly Support[] = ['binary', 'unit', 'positive', 'real', 'onehot', 'simplex'];
+export type Support = 'binary' | 'unit' | 'positive' | 'real' | 'onehot' | 'simplex' | 'pixel';
+export const VALUE_TYPES: readonly Support[] = ['binary', 'unit', 'positive', 'real', 'onehot', 'simplex', 'pixel'];
 
-/** `a ⊆ b`: binary ⊆ unit ⊆ real, positive ⊆ real and onehot ⊆ simplex. */
+/** `a ⊆ b`: binary ⊆ unit ⊆ real, positive ⊆ real, pixel ⊆ real and onehot ⊆ simplex. */
 export function supportWithin(a: Support, b: Support): boolean {
   if (a === b) return true;
   if (a === 'onehot' || a === 'simplex') return a === 'onehot' && b === 'simplex';

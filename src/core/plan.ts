@@ -11,9 +11,9 @@
  * n examples, row r·n + b being sample r of example b (R > 1 for several samples and for the IWAE
  * bound); `examples` = n. Elsewhere the two are the same.
  */
-import type { Activation } from './catalog.js';
 import type { TrainConfig } from './config.js';
 import type { FlowSpec } from './flows.js';
+import type { NetLayer } from './layers.js';
 import type { ProgramInfo } from './program-info.js';
 
 /** The row axis of a value: one row per sample (`rows`), or one per example (`examples`). */
@@ -128,8 +128,13 @@ export interface EncodeFunction { steps: PlanStep[]; latents: Named }
 /** The mean of the first likelihood given the latents (and covariates). */
 export interface DecodeFunction { steps: PlanStep[]; mean: string; reads: string[] }
 
-/** A dense layer of a network; the last layer, `out`, holds every output head side by side. */
-export interface PlanLayer { kind: 'dense'; name: string; inputs: number; units: number; activation: Activation }
+/**
+ * A layer of a network (core/layers.ts: the layers, their shapes and weights). A network whose
+ * last hidden layer gives a vector ends in a linear dense layer `out` holding every output head
+ * side by side; one whose last layer gives an image [H, W, C] has no head: its outputs are that
+ * image's channels (`split` says which).
+ */
+export type PlanLayer = NetLayer;
 
 /** One call of a network in the model: its arguments (as written) and where it appears. */
 export interface PlanCall {
@@ -141,8 +146,17 @@ export interface PlanCall {
 
 export interface PlanNetwork {
   name: string;
+  /** The inputs flattened and side by side: their width; */
   inputWidth: number;
+  /** and the shape the first layer sees: the one input's shape (an image), or [inputWidth]. */
+  inputShape: number[];
   layers: PlanLayer[];
+  /**
+   * How the last layer's output becomes the outputs: `flat`, [rows, Σ sizes] cut in order (after a
+   * dense head); `channels`, an image [rows, H, W, C] cut along C, each output [H, W, ...] taking
+   * its size / (H·W) channels in order.
+   */
+  split: 'flat' | 'channels';
   outputs: { name: string; shape: number[]; size: number }[];
   /** Its calls in the model, in the order likelihoods, guides, priors. */
   calls: PlanCall[];

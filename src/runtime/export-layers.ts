@@ -19,6 +19,7 @@
 // The tfjs bundle for the Layers API; public signatures use tfjs-core's types only, so that this
 // module's declarations do not pull tfjs-layers' (which do not type-check under --strict) into
 // the package's types.
+import { denseOnly } from '../core/layers.js';
 import * as tf from '@tensorflow/tfjs';
 import type { io, Tensor } from '@tensorflow/tfjs-core';
 import type { Plan, PlanCall, PlanNetwork } from '../core/plan.js';
@@ -100,7 +101,7 @@ export function exportLayout(plan: Plan, net: PlanNetwork, call: PlanCall | unde
     model: plan.name, network: net.name, role,
     input: { width: net.inputWidth, parts },
     output: { width: at, heads },
-    layers: net.layers.map((l) => ({ units: l.units, activation: l.activation as string })),
+    layers: denseOnly(net.layers).map((l) => ({ units: l.units, activation: l.activation as string })),
   };
 }
 
@@ -115,7 +116,7 @@ export function describeRow(parts: { name?: string; expr?: string; size: number 
  */
 function layersModel(net: PlanNetwork, weights: ReadonlyMap<string, Tensor>): tf.Sequential {
   const model = tf.sequential({ name: net.name });
-  net.layers.forEach((l, i) => {
+  denseOnly(net.layers).forEach((l, i) => {
     const layer = tf.layers.dense({ name: `${net.name}_${l.name}`, units: l.units, activation: l.activation, ...(i === 0 ? { inputShape: [l.inputs] } : {}) });
     model.add(layer);
     const w = weights.get(`${net.name}/${l.name}/w`);

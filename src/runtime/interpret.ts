@@ -4,6 +4,7 @@
  * kinds; every decision was taken in lowering. `vae compile` prints the same steps as TypeScript
  * (codegen/emit-ts.ts), and test/compile.test.ts holds the two together.
  */
+import { denseOnly } from '../core/layers.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { KlStep, Named, Plan, PlanExpr, PlanNetwork, PlanStep, Rows, WeightInit } from '../core/plan.js';
 import { dense } from './dense.js';
@@ -183,7 +184,7 @@ function unary(fn: string, x: tf.Tensor): tf.Tensor {
 export function runNetwork(net: PlanNetwork, inputs: tf.Tensor[], rows: number, inputNeedsGrad: boolean, weights: Weights): Map<string, tf.Tensor> {
   let h = (inputs.length === 1 ? inputs[0] : tf.concat(inputs, 1)) as tf.Tensor2D;
   let needsGrad = inputNeedsGrad;
-  for (const l of net.layers) {
+  for (const l of denseOnly(net.layers)) {
     h = dense(h, weights.get(`${net.name}/${l.name}/w`) as tf.Tensor2D, weights.get(`${net.name}/${l.name}/b`) as tf.Tensor1D, l.activation, needsGrad);
     needsGrad = true;
   }
