@@ -51,6 +51,8 @@ export type Expr =
 export type SettingValue =
   | { kind: 'num'; value: number; span: Span }
   | { kind: 'list'; items: SettingValue[]; span: Span }
+  /** A string literal, its escapes read: `"data/x.npy"`. */
+  | { kind: 'string'; value: string; span: Span }
   | { kind: 'word'; name: Ident; args?: SettingArg[]; span: Span };
 export interface SettingArg { name: Ident; value: SettingValue; span: Span }
 /** `batch 128`, `optimizer adam(lr = 1e-3)` */

@@ -339,6 +339,7 @@ export interface SettingValueCstNode extends CstNode {
 }
 
 export type SettingValueCstChildren = {
+  StringLiteral?: IToken[];
   Minus?: IToken[];
   NumberLiteral?: IToken[];
   LBracket?: IToken[];
@@ -357,7 +358,8 @@ export interface SettingArgCstNode extends CstNode {
 }
 
 export type SettingArgCstChildren = {
-  Identifier: IToken[];
+  Identifier?: IToken[];
+  Train?: IToken[];
   Equals: IToken[];
   settingValue: SettingValueCstNode[];
 };

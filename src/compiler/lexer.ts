@@ -30,6 +30,18 @@ export const NumberLiteral = createToken({
   label: 'a number',
 });
 
+/**
+ * A string in double quotes on one line, with the escapes `\"`, `\\`, `\n`, `\t` and `\r`
+ * (to-ast.ts reads the escapes and reports an unknown one): a file name in the train block.
+ */
+export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*"/, label: 'a string' });
+
+/**
+ * A `"` whose string does not end on its line: one token to the end of the line, in a group of
+ * its own that `parse()` reports (VAE1007), so that the rest of the line is not read as code.
+ */
+export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*\\?/, group: 'unterminated' });
+
 const punct = (name: string, pattern: RegExp, text: string): TokenType => createToken({ name, pattern, label: `'${text}'` });
 
 export const Arrow = punct('Arrow', /->/, '->');
@@ -54,7 +66,7 @@ export const Slash = punct('Slash', /\//, '/');
  * the run, in a group of its own that `parse()` reports (VAE1001), so that thousands of them are
  * read at once, not character by character by the lexer's error recovery.
  */
-const badRun = /[^\s\w.{}()[\],:=~+\-*/#]+/y;
+const badRun = /[^\s\w.{}()[\],:=~+\-*/#"]+/y;
 export const BadCharacters = createToken({
   name: 'BadCharacters',
   pattern: { exec: (text: string, offset: number) => { badRun.lastIndex = offset; return badRun.exec(text); } },
@@ -71,11 +83,11 @@ export const BadCharacters = createToken({
 export const Comment = createToken({ name: 'Comment', pattern: /(?:#|\/\/)[^\n\r]*/, group: Lexer.SKIPPED });
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexer.SKIPPED });
 
-/** Order matters: comments before `/`, `->` before `-`, keywords before `Identifier`. */
+/** Order matters: comments before `/`, `->` before `-`, keywords before `Identifier`, a string before an unterminated one. */
 export const allTokens: TokenType[] = [
   WhiteSpace, Comment,
   Model, Train, Data, Latent, Param, Net, Prior, Likelihood, Guide, Dense, Const, Then, Using,
-  Identifier, NumberLiteral,
+  Identifier, NumberLiteral, StringLiteral, UnterminatedString,
   Arrow, LBrace, RBrace, LParen, RParen, LBracket, RBracket, Comma, Colon, Equals, Tilde, Dot,
   Plus, Minus, Star, Slash, BadCharacters,
 ];

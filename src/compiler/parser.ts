@@ -10,6 +10,7 @@
  *   modifier   := ('then' | 'using') NAME '(' args? ')'
  *   expr       := term (('+' | '-') term)*  ;  term := unary (('*' | '/') unary)*
  *   train      := 'train' '{' (NAME value)* '}'
+ *   value      := NUMBER | STRING | '[' values ']' | NAME ('(' (NAME '=' value),* ')')?
  */
 import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
 import * as T from './lexer.js';
@@ -280,9 +281,10 @@ export class VaeParser extends CstParser {
     this.SUBRULE(this.settingValue);
   });
 
-  /** `128`, `dynamic`, `adam(lr = 1e-3)`, `-1`, `[30, 60]` */
+  /** `128`, `dynamic`, `adam(lr = 1e-3)`, `-1`, `[30, 60]`, `"x_train.npy"` */
   settingValue = this.RULE('settingValue', () => {
     this.OR([
+      { ALT: () => this.CONSUME(T.StringLiteral) },
       { ALT: () => { this.OPTION(() => this.CONSUME(T.Minus)); this.CONSUME(T.NumberLiteral); } },
       {
         ALT: () => {
@@ -304,8 +306,9 @@ export class VaeParser extends CstParser {
     ]);
   });
 
+  /** `lr = 1e-3`; `train = "x.npy"` names a data source's training file, so the keyword is a name here. */
   settingArg = this.RULE('settingArg', () => {
-    this.CONSUME(T.Identifier);
+    this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.Train) }]);
     this.CONSUME(T.Equals);
     this.SUBRULE(this.settingValue);
   });
@@ -335,11 +338,23 @@ export function parse(src: SourceFile): Result<CstNode> {
     code: 'VAE1001', severity: 'error', span: spanOf(src, e.offset, e.offset + e.length),
     message: `Unexpected character${e.length > 1 ? 's' : ''} '${src.text.slice(e.offset, e.offset + Math.min(e.length, 20))}${e.length > 20 ? '...' : ''}'.`,
   }));
-  const tooDeep = tooDeepAt(lexed.tokens);
+  // An unterminated string is parsed as a string (so its text is not read as code), and the
+  // syntax errors that follow from the ')' or ',' it swallowed, on its line or the next, are not shown.
+  const unterminated = lexed.groups.unterminated ?? [];
+  for (const t of unterminated) {
+    diagnostics.push({
+      code: 'VAE1007', severity: 'error', span: spanOf(src, t.startOffset, t.startOffset + 1),
+      message: 'This string does not end: close it with " on the same line.',
+    });
+  }
+  const tokens = unterminated.length === 0 ? lexed.tokens
+    : [...lexed.tokens, ...unterminated.map((t) => ({ ...t, tokenType: T.StringLiteral }))].sort((a, b) => a.startOffset - b.startOffset);
+  const tooDeep = tooDeepAt(tokens);
   if (tooDeep) return fail([...diagnostics, nestingDiagnostic(tooDeep, src)]);
-  parserInstance.input = lexed.tokens;
+  parserInstance.input = tokens;
   const cst = parserInstance.file();
   const badLines = new Set(diagnostics.map((d) => d.span.start.line));
+  for (const t of unterminated) badLines.add(spanOf(src, t.startOffset, t.startOffset).start.line + 1);
   for (const e of parserInstance.errors) {
     const d = syntaxDiagnostic(e.token, e.message, src);
     // Input left after an error is mostly the rest of the block the recovery skipped out of.

@@ -22,6 +22,9 @@ export const MAX_EXPRESSION_DEPTH = 256;
 export const MAX_DIMENSION = 2 ** 24;
 
 /** The largest finite float32 value, and its smallest positive (subnormal) one. */
+/** What each escape of a string literal stands for. */
+const STRING_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', t: '\t', r: '\r' };
+
 const FLOAT32_MAX = 3.4028234663852886e38;
 const FLOAT32_MIN_POSITIVE = 1.401298464324817e-45;
 
@@ -82,6 +85,22 @@ class AstBuilder extends BaseVisitor {
         : undefined;
     if (problem) this.diagnostics.push({ code: 'VAE1005', severity: 'error', span: this.tokenSpan(t), message: `The number ${t.image} ${problem}.` });
     return value;
+  }
+
+  /** A string literal's text between its quotes, its escapes read; an unknown escape is reported (VAE1007). */
+  private string(t: IToken): string {
+    return t.image.slice(1, -1).replace(/\\(.)/g, (escape, c: string, at: number) => {
+      const known = STRING_ESCAPES[c];
+      if (known === undefined) {
+        const start = t.startOffset + 1 + at;
+        this.diagnostics.push({
+          code: 'VAE1007', severity: 'error', span: spanOf(this.src, start, start + 2),
+          message: `Unknown escape '${escape}' in a string: write \\\\ for a backslash (or use / in paths), \\" for a quote, \\n, \\t or \\r.`,
+        });
+        return c;
+      }
+      return known;
+    });
   }
 
   /** `e`, with its depth: one more than its deepest operand's; past MAX_EXPRESSION_DEPTH, an error at the level that crosses it. */
@@ -277,12 +296,13 @@ class AstBuilder extends BaseVisitor {
       const sign = ctx.Minus ? -1 : 1;
       return { kind: 'num', value: sign * Number(ctx.NumberLiteral[0].image), span };
     }
+    if (ctx.StringLiteral) return { kind: 'string', value: this.string(ctx.StringLiteral[0]), span };
     if (ctx.LBracket) return { kind: 'list', items: (ctx.settingValue ?? []).map((v) => this.visit(v) as A.SettingValue), span };
     const args = ctx.LParen ? (ctx.settingArg ?? []).map((a) => this.visit(a) as A.SettingArg) : undefined;
     return { kind: 'word', name: this.ident(ctx.Identifier![0]), args, span };
   }
 
   settingArg(ctx: C.SettingArgCstChildren, node?: CstNode): A.SettingArg {
-    return { name: this.ident(ctx.Identifier[0]), value: this.visit(ctx.settingValue[0]) as A.SettingValue, span: this.nodeSpan(node!) };
+    return { name: this.ident((ctx.Identifier ?? ctx.Train)![0]), value: this.visit(ctx.settingValue[0]) as A.SettingValue, span: this.nodeSpan(node!) };
   }
 }
