@@ -18,6 +18,7 @@ import { lower } from '../src/compiler/lower.js';
 import { selectBackend, type BackendName } from '../src/node/backend.js';
 import { loadMnist } from '../src/node/datasets.js';
 import { DataFeed } from '../src/runtime/data/feed.js';
+import { examplesOf } from '../src/runtime/examples.js';
 import { VaeModel } from '../src/runtime/model.js';
 import { makeOptimizer } from '../src/runtime/optim.js';
 import { Rng } from '../src/runtime/rng.js';
@@ -119,7 +120,7 @@ const cold = Array.from({ length: 5 }, () => timed(() => {
 }));
 record('cold start of `vae check models/mnist.vae` (node dist/cli.js)', median(cold), 'ms', 'median of 5 processes');
 // ---- importance-weighted evaluation (vae eval), k = 1000 ------------------------------------
-await benchEvaluation(record, compiled, lower(model), { values: batches[0], count: BATCH }, backend.name);
+await benchEvaluation(record, compiled, lower(model), examplesOf(batches[0], BATCH), backend.name);
 
 // ---- training throughput: vae train's epochs against the bare step, in this process ----------
 {

@@ -21,7 +21,7 @@ export type { CheckedModel } from './compiler/checked.js';
 export type { Diagnostic, Result, SourceFile } from './compiler/source.js';
 export type { Plan } from './core/plan.js';
 export type { DatasetChoice, OptimizerChoice, TrainConfig } from './core/config.js';
-export { DATASETS } from './core/catalog.js';
+export { DATASETS } from './core/data-sources.js';
 
 // The runtime: a model with its weights, and the training core.
 export { VaeModel, NonFiniteLossError, type Evaluation, type StepSettings } from './runtime/model.js';

@@ -47,14 +47,14 @@ describe('the browser entry', () => {
     if (!checked.ok) throw new Error('models/mnist.vae does not check');
     // 64 examples of every grey level, from bytes as a page would have them.
     const images = Uint8Array.from({ length: 64 * 784 }, (_, i) => (i * 37) % 256);
-    const dataset = vae.makeDataset('mnist', 28, 28, false, { train: vae.split(images, 784), test: vae.split(images.subarray(0, 32 * 784), 784) });
+    const dataset = vae.makeDataset('mnist', [28, 28], 1 / 255, { train: vae.split(images, 784), test: vae.split(images.subarray(0, 32 * 784), 784) });
     const config = { ...checked.value.train, batch: 16, epochs: 1 };
     const steps: number[] = [];
     const trainer = new vae.Trainer(vae.VaeModel.create(vae.lower(checked.value), 1), new vae.DataFeed(dataset, config.dataset!), config, {
       onStep: (p) => steps.push(p.loss),
     });
-    const test = new vae.DataFeed(dataset, config.dataset!).testSet();
-    const before = trainer.model.evaluate(test.values, test.count).loss;
+    const test = new vae.DataFeed(dataset, config.dataset!).test();
+    const before = trainer.model.evaluate(test).loss;
     const metrics = trainer.run();
     expect(steps).toHaveLength(4);
     expect(steps.every(Number.isFinite)).toBe(true);

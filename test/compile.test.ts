@@ -21,7 +21,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATASETS } from '../src/core/catalog.js';
+import { DATASETS } from '../src/core/data-sources.js';
 import type { CheckedModel } from '../src/compiler/checked.js';
 import { emitTrainer } from '../src/codegen/emit-ts.js';
 import { checkModel } from '../src/compiler/index.js';
@@ -118,7 +118,7 @@ async function expectSameAsInterpreter(model: CheckedModel, src: SourceFile): Pr
   writeFileSync(path, emitTrainer({ model, file: src, constants: {} }));
   const generated = (await import(path)) as Generated;
   expect(generated.program.info).toEqual(interpret(lower(model)).info);
-  const feed = new DataFeed(openDataset(config.dataset!, dataDir), config.dataset!, BATCH * 6, 64);
+  const feed = new DataFeed(openDataset(config.dataset!, { dataDir, seed: config.seed }), config.dataset!, BATCH * 6, 64);
   const rng = new Rng(1);
   const order = rng.permutation(feed.trainCount);
   const batches = Array.from({ length: 6 }, (_, s) => feed.trainBatch(order.subarray(s * BATCH, (s + 1) * BATCH), rng));
@@ -146,9 +146,9 @@ async function expectSameAsInterpreter(model: CheckedModel, src: SourceFile): Pr
     });
     optGen.dispose();
     optInterp.dispose();
-    const test = feed.testSet();
-    expectClose(gen.evaluate(test.values, test.count), interp.evaluate(test.values, test.count));
-    const eight = test.values.subarray(0, 8 * feed.rowWidth);
+    const test = feed.test();
+    expectClose(gen.evaluate(test), interp.evaluate(test));
+    const eight = feed.testRows(0, 8);
     expectArraysClose(gen.sampleMeans(8, 3), interp.sampleMeans(8, 3));
     expectArraysClose(gen.reconstructions(eight, 8), interp.reconstructions(eight, 8));
     // Importance weights (every KL by Monte Carlo, discrete samples, 3 samples of each example): vae eval's NLL.

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { compileOrThrow } from '../src/api/compile.js';
 import { parameterCount } from '../src/cli/common.js';
-import { DATASETS } from '../src/core/catalog.js';
+import { DATASETS } from '../src/core/data-sources.js';
 import { interpret } from '../src/runtime/interpret.js';
 import { checkModel } from '../src/compiler/index.js';
 import { readSource } from '../src/node/source-file.js';
@@ -56,7 +56,7 @@ describe.each(models)('models/%s', (file) => {
   it.skipIf(needsDataDir && !dataDir)(title, () => {
     if (!checked.ok || !config?.dataset) throw new Error(`models/${file} does not check or names no data set`);
     const objective = lower(checked.value);
-    const feed = new DataFeed(openDataset(config.dataset, dataDir), config.dataset, 32 * 20);
+    const feed = new DataFeed(openDataset(config.dataset, { dataDir, seed: config.seed }), config.dataset, 32 * 20);
     const vae = VaeModel.create(objective, config.seed);
     const optimizer = makeOptimizer(config.optimizer);
     const rng = new Rng(1);

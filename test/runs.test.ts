@@ -26,7 +26,7 @@ let serial = 0;
 const fresh = (name: string) => join(root, `${name}-${++serial}`);
 
 const CONFIG: TrainConfig = {
-  dataset: { name: 'mnist', args: { binarize: 'dynamic' }, images: 'x' },
+  dataset: { name: 'mnist', args: { binarize: 'dynamic' }, images: 'x', type: 'binary', shape: [784] },
   optimizer: { name: 'adam', settings: { lr: 0.001 } }, batch: 64, epochs: 2, seed: 1,
   objective: { kind: 'elbo', samples: 1 }, beta: 1, klWarmup: 0, freeBits: 0, schedule: { kind: 'constant' }, monteCarloKl: false,
 };

@@ -3,6 +3,7 @@
  * locations and the text the `vae` command prints.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { checkModel, overrideSettings, settingsSource } from '../compiler/index.js';
 import { renderDiagnostic, type Diagnostic, type DiagnosticCode, type SourceFile } from '../compiler/source.js';
 import { Model } from './model.js';
@@ -76,7 +77,9 @@ export function compile(source: string | { file: string }, options: CompileOptio
   const withSettings = overrideSettings(checked.value, settings);
   if (!withSettings.ok) return { ok: false, errors: withSettings.diagnostics.map((d) => toCompileDiagnostic(d, settingsSource(settings))) };
   const warnings = checked.value.warnings.map((d) => toCompileDiagnostic(d, src));
-  return { ok: true, model: new Model(withSettings.value, { monteCarloKl: options.monteCarloKl ?? false, constants, warnings }), warnings };
+  // The data files' relative paths are relative to the model file's folder, or for a string to the current directory.
+  const folder = typeof source === 'string' ? process.cwd() : dirname(resolve(source.file));
+  return { ok: true, model: new Model(withSettings.value, { monteCarloKl: options.monteCarloKl ?? false, constants, warnings, folder }), warnings };
 }
 
 /** Like {@link compile}, but throws a {@link CompileError} instead of returning the errors. */

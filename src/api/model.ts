@@ -23,10 +23,10 @@ import { runNetwork } from '../runtime/interpret.js';
 import { beginRun, loadCheckpoint, readRunJson, writeCheckpoint, writeModelSource, writeRunJson } from '../node/run-dir.js';
 import { encodeCheckpoint, type CheckpointHeader } from '../runtime/checkpoint.js';
 import { restoreWeights } from '../runtime/restore-weights.js';
-import { openDataset, resolveDataDir } from '../node/datasets.js';
+import { openFeed, recordedChoice, resolveDataDir, resolveDataPaths } from '../node/datasets.js';
 import { DataError } from '../runtime/data/errors.js';
-import { DataFeed } from '../runtime/data/feed.js';
 import { evaluateRun } from '../runtime/evaluate.js';
+import { examplesOf, type Examples } from '../runtime/examples.js';
 import { exportNetwork, type ExportResult } from '../node/export-network.js';
 import type { NetworkSelection } from '../runtime/export-layers.js';
 import { readAndDispose, VaeModel } from '../runtime/model.js';
@@ -149,6 +149,11 @@ export interface Samples {
 
 interface ModelInit {
   monteCarloKl: boolean;
+  /**
+   * The folder that the data files' relative paths are relative to: the model file's, or for a
+   * model given as a string the current directory when it was compiled (default: the current directory).
+   */
+  folder?: string;
   /** The values given to the model's `const` declarations (recorded in run.json). */
   constants: Record<string, number>;
   warnings: CompileDiagnostic[];
@@ -181,6 +186,8 @@ export class Model {
   private origin?: string;
   /** The settings of the run the weights came from, for `save`'s run.json. */
   private runSettings: TrainSettings;
+  /** What the data files' relative paths are relative to (ModelInit.folder). */
+  private readonly folder: string;
 
   /** @internal Use `compile` or `loadModel`. */
   constructor(checked: CheckedModel, init: ModelInit) {
@@ -192,6 +199,7 @@ export class Model {
     this.settings = checked.train;
     this.runSettings = checked.train;
     this.warnings = init.warnings;
+    this.folder = init.folder ?? process.cwd();
     const info = (v: CheckedModel['data'][number]): VariableInfo => ({ name: v.name, type: v.type, shape: [...v.shape], size: v.size });
     this.data = checked.data.map(info);
     this.latents = checked.latents.map(info);
@@ -221,13 +229,14 @@ export class Model {
    */
   async fit(options: FitOptions = {}): Promise<FitResult> {
     const backend = await ensureBackend();
-    const config = withOverrides(this.settings, options);
+    let config = withOverrides(this.settings, options);
     if (!config.dataset) {
       throw new DataError(`model '${this.name}': the train block names no data set; add one, e.g. \`data mnist(binarize = dynamic)\`, or compile with settings: ['data mnist(binarize = dynamic)'].`);
     }
-    const dataset = openDataset(config.dataset, resolveDataDir(options.dataDir));
+    const choice = resolveDataPaths(config.dataset, this.folder);
+    const feed = openFeed(choice, { dataDir: resolveDataDir(options.dataDir), seed: config.seed, limit: options.limit, testLimit: options.testLimit });
+    config = { ...config, dataset: recordedChoice(choice, feed.dataset) };
     const out = options.out ?? options.resume ?? mkdtempSync(join(tmpdir(), `vae-${this.name}-`));
-    const feed = new DataFeed(dataset, config.dataset, options.limit, options.testLimit);
     beginRun(out, { source: this.source.text, name: this.name, constants: this.constants, config }, { resume: options.resume });
     const result = train(this.plan, {
       config, feed, out, resume: options.resume, verbose: options.verbose ?? false, backend: backend.name, constants: this.constants,
@@ -250,12 +259,12 @@ export class Model {
   async evaluate(options?: EvaluateOptions): Promise<LossEvaluation>;
   async evaluate(options: EvaluateOptions = {}): Promise<LossEvaluation | LikelihoodEvaluation> {
     const vae = await this.model();
-    const test = options.x !== undefined ? this.examples(options.x) : this.testSet(options);
+    const test = options.x !== undefined ? this.examples(options.x) : this.testExamples(options);
     if (options.k !== undefined) {
       if (!Number.isInteger(options.k) || options.k < 1) throw new RangeError(`k must be a whole number of at least 1 (got ${options.k}).`);
       return evaluateRun(vae, test, { k: options.k, seed: options.seed, onProgress: options.onProgress });
     }
-    return { examples: test.count, ...vae.evaluate(test.values, test.count) };
+    return { examples: test.count, ...vae.evaluate(test) };
   }
 
   /**
@@ -426,16 +435,20 @@ export class Model {
   }
 
   /** `x` as the rows the model is evaluated on: a model with one data variable only. */
-  private examples(x: BatchInput): { values: Float32Array; count: number } {
+  private examples(x: BatchInput): Examples {
     if (this.data.length !== 1) throw new TypeError(`evaluate: model '${this.name}' has ${this.data.length} data variables; evaluate it on its data set (without x).`);
-    return this.rows(x, this.data[0].size, 'evaluate: x');
+    const { values, count } = this.rows(x, this.data[0].size, 'evaluate: x');
+    return examplesOf(values, count);
   }
 
-  /** The test split of the train block's data set, binarized as training sees it. */
-  private testSet(options: EvaluateOptions): { values: Float32Array; count: number } {
+  /** The test split of the train block's data set, binarized as training sees it, converted a block at a time. */
+  private testExamples(options: EvaluateOptions): Examples {
     const choice = this.runSettings.dataset;
     if (!choice) throw new DataError(`model '${this.name}': the train block names no data set to evaluate on; pass the examples as x.`);
-    return new DataFeed(openDataset(choice, resolveDataDir(options.dataDir)), choice, undefined, options.limit).testSet();
+    const feed = openFeed(resolveDataPaths(choice, this.folder), {
+      dataDir: resolveDataDir(options.dataDir), seed: this.runSettings.seed, testOnly: true, testLimit: options.limit,
+    });
+    return feed.test();
   }
 
   /** `input` as rows of `width` values. */

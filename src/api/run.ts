@@ -41,7 +41,8 @@ export async function loadModel(runDir: string): Promise<Model> {
   const checked = checkModel(src, { constants: dir.run.constants });
   if (!checked.ok) throw new CompileError(checked.diagnostics.map((d) => toCompileDiagnostic(d, src)));
   const warnings = checked.value.warnings.map((d) => toCompileDiagnostic(d, src));
-  const model = new Model({ ...checked.value, train: dir.run.config }, { monteCarloKl: dir.run.config.monteCarloKl, constants: dir.run.constants, warnings });
+  // The run records its data files' paths absolute; the run directory is the folder of anything else.
+  const model = new Model({ ...checked.value, train: dir.run.config }, { monteCarloKl: dir.run.config.monteCarloKl, constants: dir.run.constants, warnings, folder: runDir });
   await model.load(runDir);
   return model;
 }

@@ -103,13 +103,12 @@ function checkSameData(files: string[]): void {
 /** Evaluates one run on its test set; returns its row and its metrics per epoch. */
 async function evaluate(run: string, flags: CompareFlags): Promise<{ row: ComparisonRow; metrics: EpochMetrics[] }> {
   const { model, config, vae } = await loadRun(run);
-  const { DataFeed } = await import('../runtime/data/feed.js');
-  const { openDataset, resolveDataDir } = await import('../node/datasets.js');
+  const { openFeed, resolveDataDir } = await import('../node/datasets.js');
   const { evaluateRun } = await import('../runtime/evaluate.js');
   const { readMetrics } = await import('../node/run-dir.js');
-  const feed = new DataFeed(openDataset(config.dataset!, resolveDataDir(flags.dataDir)), config.dataset!, undefined, flags.testLimit);
+  const feed = openFeed(config.dataset!, { dataDir: resolveDataDir(flags.dataDir), seed: config.seed, testOnly: true, testLimit: flags.testLimit });
   console.log(`evaluating ${model.name} (${run}) on ${feed.testCount} test examples, k = ${flags.k}`);
-  const result: EvalResult = evaluateRun(vae, feed.testSet(), { k: flags.k });
+  const result: EvalResult = evaluateRun(vae, feed.test(), { k: flags.k });
   vae.dispose();
   const metrics = readMetrics(run) as unknown as EpochMetrics[];
   const row: ComparisonRow = {

@@ -30,9 +30,8 @@ async function evaluate(run: string, flags: EvalFlags): Promise<void> {
   const dir = await openRun(run);
   const config = { ...dir.run.config, dataset: await runDatasetOf(dir) };
   // The data first, so that a data error is the only thing printed.
-  const { DataFeed } = await import('../runtime/data/feed.js');
-  const { openDataset, resolveDataDir } = await import('../node/datasets.js');
-  const test = new DataFeed(openDataset(config.dataset, resolveDataDir(flags.dataDir)), config.dataset, undefined, flags.limit).testSet();
+  const { openFeed, resolveDataDir } = await import('../node/datasets.js');
+  const test = openFeed(config.dataset, { dataDir: resolveDataDir(flags.dataDir), seed: config.seed, testOnly: true, testLimit: flags.limit }).test();
   // With --json, stdout holds the JSON alone; the backend's line goes to stderr.
   const { selectBackend } = await import('../node/backend.js');
   const backend = await selectBackend(flags.backend, flags.threads);

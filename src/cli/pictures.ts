@@ -37,15 +37,22 @@ async function openPictureRun(run: string, output: string | undefined): Promise<
  */
 async function openTestSet(dir: RunDir, dataDir: string | undefined, limit?: number): Promise<DataFeed> {
   const config = { ...dir.run.config, dataset: await runDatasetOf(dir) };
-  const { DataFeed } = await import('../runtime/data/feed.js');
-  const { openDataset, resolveDataDir } = await import('../node/datasets.js');
-  return new DataFeed(openDataset(config.dataset, resolveDataDir(dataDir)), config.dataset, undefined, limit);
+  const { openFeed, resolveDataDir } = await import('../node/datasets.js');
+  return openFeed(config.dataset, { dataDir: resolveDataDir(dataDir), seed: config.seed, testOnly: true, testLimit: limit });
 }
 
-/** The run's image shape, [rows, cols]. */
-async function imageShape(loaded: LoadedRun): Promise<[number, number]> {
-  const { DATASETS } = await import('../core/catalog.js');
-  return DATASETS[loaded.config.dataset!.name].imageShape;
+/** The run's picture of one example: rows, columns, channels. */
+async function imageShape(loaded: LoadedRun): Promise<{ rows: number; cols: number; channels: 1 | 3 }> {
+  const { pictureShape } = await import('../core/data-sources.js');
+  const { name, shape } = loaded.config.dataset!;
+  return pictureShape(name, shape);
+}
+
+/** `images` tiled as pictures of the run's examples, written to `output`. */
+async function writeGrid(output: string, loaded: LoadedRun, images: Float32Array, count: number, columns: number): Promise<void> {
+  const { writeImageGrid } = await import('../node/png.js');
+  const { rows, cols, channels } = await imageShape(loaded);
+  writeImageGrid(output, images, count, rows, cols, columns, 2, channels);
 }
 
 const atLeastTwo = (flag: string) => (v: string) => {
@@ -67,10 +74,9 @@ export function register(program: Command): void {
       await useBackend(opts);
       const loaded = await loadRun(dir);
       const { interpolations } = await import('../runtime/pictures.js');
-      const { writeImageGrid } = await import('../node/png.js');
-      const grid = interpolations(loaded.vae, feed.testSet().values, opts.pairs, opts.steps);
+      const grid = interpolations(loaded.vae, feed.testRows(0, 2 * opts.pairs), opts.pairs, opts.steps);
       const output = opts.output ?? join(run, 'interpolation.png');
-      writeImageGrid(output, grid.images, grid.count, ...(await imageShape(loaded)), grid.columns);
+      await writeGrid(output, loaded, grid.images, grid.count, grid.columns);
       console.log(`wrote ${output} (${opts.pairs} pairs of test images, ${opts.steps} steps each)`);
     });
 
@@ -88,10 +94,9 @@ export function register(program: Command): void {
       if (problem) throw new UsageError(`${run}: ${problem}`);
       await useBackend(opts);
       const loaded = await loadRun(dir);
-      const { writeImageGrid } = await import('../node/png.js');
       const grid = manifold(loaded.vae, opts.n);
       const output = opts.output ?? join(run, 'manifold.png');
-      writeImageGrid(output, grid.images, grid.count, ...(await imageShape(loaded)), grid.columns);
+      await writeGrid(output, loaded, grid.images, grid.count, grid.columns);
       console.log(`wrote ${output} (${opts.n}×${opts.n} decodes; z1 grows to the right, z2 upwards)`);
     });
 
@@ -108,8 +113,9 @@ export function register(program: Command): void {
       if (latent.size < 2) throw new UsageError(`${run}: the latent ${latent.name} has 1 dimension; the scatter needs 2.`);
       const { latentMeans } = await import('../runtime/pictures.js');
       const { writeScatterPlot } = await import('../node/png.js');
-      const { values, count } = feed.testSet();
-      const labels = feed.dataset.test.labels;
+      const count = feed.testCount;
+      const values = feed.testRows(0, count);
+      const labels = feed.testLabels();
       const points = latentMeans(loaded.vae, values, count, labels);
       const which = latent.size > 2 ? `, dimensions 1 and 2 of ${latent.size}` : '';
       const output = opts.output ?? join(run, 'latents.png');

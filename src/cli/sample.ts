@@ -21,9 +21,9 @@ export function register(program: Command): void {
       await useBackend(opts);
       const { vae } = await loadRun(dir);
       const { writeImageGrid } = await import('../node/png.js');
-      const { DATASETS } = await import('../core/catalog.js');
-      const [rows, cols] = DATASETS[dataset.name].imageShape;
-      writeImageGrid(output, vae.sampleMeans(opts.n, opts.seed), opts.n, rows, cols, Math.ceil(Math.sqrt(opts.n)));
+      const { pictureShape } = await import('../core/data-sources.js');
+      const { rows, cols, channels } = pictureShape(dataset.name, dataset.shape);
+      writeImageGrid(output, vae.sampleMeans(opts.n, opts.seed), opts.n, rows, cols, Math.ceil(Math.sqrt(opts.n)), 2, channels);
       console.log(`wrote ${output} (${opts.n} samples)`);
     });
 }

@@ -44,6 +44,11 @@ const unsupported = (what: string): never => {
 /** The program's text. */
 export function emitPyTorch(src: PyTorchSource): string {
   const { plan } = src;
+  const data = src.config.dataset;
+  // The generated script's loader reads MNIST (dynamic, static or none) and Frey Face only.
+  if (data && (!['mnist', 'frey_face'].includes(data.name) || data.args.binarize === 'threshold')) {
+    unsupported(`the data source ${data.name}${data.args.binarize === 'threshold' ? '(binarize = threshold(...))' : ''}: its loader has only mnist and frey_face`);
+  }
   const usage = usedPieces(plan);
   const parts = [
     header(src),

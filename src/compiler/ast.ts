@@ -54,7 +54,8 @@ export type SettingValue =
   /** A string literal, its escapes read: `"data/x.npy"`. */
   | { kind: 'string'; value: string; span: Span }
   | { kind: 'word'; name: Ident; args?: SettingArg[]; span: Span };
-export interface SettingArg { name: Ident; value: SettingValue; span: Span }
+/** `lr = 1e-3`, or a value alone (`threshold(0.5)`: no name). */
+export interface SettingArg { name?: Ident; value: SettingValue; span: Span }
 /** `batch 128`, `optimizer adam(lr = 1e-3)` */
 export interface Setting { name: Ident; value: SettingValue; span: Span }
 export interface TrainBlock { settings: Setting[]; span: Span }

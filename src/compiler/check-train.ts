@@ -4,7 +4,10 @@
  * with defaults filled in.
  */
 import type * as A from './ast.js';
-import { DATASETS, OPTIMIZERS, checkOptimizerSetting, lookup, supportWithin } from '../core/catalog.js';
+import { OPTIMIZERS, checkOptimizerSetting, lookup, supportWithin } from '../core/catalog.js';
+import {
+  binarizationOf, DATASETS, DEFAULT_TEST_FRACTION, FILE_VALUE_TYPES, type DataArg, type DatasetSpec, type LabelSource,
+} from '../core/data-sources.js';
 import type { SettingName } from '../core/config.js';
 import type { DatasetChoice, ObjectiveChoice, OptimizerChoice, ScheduleChoice, TrainConfig, VarInfo } from './checked.js';
 import * as D from './diagnostics.js';
@@ -95,11 +98,13 @@ function call(v: A.SettingValue, what: string, known: string[], out: Diagnostic[
   return undefined;
 }
 
-/** The arguments of a call-like value, each checked to be one of `allowed`. */
+/** The arguments of a call-like value, each named and checked to be one of `allowed`. */
 function argsOf(v: Extract<A.SettingValue, { kind: 'word' }>, allowed: string[], out: Diagnostic[]): Map<string, A.SettingValue> {
   const args = new Map<string, A.SettingValue>();
   for (const a of v.args ?? []) {
-    if (!allowed.includes(a.name.name)) {
+    if (!a.name) {
+      out.push(D.unknownSettingArgument(a.span, `${v.name.name} takes named arguments: ${orList(allowed.length ? allowed : ['none'])} = VALUE.`));
+    } else if (!allowed.includes(a.name.name)) {
       const expected = allowed.length ? ` Expected ${orList(allowed)}.` : '';
       out.push(D.unknownSettingArgument(a.name.span, `${v.name.name} has no argument '${a.name.name}'.${expected}`));
     } else args.set(a.name.name, a.value);
@@ -107,44 +112,119 @@ function argsOf(v: Extract<A.SettingValue, { kind: 'word' }>, allowed: string[],
   return args;
 }
 
+/**
+ * `data SOURCE(ARG = VALUE, ...)`: a known source (core/data-sources.ts), each argument of the
+ * kind its spec says, the required ones given, the labels bound to a fitting variable, and the
+ * model's data variable fitting what the source yields.
+ */
 function dataset(v: A.SettingValue, data: VarInfo[], out: Diagnostic[]): DatasetChoice | undefined {
   const w = call(v, 'data set', Object.keys(DATASETS), out);
   if (!w) return undefined;
   const spec = lookup(DATASETS, w.name.name)!;
-  const args: Record<string, string> = {};
-  const given = argsOf(w, [...Object.keys(spec.args), ...(spec.classes ? ['labels'] : [])], out);
+  const given = argsOf(w, [...Object.keys(spec.args), ...(spec.labels ? ['labels'] : [])], out);
   let rejected = given.size < (w.args?.length ?? 0);
   const labelsValue = given.get('labels');
   given.delete('labels');
-  const labels = labelsValue && labelsVariable(labelsValue, spec.classes!, data, out);
+  const labels = labelsValue && labelsVariable(labelsValue, spec.labels!, data, out);
   if (labelsValue && !labels) rejected = true;
+  const args: Record<string, DataArg> = {};
   for (const [name, value] of given) {
-    const text = value.kind === 'word' ? value.name.name : value.kind === 'num' ? String(value.value) : '[...]';
-    if (spec.args[name].includes(text)) args[name] = text;
-    else {
-      rejected = true;
-      out.push(D.badDatasetArgument(value.span, `'${name}' must be ${orList(spec.args[name])}.`));
-    }
+    const read = dataArgument(spec, name, value, out);
+    if (read) Object.assign(args, read);
+    else rejected = true;
   }
-  if (labels && args.binarize === 'static') {
-    rejected = true;
-    out.push(D.labelsWithStaticBinarization(labelsValue!.span, 'Statically binarized MNIST (Larochelle & Murray) comes without labels; use binarize = dynamic or none.'));
-  }
-  const images = data.find((d) => d.name !== labels)?.name ?? '';
-  const choice = { name: spec.name, args, images, ...(labels ? { labels } : {}), span: v.span };
-  if (!rejected) checkDataFits(choice, data, out);
+  if (!argumentsFit(spec, w, given, labels ? labelsValue : undefined, out)) rejected = true;
+  if (spec.args.test_fraction && args.test === undefined) args.test_fraction ??= DEFAULT_TEST_FRACTION;
+  const x = data.find((d) => d.name !== labels);
+  const classes = labels ? data.find((d) => d.name === labels)!.size : undefined;
+  const choice: DatasetChoice = {
+    name: spec.name, args, images: x?.name ?? '', ...(labels ? { labels, classes } : {}), type: x?.type ?? 'real', shape: [...(x?.shape ?? [])], span: v.span,
+  };
+  if (!rejected) checkDataFits(choice, given, data, out);
   return choice;
 }
 
-/** `labels = y`: a data variable `y : onehot[K]` that receives each example's class, one-hot. */
-function labelsVariable(v: A.SettingValue, classes: number, data: VarInfo[], out: Diagnostic[]): string | undefined {
+/** The value of argument `name` as its kind wants it (core/data-sources.ts's DataArgKind), or an error. */
+function dataArgument(spec: DatasetSpec, name: string, value: A.SettingValue, out: Diagnostic[]): Record<string, DataArg> | undefined {
+  const bad = (expected: string) => {
+    out.push(D.badDatasetArgument(value.span, `'${name}' must be ${expected}.`));
+    return undefined;
+  };
+  const whole = (x: A.SettingValue, min: number) => x.kind === 'num' && Number.isInteger(x.value) && x.value >= min;
+  switch (spec.args[name].kind) {
+    case 'path':
+      return value.kind === 'string' && value.value !== '' ? { [name]: value.value } : bad(`a file or folder name in quotes: ${name} = "..."`);
+    case 'text':
+      return value.kind === 'string' && value.value !== '' ? { [name]: value.value } : bad(`a name in quotes: ${name} = "..."`);
+    case 'column':
+      if (value.kind === 'string' && value.value !== '') return { [name]: value.value };
+      return value.kind === 'num' && whole(value, 0) ? { [name]: value.value } : bad('a column: its name in the header in quotes ("label"), or its index from 0');
+    case 'fraction':
+      return value.kind === 'num' && value.value > 0 && value.value < 1 ? { [name]: value.value } : bad('a number between 0 and 1 (both excluded), e.g. 0.1');
+    case 'channels':
+      return value.kind === 'num' && (value.value === 1 || value.value === 3) ? { [name]: value.value } : bad('1 (grey) or 3 (RGB)');
+    case 'size':
+      return value.kind === 'list' && value.items.length === 2 && value.items.every((i) => whole(i, 1))
+        ? { [name]: value.items.map((i) => (i as { value: number }).value) } : bad('[H, W]: two whole numbers of at least 1');
+    case 'binarize':
+      return binarization(spec, value, out);
+  }
+}
+
+/** `binarize = dynamic | none | static | threshold(t)`, as the source allows; t in [0, 1). */
+function binarization(spec: DatasetSpec, value: A.SettingValue, out: Diagnostic[]): Record<string, DataArg> | undefined {
+  const allowed = spec.binarize ?? [];
+  const words = allowed.map((b) => (b === 'threshold' ? 'threshold(t)' : b));
+  const word = value.kind === 'word' ? value.name.name : undefined;
+  if (!word || !(allowed as readonly string[]).includes(word) || (word !== 'threshold' && value.kind === 'word' && value.args)) {
+    out.push(D.badDatasetArgument(value.span, `'binarize' must be ${orList(words)}.`));
+    return undefined;
+  }
+  if (word !== 'threshold') return { binarize: word };
+  const t = value.kind === 'word' && value.args?.length === 1 && !value.args[0].name ? value.args[0].value : undefined;
+  if (t?.kind !== 'num' || t.value < 0 || t.value >= 1) {
+    out.push(D.badDatasetArgument(value.span, 'threshold(t) takes one number t, at least 0 and below 1: values above t become 1, the others 0.'));
+    return undefined;
+  }
+  return { binarize: 'threshold', threshold: t.value };
+}
+
+/** The arguments that go together: the required ones, `test_fraction` only without `test`, the labels' files with `labels`. */
+function argumentsFit(spec: DatasetSpec, w: Extract<A.SettingValue, { kind: 'word' }>, given: Map<string, A.SettingValue>, labels: A.SettingValue | undefined, out: Diagnostic[]): boolean {
+  let ok = true;
+  const missing = (name: string, why: string) => {
+    ok = false;
+    out.push(D.missingDatasetArgument(w.span, `${spec.name} needs ${name}: ${why}.`));
+  };
+  for (const name of spec.required) if (!given.has(name)) missing(`${name} = "..."`, spec.args[name].doc);
+  const fraction = given.get('test_fraction');
+  if (fraction && given.has('test')) {
+    ok = false;
+    out.push(D.badDatasetArgument(fraction.span, 'test_fraction holds out part of the training file when there is no test file; with test = "..." leave it out.'));
+  }
+  if (labels && spec.labels?.classes === 'loaded') {
+    const { train, test } = spec.labels;
+    if (train && !given.has(train)) missing(`${train} = ... with labels`, spec.args[train].doc);
+    if (test && given.has('test') && !given.has(test)) missing(`${test} = "..." with labels and a test file`, spec.args[test].doc);
+  }
+  if (labels && given.get('binarize')?.kind === 'word' && (given.get('binarize') as { name: A.Ident }).name.name === 'static') {
+    ok = false;
+    out.push(D.labelsWithStaticBinarization(labels.span, 'Statically binarized MNIST (Larochelle & Murray) comes without labels; use binarize = dynamic or none.'));
+  }
+  return ok;
+}
+
+/** `labels = y`: a data variable `y : onehot[K]` that receives each example's class, one-hot (K the data set's, or any for files). */
+function labelsVariable(v: A.SettingValue, source: LabelSource, data: VarInfo[], out: Diagnostic[]): string | undefined {
+  const classes = source.classes === 'loaded' ? 'K' : String(source.classes);
   const y = v.kind === 'word' && !v.args ? data.find((d) => d.name === v.name.name) : undefined;
   if (!y) {
     out.push(D.badLabels(v.span, `'labels' names the data variable that receives the labels, declared as data y : onehot[${classes}].`));
     return undefined;
   }
-  if (y.type !== 'onehot' || y.size !== classes || y.shape.length !== 1) {
-    out.push(D.supportMismatch(v.span, `The labels are one-hot vectors of ${classes} classes, but '${y.name}' is ${y.type}[${y.shape.join(', ')}]; declare data ${y.name} : onehot[${classes}].`));
+  if (y.type !== 'onehot' || y.shape.length !== 1 || (source.classes !== 'loaded' && y.size !== source.classes)) {
+    const which = source.classes === 'loaded' ? ', K the number of classes' : '';
+    out.push(D.supportMismatch(v.span, `The labels are one-hot vectors of ${classes} classes${which}, but '${y.name}' is ${y.type}[${y.shape.join(', ')}]; declare data ${y.name} : onehot[${classes}].`));
     return undefined;
   }
   return y.name;
@@ -152,24 +232,46 @@ function labelsVariable(v: A.SettingValue, classes: number, data: VarInfo[], out
 
 /**
  * The data set yields the images (and, with `labels = y`, the labels): besides the labels, the
- * model must declare exactly one data variable, of a fitting type and size.
+ * model must declare exactly one data variable, of a fitting type and size. A built-in data set's
+ * size and type are known; files are checked against the declaration when they are read, and here
+ * only what the arguments already say (binarized values are binary; an image size and channels).
  */
-function checkDataFits(choice: DatasetChoice & { span: A.SettingValue['span'] }, data: VarInfo[], out: Diagnostic[]): void {
+function checkDataFits(choice: DatasetChoice, given: Map<string, A.SettingValue>, data: VarInfo[], out: Diagnostic[]): void {
   const spec = lookup(DATASETS, choice.name)!;
+  const span = choice.span!;
   const images = data.filter((d) => d.name !== choice.labels);
   if (images.length !== 1) {
-    const more = spec.classes && !choice.labels ? `; bind a label variable with ${spec.name}(..., labels = y)` : '';
-    out.push(D.datasetVariables(choice.span, `${spec.name} provides one data variable (the images)${choice.labels ? ' besides the labels' : ''}, but the model declares ${images.length}${more}.`));
+    const more = spec.labels && !choice.labels ? `; bind a label variable with ${spec.name}(..., labels = y)` : '';
+    out.push(D.datasetVariables(span, `${spec.name} provides one data variable (the images)${choice.labels ? ' besides the labels' : ''}, but the model declares ${images.length}${more}.`));
     return;
   }
   const x = images[0];
-  const type = spec.valueType(choice.args);
-  if (x.size !== spec.pixels) {
-    out.push(D.shapeMismatch(choice.span, `${spec.name} has ${spec.pixels} values per example (${spec.imageShape.join('×')}), but '${x.name}' has ${x.size}.`));
+  if (spec.builtin) {
+    const type = spec.builtin.valueType(choice.args);
+    if (x.size !== spec.builtin.pixels) {
+      out.push(D.shapeMismatch(span, `${spec.name} has ${spec.builtin.pixels} values per example (${spec.builtin.imageShape.join('×')}), but '${x.name}' has ${x.size}.`));
+    }
+    if (!supportWithin(type, x.type)) {
+      const hint = spec.binarize?.includes('dynamic') ? ` Binarize it, as in ${spec.name}(binarize = dynamic), or declare the data unit.` : '';
+      out.push(D.supportMismatch(span, `This data set yields ${type} values, but '${x.name}' is declared ${x.type}.${hint}`));
+    }
+    return;
   }
-  if (!supportWithin(type, x.type)) {
-    const hint = spec.name === 'mnist' ? ' Binarize it, as in mnist(binarize = dynamic), or declare the data unit.' : '';
-    out.push(D.supportMismatch(choice.span, `This data set yields ${type} values, but '${x.name}' is declared ${x.type}.${hint}`));
+  if (!FILE_VALUE_TYPES.includes(x.type)) {
+    out.push(D.supportMismatch(span, `Files yield ${orList([...FILE_VALUE_TYPES])} values, but '${x.name}' is declared ${x.type}.`));
+    return;
+  }
+  const binarize = binarizationOf(choice.args);
+  if (binarize !== 'none' && !supportWithin('binary', x.type)) {
+    out.push(D.supportMismatch(given.get('binarize')!.span, `binarize makes binary values (0 or 1), but '${x.name}' is declared ${x.type}; declare data ${x.name} : binary[${x.shape.join(', ')}], or leave out binarize.`));
+  }
+  const size = choice.args.size as number[] | undefined;
+  if (size) {
+    const channels = choice.args.channels === undefined ? [1, 3] : [choice.args.channels as number];
+    if (!channels.some((c) => size[0] * size[1] * c === x.size)) {
+      const values = channels.map((c) => `${size[0] * size[1] * c} (${size[0]}×${size[1]}×${c})`);
+      out.push(D.shapeMismatch(given.get('size')!.span, `The images are resized to ${orList(values)} values per example, but '${x.name}' has ${x.size}.`));
+    }
   }
 }
 

@@ -539,7 +539,7 @@ class Checker {
   /** Whether the train block's data set says `labels = name` (even if that binding has errors). */
   private namedAsLabels(name: string): boolean {
     const data = this.model.train?.settings.find((s) => s.name.name === 'data')?.value;
-    return data?.kind === 'word' && (data.args ?? []).some((a) => a.name.name === 'labels' && a.value.kind === 'word' && a.value.name.name === name);
+    return data?.kind === 'word' && (data.args ?? []).some((a) => a.name?.name === 'labels' && a.value.kind === 'word' && a.value.name.name === name);
   }
 
   /**

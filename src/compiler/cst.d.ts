@@ -360,7 +360,7 @@ export interface SettingArgCstNode extends CstNode {
 export type SettingArgCstChildren = {
   Identifier?: IToken[];
   Train?: IToken[];
-  Equals: IToken[];
+  Equals?: IToken[];
   settingValue: SettingValueCstNode[];
 };
 

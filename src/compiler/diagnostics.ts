@@ -55,6 +55,8 @@ export const badLabels = setting('VAE3014');
 export const datasetVariables = setting('VAE3015');
 /** One batch's values (batch × samples × widths) would not fit in memory. */
 export const batchTooLarge = setting('VAE3016');
+/** A data source without an argument it needs: `train`, or the labels' files with `labels = y`. */
+export const missingDatasetArgument = setting('VAE3017');
 export const noData = (span: Span, model: string): Diagnostic =>
   error('VAE2019', span, `Model '${model}' declares no data variable, so there is nothing to train on; declare one, as in \`data x : binary[784]\`, with its likelihood.`);
 export const unusedNetwork = (span: Span, name: string): Diagnostic =>

@@ -10,7 +10,7 @@
  *   modifier   := ('then' | 'using') NAME '(' args? ')'
  *   expr       := term (('+' | '-') term)*  ;  term := unary (('*' | '/') unary)*
  *   train      := 'train' '{' (NAME value)* '}'
- *   value      := NUMBER | STRING | '[' values ']' | NAME ('(' (NAME '=' value),* ')')?
+ *   value      := NUMBER | STRING | '[' values ']' | NAME ('(' ((NAME '=')? value),* ')')?
  */
 import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
 import * as T from './lexer.js';
@@ -306,10 +306,15 @@ export class VaeParser extends CstParser {
     ]);
   });
 
-  /** `lr = 1e-3`; `train = "x.npy"` names a data source's training file, so the keyword is a name here. */
+  /**
+   * `lr = 1e-3`, or a value alone (`threshold(0.5)`); `train = "x.npy"` names a data source's
+   * training file, so the keyword is a name here.
+   */
   settingArg = this.RULE('settingArg', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.Train) }]);
-    this.CONSUME(T.Equals);
+    this.OPTION(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.Train) }]);
+      this.CONSUME(T.Equals);
+    });
     this.SUBRULE(this.settingValue);
   });
 }

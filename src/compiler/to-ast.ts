@@ -303,6 +303,7 @@ class AstBuilder extends BaseVisitor {
   }
 
   settingArg(ctx: C.SettingArgCstChildren, node?: CstNode): A.SettingArg {
-    return { name: this.ident((ctx.Identifier ?? ctx.Train)![0]), value: this.visit(ctx.settingValue[0]) as A.SettingValue, span: this.nodeSpan(node!) };
+    const name = (ctx.Identifier ?? ctx.Train)?.[0];
+    return { ...(name && { name: this.ident(name) }), value: this.visit(ctx.settingValue[0]) as A.SettingValue, span: this.nodeSpan(node!) };
   }
 }

@@ -137,35 +137,6 @@ export const FUNCTIONS: Record<string, { result: Constraint | 'any' | 'argument'
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'softplus', 'elu', 'linear'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
-/** A data set the train block can name, with what it yields per example. */
-export interface DatasetSpec {
-  name: string;
-  /** Values per example and the picture's rows × columns. */
-  pixels: number;
-  imageShape: [number, number];
-  /** The value type of one example, given the data set's arguments. */
-  valueType: (args: Record<string, string>) => Support;
-  /** Accepted arguments and their allowed values. */
-  args: Record<string, readonly string[]>;
-  /** Whether the files come from the data directory (`--data-dir`, `VAE_DATA_DIR`). */
-  needsDataDir: (args: Record<string, string>) => boolean;
-  /** The number of classes, for data sets with labels (`labels = y` binds them to `data y : onehot[K]`). */
-  classes?: number;
-}
-
-export const DATASETS: Record<string, DatasetSpec> = {
-  mnist: {
-    name: 'mnist', pixels: 784, imageShape: [28, 28], classes: 10,
-    args: { binarize: ['dynamic', 'static', 'none'] },
-    valueType: (a) => ((a.binarize ?? 'none') === 'none' ? 'unit' : 'binary'),
-    needsDataDir: (a) => a.binarize === 'static',
-  },
-  frey_face: {
-    name: 'frey_face', pixels: 560, imageShape: [28, 20], args: {},
-    valueType: () => 'unit', needsDataDir: () => true,
-  },
-};
-
 /** An optimizer setting's range, `[min, max]` (open at an end marked exclusive), and its default. */
 export interface OptimizerSettingRange { min: number; max: number; exclusiveMin?: boolean; exclusiveMax?: boolean; default: number }
 

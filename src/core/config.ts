@@ -2,14 +2,40 @@
  * The train block as plain data: the data set, the optimizer, the objective and its settings,
  * with defaults filled in (compiler/check-train.ts builds it; the runtime trains by it).
  */
-import { checkOptimizerSetting } from './catalog.js';
+import { checkOptimizerSetting, type Support } from './catalog.js';
+import type { DataArg } from './data-sources.js';
 import type { Span } from './span.js';
 
 /**
- * The data set and which variable each of its fields feeds: `images` (the variable with a
- * likelihood) and, for conditional models, `labels` (a one-hot covariate, `data y : onehot[10]`).
+ * The data source (core/data-sources.ts) and which variable each of its fields feeds: `images`
+ * (the variable with a likelihood) and, for conditional models, `labels` (a one-hot covariate,
+ * `data y : onehot[10]`).
  */
-export interface DatasetChoice { name: string; args: Record<string, string>; images: string; labels?: string; span?: Span }
+export interface DatasetChoice {
+  /** The source: `mnist`, `fashion_mnist`, `frey_face`, `npy`, `npz`, `csv`, `images`, `idx`. */
+  name: string;
+  /**
+   * Its arguments as checked, by name: strings (paths, keys, columns), numbers, lists of numbers
+   * (`size`), words (`binarize`). `binarize = threshold(t)` is `binarize: 'threshold', threshold: t`.
+   * A file source without `test` has its `test_fraction` filled in. Paths are as written until
+   * src/node/datasets.ts's `resolveDataPaths` makes them absolute (a run records them so).
+   */
+  args: Record<string, DataArg>;
+  images: string;
+  labels?: string;
+  /** What each example must be: the `images` variable's declared value type and shape. */
+  type: Support;
+  shape: number[];
+  /** With `labels`, the number of classes K of the labels variable (`onehot[K]`). */
+  classes?: number;
+  /**
+   * The class of each label index, where the classes are named by the files (an image folder's
+   * class subfolders, in sorted order): recorded in the run when the data are first read, so
+   * that evaluation maps the folders to the same indices.
+   */
+  classNames?: string[];
+  span?: Span;
+}
 export interface OptimizerChoice { name: string; settings: Record<string, number> }
 
 /** The bound that training maximizes: the ELBO with S samples, or the IWAE bound with K. */
@@ -63,7 +89,14 @@ export interface TrainSetting { field: keyof TrainConfig; doc: string; values: r
 
 /** The train block's settings by their name in the language: the one list the checker, `--set` and the editor tooling read. */
 export const TRAIN_SETTINGS = {
-  data: { field: 'dataset', doc: 'The data set, and the data variable its labels feed (`labels = y`).', values: ['mnist(binarize = dynamic)', 'mnist(binarize = none)', 'mnist(binarize = static)', 'frey_face'] },
+  data: {
+    field: 'dataset', doc: 'The data set or the files, and the data variable its labels feed (`labels = y`). Paths are relative to the model file\'s folder.',
+    values: [
+      'mnist(binarize = dynamic)', 'mnist(binarize = none)', 'mnist(binarize = static)', 'frey_face', 'fashion_mnist(binarize = dynamic)',
+      'npy(train = "x_train.npy", test = "x_test.npy")', 'npz(train = "data.npz", key = "x")', 'csv(train = "train.csv", label = "label")',
+      'images(train = "images/train", test = "images/test", size = [32, 32])', 'idx(train = "train-images-idx3-ubyte.gz", test_fraction = 0.1)',
+    ],
+  },
   optimizer: { field: 'optimizer', doc: 'The optimizer and its settings.', values: ['adam(lr = 1e-3)', 'sgd(lr = 0.01, momentum = 0.9)'] },
   batch: { field: 'batch', doc: 'Examples per step (default 128).', values: ['128'] },
   epochs: { field: 'epochs', doc: 'Passes over the training set (default 10).', values: ['10'] },

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../runtime/backend.js';
 import { importanceSampledNll, newNllTiming } from '../runtime/evaluate.js';
+import { examplesOf } from '../runtime/examples.js';
 import { VaeModel } from '../runtime/model.js';
 import type { Job, WorkerMessage, WorkerModel, WorkerSetup } from './eval-workers.js';
 
@@ -44,7 +45,7 @@ await reporting(async () => {
   const vae = buildModel(setup.model);
   port.on('message', (job: Job) => void reporting(() => {
     const timing = newNllTiming();
-    const nll = importanceSampledNll(vae, { values: job.values, count: job.count }, setup.k, {
+    const nll = importanceSampledNll(vae, examplesOf(job.values, job.count), setup.k, {
       seed: setup.seed, chunkRows: setup.chunkRows, firstIndex: job.first, timing,
     });
     send({ kind: 'done', first: job.first, nll, timing }, [nll.buffer as ArrayBuffer]);

@@ -111,7 +111,6 @@ const jobExamples = (k: number) => Math.max(1, Math.min(64, Math.round(JOB_ROWS 
 /** The queue of jobs, handed to `count` workers as they become free. */
 function runWorkers(model: WorkerModel, test: Examples, k: number, count: number, options: ParallelOptions): Promise<Float64Array> {
   const n = test.count;
-  const per = test.values.length / Math.max(n, 1);
   const size = options.jobExamples ?? jobExamples(k);
   const setup: WorkerSetup = { backend: options.backend, model, k, seed: options.seed, chunkRows: options.chunkRows ?? DEFAULT_CHUNK_ROWS };
   const nll = new Float64Array(n);
@@ -139,7 +138,8 @@ function runWorkers(model: WorkerModel, test: Examples, k: number, count: number
       const first = next;
       const m = Math.min(size, n - first);
       next += m;
-      const job: Job = { first, count: m, values: test.values.slice(first * per, (first + m) * per) };
+      // A copy of its own: the block is handed over (transferred), and rows() may be a view.
+      const job: Job = { first, count: m, values: test.rows(first, first + m).slice() };
       worker.postMessage(job, [job.values.buffer as ArrayBuffer]);
     };
     const onMessage = (worker: Worker, message: WorkerMessage) => {

@@ -19,18 +19,18 @@ export function writePng(path: string, grid: PixelGrid): void {
   writeFileAtomic(path, encodePng(grid));
 }
 
-/** PNG bytes of {@link imageGrid}: `count` images of rows×cols tiled `columns` to a row. */
+/** PNG bytes of {@link imageGrid}: `count` images of rows×cols (×channels) tiled `columns` to a row. */
 export function encodeImageGrid(
-  images: Float32Array, count: number, rows: number, cols: number, columns: number, scale = 2,
+  images: Float32Array, count: number, rows: number, cols: number, columns: number, scale = 2, channels: 1 | 3 = 1,
 ): Uint8Array {
-  return encodePng(imageGrid(images, count, rows, cols, columns, scale));
+  return encodePng(imageGrid(images, count, rows, cols, columns, scale, channels));
 }
 
 /** {@link imageGrid} written as a PNG file at `path`. */
 export function writeImageGrid(
-  path: string, images: Float32Array, count: number, rows: number, cols: number, columns: number, scale = 2,
+  path: string, images: Float32Array, count: number, rows: number, cols: number, columns: number, scale = 2, channels: 1 | 3 = 1,
 ): void {
-  writePng(path, imageGrid(images, count, rows, cols, columns, scale));
+  writePng(path, imageGrid(images, count, rows, cols, columns, scale, channels));
 }
 
 /** {@link drawLinePlot} written as a PNG file (used by `vae compare`: test loss per epoch of several runs). */

@@ -21,8 +21,9 @@
  */
 import { accessSync, constants as fsConstants, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATASETS } from '../core/catalog.js';
-import type { TrainConfig } from '../core/config.js';
+import { VALUE_TYPES, type Support } from '../core/catalog.js';
+import { DATASETS, type DataArg } from '../core/data-sources.js';
+import type { DatasetChoice, TrainConfig } from '../core/config.js';
 import { decodeCheckpoint, type Checkpoint } from '../runtime/checkpoint.js';
 import { DataError } from '../runtime/data/errors.js';
 import { fileError, isTemporaryFile, kindOf, makeDirectory, writeFileAtomic } from './atomic-write.js';
@@ -329,7 +330,7 @@ function validateRunJson(raw: unknown, path: string): RunJson {
   }
   if (!isObject(config.schedule) || typeof config.schedule.kind !== 'string') throw bad('"config.schedule"', 'an object { kind, ... }');
   if (config.monteCarloKl !== undefined && typeof config.monteCarloKl !== 'boolean') throw bad('"config.monteCarloKl"', 'true or false');
-  if (config.dataset !== undefined) validateDataset(config.dataset, bad);
+  if (config.dataset !== undefined) config.dataset = validateDataset(config.dataset, bad);
   const constants = raw.constants ?? {};
   if (!isObject(constants) || !Object.values(constants).every((v) => typeof v === 'number' && Number.isFinite(v))) {
     throw bad('"constants"', 'an object of numbers');
@@ -343,14 +344,30 @@ function validateRunJson(raw: unknown, path: string): RunJson {
   };
 }
 
-function validateDataset(dataset: unknown, bad: (field: string, expected: string) => Error): void {
+/**
+ * run.json's data choice, checked field by field. A run written before the choice recorded the
+ * data variable's type and shape (a built-in data set's) gets them from the data set.
+ */
+function validateDataset(dataset: unknown, bad: (field: string, expected: string) => Error): DatasetChoice {
   const known = Object.keys(DATASETS);
   if (!isObject(dataset) || typeof dataset.name !== 'string' || !Object.hasOwn(DATASETS, dataset.name)) {
     throw bad('"config.dataset.name"', `one of ${known.join(', ')}`);
   }
-  if (!isObject(dataset.args) || !Object.values(dataset.args).every((v) => typeof v === 'string')) throw bad('"config.dataset.args"', 'an object of strings');
+  const isArg = (v: unknown) => typeof v === 'string' || Number.isFinite(v) || (Array.isArray(v) && v.every(Number.isFinite));
+  if (!isObject(dataset.args) || !Object.values(dataset.args).every(isArg)) throw bad('"config.dataset.args"', 'an object of strings, numbers and lists of numbers');
   if (typeof dataset.images !== 'string') throw bad('"config.dataset.images"', 'the name of the data variable the images feed');
   if (dataset.labels !== undefined && typeof dataset.labels !== 'string') throw bad('"config.dataset.labels"', 'the name of a data variable');
+  if (dataset.classes !== undefined && !Number.isSafeInteger(dataset.classes)) throw bad('"config.dataset.classes"', 'the number of classes of the labels');
+  if (dataset.classNames !== undefined && !(Array.isArray(dataset.classNames) && dataset.classNames.every((c) => typeof c === 'string'))) {
+    throw bad('"config.dataset.classNames"', 'a list of the class names (strings)');
+  }
+  const builtin = DATASETS[dataset.name].builtin;
+  const args = dataset.args as Record<string, DataArg>;
+  const shape = dataset.shape ?? (builtin && [builtin.pixels]);
+  const type = dataset.type ?? (builtin && builtin.valueType(args));
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) throw bad('"config.dataset.shape"', 'the shape of the data variable, a list of whole numbers');
+  if (typeof type !== 'string' || !(VALUE_TYPES as readonly string[]).includes(type)) throw bad('"config.dataset.type"', `the value type of the data variable (${VALUE_TYPES.join(', ')})`);
+  return { ...(dataset as unknown as DatasetChoice), shape: shape as number[], type: type as Support };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -21,13 +21,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { drawNoise, logImportanceWeights, type ProgramInfo } from './program.js';
 import { EVAL_SEED, readAndDispose, type Evaluation, type VaeModel } from './model.js';
+import { examplesOf, type Examples } from './examples.js';
 import { Rng } from './rng.js';
 
-/** A set of examples: `count` rows of the model's data variable, row after row. */
-export interface Examples {
-  values: Float32Array;
-  count: number;
-}
+export type { Examples } from './examples.js';
 
 /** What `evaluateRun` found for one latent variable. */
 export interface LatentReport {
@@ -134,7 +131,7 @@ export interface ElboAndLatents extends Evaluation {
 }
 
 export function elboAndLatents(vae: VaeModel, test: Examples): ElboAndLatents {
-  return { ...vae.evaluate(test.values, test.count), examples: test.count, latents: latentStatistics(vae, test) };
+  return { ...vae.evaluate(test), examples: test.count, latents: latentStatistics(vae, test) };
 }
 
 /** The result from its parts; `nll` holds each example's NLL, computed in `nllSeconds`; `started` is performance.now() at the start. */
@@ -170,7 +167,6 @@ export function chunkLayout(k: number, rows: number): ChunkLayout {
  */
 export function importanceSampledNll(vae: VaeModel, test: Examples, k: number, options: NllOptions = {}): Float64Array {
   const n = test.count;
-  const per = test.values.length / Math.max(n, 1);
   const layout = chunkLayout(k, options.chunkRows ?? DEFAULT_CHUNK_ROWS);
   const seed = options.seed ?? NLL_SEED;
   const firstIndex = options.firstIndex ?? 0;
@@ -180,7 +176,7 @@ export function importanceSampledNll(vae: VaeModel, test: Examples, k: number, o
   let total = 0;
   for (let first = 0; first < n; first += layout.examples) {
     const e = Math.min(layout.examples, n - first);
-    const values = test.values.subarray(first * per, (first + e) * per);
+    const values = test.rows(first, first + e);
     const sums = new RunningLogSumExp(e);
     for (let s0 = 0; s0 < k; s0 += layout.samples) {
       const s = Math.min(layout.samples, k - s0);
@@ -289,10 +285,10 @@ function noiseSeed(seed: number, i: number, j: number): number {
  */
 export async function rowsWithinMemory(vae: VaeModel, test: Examples, bytes = DEFAULT_CHUNK_BYTES): Promise<number> {
   const probe = Math.min(PROBE_ROWS, DEFAULT_CHUNK_ROWS);
-  const per = test.values.length / Math.max(test.count, 1);
+  const first = examplesOf(test.rows(0, 1), 1);
   const before = tf.memory().numBytes;
   const info = await tf.profile(() => {
-    importanceSampledNll(vae, { values: test.values.subarray(0, per), count: 1 }, probe, { chunkRows: probe });
+    importanceSampledNll(vae, first, probe, { chunkRows: probe });
   });
   const perRow = Math.max(1, (info.peakBytes - before) / probe);
   return Math.max(1, Math.floor(bytes / perRow));
@@ -308,14 +304,13 @@ const PROBE_ROWS = 200;
 export function latentStatistics(vae: VaeModel, test: Examples, chunk = 1000): Record<string, LatentReport> {
   const { info, program } = vae;
   const n = test.count;
-  const per = test.values.length / Math.max(n, 1);
   const rng = new Rng(EVAL_SEED);
   const klSums: Float64Array[] = [];
   const means = info.latents.map((l) => new Float64Array(n * l.size));
   for (let start = 0; start < n; start += chunk) {
     const m = Math.min(chunk, n - start);
     const parts = tf.tidy(() => {
-      const batch = vae.batch(test.values.subarray(start * per, (start + m) * per), m);
+      const batch = vae.batch(test.rows(start, start + m), m);
       const { kl } = program.elboTerms(vae.weights, batch, drawNoise(info, m, rng), false, 1, 'evaluate');
       const mu = program.encodeMean(vae.weights, batch);
       return info.latents.map((l) => [tf.sum(kl.get(l.name)!, 0), tf.reshape(mu.get(l.name)!, [m, l.size])]);

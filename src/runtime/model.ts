@@ -12,6 +12,7 @@ import {
   drawNoise, trainingLoss, updateBaselines,
   type Batch, type KlWeighting, type ModelProgram, type ObjectiveChoice, type SampleMode, type Terms, type Weights,
 } from './program.js';
+import type { Examples } from './examples.js';
 import { Rng } from './rng.js';
 
 /** Sums over a data set, divided by its size: −ELBO and its parts, per example, in nats. */
@@ -147,14 +148,15 @@ export class VaeModel {
     return out;
   }
 
-  /** −ELBO per example over `count` examples, in chunks, with fixed noise. */
-  evaluate(values: Float32Array, count: number, chunk = 1000): Evaluation {
+  /** −ELBO per example over the examples, in chunks (each converted when it is needed), with fixed noise. */
+  evaluate(test: Examples, chunk = 1000): Evaluation {
     const rng = new Rng(EVAL_SEED);
-    const per = values.length / count;
+    const count = test.count;
     const sums: Record<string, number> = {};
     for (let start = 0; start < count; start += chunk) {
       const n = Math.min(chunk, count - start);
-      const part = tf.tidy(() => this.termSums(this.batch(values.subarray(start * per, (start + n) * per), n), rng, 'evaluate'));
+      const values = test.rows(start, start + n);
+      const part = tf.tidy(() => this.termSums(this.batch(values, n), rng, 'evaluate'));
       for (const [k, v] of Object.entries(part)) sums[k] = (sums[k] ?? 0) + v;
     }
     const terms = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / count]));

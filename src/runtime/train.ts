@@ -112,8 +112,7 @@ export class Trainer {
     const seconds = (performance.now() - e.started) / 1000;
     this.open = undefined;
     this.epochsDone = e.epoch;
-    const test = this.feed.testSet();
-    const m = epochMetrics(e.epoch, e.sum / e.seen, this.model.evaluate(test.values, test.count), seconds, this.feed.trainCount);
+    const m = epochMetrics(e.epoch, e.sum / e.seen, this.model.evaluate(this.feed.test()), seconds, this.feed.trainCount);
     this.hooks.onEpoch?.(m, this);
     return m;
   }
@@ -200,20 +199,21 @@ export class Trainer {
     this.open = undefined;
   }
 
-  /** `samples` (8×8 decoder means from the prior, seeded by the train block) and `reconstructions`. */
+  /** `samples` (8×8 decoder means from the prior, seeded by the train block) and `reconstructions` (of the first 32 test examples, or all if fewer). */
   pictures(): TrainingPictures {
-    const [rows, cols] = this.feed.dataset.imageShape;
+    const [rows, cols, channels = 1] = this.feed.dataset.imageShape;
+    const rgb = channels === 3 ? 3 : 1;
     const { pixels, rowWidth } = this.feed;
-    const samples = imageGrid(this.model.sampleMeans(64, this.config.seed), 64, rows, cols, 8);
-    const n = 32;
-    const test = this.feed.testSet().values.subarray(0, n * rowWidth);
+    const samples = imageGrid(this.model.sampleMeans(64, this.config.seed), 64, rows, cols, 8, 2, rgb);
+    const n = Math.min(32, this.feed.testCount);
+    const test = this.feed.testRows(0, n);
     const recon = this.model.reconstructions(test, n);
     const pairs = new Float32Array(2 * n * pixels);
     for (let i = 0; i < n; i++) {
       pairs.set(test.subarray(i * rowWidth, i * rowWidth + pixels), 2 * i * pixels);
       pairs.set(recon.subarray(i * pixels, (i + 1) * pixels), (2 * i + 1) * pixels);
     }
-    return { samples, reconstructions: imageGrid(pairs, 2 * n, rows, cols, 16) };
+    return { samples, reconstructions: imageGrid(pairs, 2 * n, rows, cols, 16, 2, rgb) };
   }
 
   /** Frees the optimizer's state (the model stays the caller's). */

@@ -6,7 +6,8 @@
  */
 import type { IToken } from 'chevrotain';
 import { CompletionItemKind, InsertTextFormat, type CompletionItem } from 'vscode-languageserver';
-import { ACTIVATIONS, DATASETS, ESTIMATORS, FAMILIES, FLOWS, FUNCTIONS, OPTIMIZERS, VALUE_TYPES } from '../core/catalog.js';
+import { ACTIVATIONS, ESTIMATORS, FAMILIES, FLOWS, FUNCTIONS, OPTIMIZERS, VALUE_TYPES } from '../core/catalog.js';
+import { DATASETS } from '../core/data-sources.js';
 import type { Definition } from './analysis.js';
 import { describeFamily } from './describe.js';
 import { endOf, lexWithComments, tokenTypes as T } from './tokens.js';
@@ -79,7 +80,7 @@ function trainCompletions(tokens: IToken[], atLineStart: boolean): CompletionIte
   if (prev.tokenType === T.LParen || prev.tokenType === T.Comma) {
     const open = openParen(tokens);
     const name = open > 0 ? tokens[open - 1].image : '';
-    const args = OPTIMIZERS[name] ? Object.keys(OPTIMIZERS[name]) : DATASETS[name] ? [...Object.keys(DATASETS[name].args), ...(DATASETS[name].classes ? ['labels'] : [])] : [];
+    const args = OPTIMIZERS[name] ? Object.keys(OPTIMIZERS[name]) : DATASETS[name] ? [...Object.keys(DATASETS[name].args), ...(DATASETS[name].labels ? ['labels'] : [])] : [];
     return args.map((a) => snippet(a, CompletionItemKind.Property, `${a} = \${1}`, `${name} setting`));
   }
   const setting = SETTINGS[prev.image];

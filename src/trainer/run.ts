@@ -4,7 +4,7 @@
  * the backend chosen, then training through the Node sink (src/node/train-run.ts), which writes
  * the run directory through src/node/run-dir.ts.
  */
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { withOverrides as overrideConfig, type DatasetChoice, type TrainConfig } from '../core/config.js';
 import type { Plan } from '../core/plan.js';
 import type { TrainResult } from '../node/train-run.js';
@@ -29,8 +29,11 @@ export interface TrainTarget {
 
 /** Checks the run directory, opens the data, selects the backend, says what it trains and trains. */
 export async function runTraining(target: TrainTarget, flags: TrainFlags): Promise<TrainResult> {
-  const config = withOverrides(target.config, flags);
-  if (!config.dataset) throw new UsageError(`${target.file}: the train block names no data set; add, e.g., \`data mnist(binarize = dynamic)\`.`);
+  const overridden = withOverrides(target.config, flags);
+  if (!overridden.dataset) throw new UsageError(`${target.file}: the train block names no data set; add, e.g., \`data mnist(binarize = dynamic)\`.`);
+  // The data files' paths, relative to the model file's folder, made absolute: the run records them so.
+  const { resolveDataPaths } = await import('../node/datasets.js');
+  let config = { ...overridden, dataset: resolveDataPaths(overridden.dataset, dirname(resolve(target.file))) };
   const out = runDirectoryOf(target, flags);
   const runDir = await import('../node/run-dir.js');
   const model = { source: target.source, name: target.name, constants: target.constants, config };
@@ -46,6 +49,7 @@ export async function runTraining(target: TrainTarget, flags: TrainFlags): Promi
     throw e;
   }
   const { feed, backend, program } = prepared;
+  config = { ...config, dataset: prepared.dataset };
   const { train } = await import('../node/train-run.js');
   console.log(`training ${target.name} on ${feed.trainCount} examples (test ${feed.testCount}), batch ${config.batch}, ${config.epochs} epochs, seed ${config.seed}; run directory ${out}`);
   if (flags.resume === undefined) runDir.writeModelSource(out, target.source);
@@ -58,14 +62,13 @@ export async function runTraining(target: TrainTarget, flags: TrainFlags): Promi
   }
 }
 
-/** The data, the backend and the program: what can fail before training starts. */
+/** The data, the backend and the program: what can fail before training starts; and the data choice as the run records it. */
 async function prepare(target: TrainTarget, config: TrainConfig, dataset: DatasetChoice, flags: TrainFlags) {
-  const { DataFeed } = await import('../runtime/data/feed.js');
-  const { openDataset, resolveDataDir } = await import('../node/datasets.js');
-  const feed = new DataFeed(openDataset(dataset, resolveDataDir(flags.dataDir)), dataset, flags.limit);
+  const { openFeed, recordedChoice, resolveDataDir } = await import('../node/datasets.js');
+  const feed = openFeed(dataset, { dataDir: resolveDataDir(flags.dataDir), seed: config.seed, limit: flags.limit });
   const backend = await useBackend(flags);
   const program = await target.program(config);
-  return { feed, backend, program };
+  return { feed, backend, program, dataset: recordedChoice(dataset, feed.dataset) };
 }
 
 /** `--out`, or the resumed run, or a new directory under runs/. */

@@ -280,7 +280,7 @@ describe('checkModel: the checked model', () => {
     const loc = m.guides[0].params.loc;
     expect(loc.kind === 'net' && [loc.call.key, loc.output, loc.shape]).toEqual(['encoder(x)', 'mu', [20]]);
     expect(m.train).toEqual({
-      dataset: { name: 'mnist', args: { binarize: 'dynamic' }, images: 'x', span: expect.anything() },
+      dataset: { name: 'mnist', args: { binarize: 'dynamic' }, images: 'x', type: 'binary', shape: [784], span: expect.anything() },
       optimizer: { name: 'adam', settings: { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
       batch: 128, epochs: 10, seed: 1,
       objective: { kind: 'elbo', samples: 1 }, beta: 1, klWarmup: 0, freeBits: 0, schedule: { kind: 'constant' }, monteCarloKl: false,
@@ -334,7 +334,7 @@ describe('checkModel: the train block’s objective, KL weighting, schedule and 
     ].join('\n  '));
     expect(diagnosticsOf(text)).toEqual([]);
     expect(checked(text).train).toEqual({
-      dataset: { name: 'mnist', args: { binarize: 'dynamic' }, images: 'x', span: expect.anything() },
+      dataset: { name: 'mnist', args: { binarize: 'dynamic' }, images: 'x', type: 'binary', shape: [784], span: expect.anything() },
       optimizer: ADAM, batch: 64, epochs: 10, seed: 1,
       objective: { kind: 'elbo', samples: 5 }, beta: 0.5, klWarmup: 10, freeBits: 0.25,
       schedule: { kind: 'step', at: [30, 60], factor: 0.2 }, clipNorm: 5, monteCarloKl: true,

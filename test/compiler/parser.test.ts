@@ -127,7 +127,7 @@ model m { // trailing
     expect(t.settings.map((s) => [s.name.name, s.value.kind === 'num' ? s.value.value : s.value.kind === 'word' ? s.value.name.name : 'list']))
       .toEqual([['data', 'mnist'], ['optimizer', 'sgd'], ['seed', -1], ['epochs', 3]]);
     const opt = t.settings[1].value as Extract<A.SettingValue, { kind: 'word' }>;
-    expect(opt.args?.map((a) => [a.name.name, a.value.kind === 'num' && a.value.value])).toEqual([['lr', 0.01], ['momentum', 0.9]]);
+    expect(opt.args?.map((a) => [a.name?.name, a.value.kind === 'num' && a.value.value])).toEqual([['lr', 0.01], ['momentum', 0.9]]);
   });
 
   it('gives every node a span (line and column from 1)', () => {

@@ -22,7 +22,7 @@ function mnist(n: number) {
   if (!r.ok) throw new Error('models/mnist.vae does not check');
   const plan = lower(r.value);
   const vae = VaeModel.create(plan, 3);
-  const test = new DataFeed(loadMnist(), r.value.train.dataset!, undefined, n).testSet();
+  const test = new DataFeed(loadMnist(), r.value.train.dataset!, undefined, n).test();
   return { plan, vae, test };
 }
 

@@ -74,9 +74,8 @@ describe.skipIf(!torch.python)(`the PyTorch program trains and its runs come bac
     expect(Object.keys(record).sort()).toEqual(METRIC_FIELDS);
     const model = VaeModel.create(pytorchPlan(checkedModel('mnist.vae')), 1);
     restoreWeights(loadCheckpoint(dir.path), model.weights, dir.path);
-    const feed = new DataFeed(openDataset(dir.run.config.dataset!, resolveDataDir()), dir.run.config.dataset!);
-    const test = feed.testSet();
-    const ours = model.evaluate(test.values, test.count);
+    const feed = new DataFeed(openDataset(dir.run.config.dataset!, { dataDir: resolveDataDir(), seed: dir.run.config.seed }), dir.run.config.dataset!);
+    const ours = model.evaluate(feed.test());
     model.dispose();
     expect(Math.abs(ours.loss - (record.test_loss as number)) / ours.loss).toBeLessThan(0.005);
     expect(Math.abs(ours.rec - (record.test_rec as number)) / ours.rec).toBeLessThan(0.005);

