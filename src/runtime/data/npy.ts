@@ -133,7 +133,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** The values of a .npy file of any numeric element type, as numbers (for labels). */
 export function npyNumbers(bytes: Uint8Array, path: string): { shape: number[]; values: ArrayLike<number> } {
   const h = parseNpyHeader(bytes, path);
-  const data = bytes.slice(h.dataOffset, h.dataOffset + h.dataBytes); // aligned for the typed views
+  const data = new Uint8Array(bytes.subarray(h.dataOffset, h.dataOffset + h.dataBytes)); // a copy of its own: aligned for the typed views
   const n = h.shape.reduce((a, b) => a * b, 1);
   const view = new DataView(data.buffer);
   const values: ArrayLike<number> = h.dtype === 'u1' || h.dtype === 'b1' ? data
