@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: training-step speed of the compiled models/mnist.vae against a hand-written
  * and a hand-tuned TensorFlow.js VAE of the same architecture, run alternately in one process;
- * compile times; the cold start of `vae check`; memory and tensor counts.
+ * compile times; the cold start of `vae check`; memory and tensor counts; and the peak memory
+ * and speed of training on 200,000 images of 64×64×3 kept as bytes (bench/data-memory.ts).
  *
  *   npm run bench                       a table
  *   npm run bench -- --json             one JSON object per figure
  *   npm run bench -- --rounds 30 --backend cpu
  *   npm run bench -- --threads 2        the wasm backend on two threads
+ *   npm run bench -- --skip-data        without the large data set (bench/data-memory.ts, a few minutes and 4 GB)
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -130,6 +132,16 @@ await benchEvaluation(record, compiled, lower(model), examplesOf(batches[0], BAT
     record(`bare step, paired with epoch ${e.epoch}'s steps`, e.step.wall, 'ex/s', `CPU time: ${Math.round(e.step.cpu)} ex/s`);
   }
   record('vae train / bare step, last epoch', t.ratio, '×', 'bench/train-throughput.ts');
+}
+
+// ---- a large 8-bit data set: peak memory and speed, in a process of its own (its own peak) -----
+if (!args.includes('--skip-data')) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/data-memory.ts', '--json'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench/data-memory.ts failed:\n${r.stderr}`);
+  for (const line of r.stdout.trim().split('\n')) {
+    const f = JSON.parse(line) as Figure;
+    record(`200,000 images 64×64×3: ${f.figure}`, f.value, f.unit, f.note);
+  }
 }
 
 // ---- report ----------------------------------------------------------------------------------

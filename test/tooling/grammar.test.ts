@@ -43,6 +43,8 @@ function expectedScope(t: IToken, inTrain: boolean, comment: boolean): RegExp | 
   if (comment) return /^comment\.line\./;
   if (t.tokenType === T.NumberLiteral) return /^constant\.numeric\./;
   if (t.tokenType === T.Data && inTrain) return /^variable\.other\.setting\./; // `data` the setting
+  if (t.tokenType === T.Train && inTrain) return /^variable\.parameter\./; // `train = "..."`, a data source's argument
+  if (t.tokenType === T.StringLiteral) return /^string\.quoted\.double\./;
   if (KEYWORDS.has(t.tokenType)) return /^(keyword|storage)\./;
   if (t.tokenType === T.Identifier) return /^(variable|entity\.name|support|constant\.language)\./;
   return undefined;
