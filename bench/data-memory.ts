@@ -118,6 +118,7 @@ try {
   for (let s = 0; s < STEPS; s++) trainer.step();
   const seconds = (performance.now() - t) / 1000;
   record(`training, ${STEPS} steps of batch ${config.batch}`, (STEPS * config.batch) / seconds, 'ex/s', backend.note);
+  record('peak resident memory after training', peakRss(), 'MB');
   t = performance.now();
   const ev = model.evaluate(feed.test());
   record(`evaluation of ${feed.testCount.toLocaleString('en-US')} test examples`, feed.testCount / ((performance.now() - t) / 1000), 'ex/s', `test loss ${ev.loss.toFixed(1)} nats`);

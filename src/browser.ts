@@ -38,6 +38,13 @@ export {
   DataError, FREY_FACE_TEST_COUNT, FREY_FACE_TRAIN_COUNT, imagesOf, labelsOf, makeDataset, split, type Dataset, type Split,
 } from './runtime/data/datasets.js';
 export { DataFeed, TEST_BINARIZATION_SEED } from './runtime/data/feed.js';
+// The readers of your own data, from bytes (a page fetches the files, or decodes pictures on a canvas).
+export { npyExamples, npyNumbers, npzArray, npzArrays, parseNpyHeader } from './runtime/data/npy.js';
+export { parseCsv } from './runtime/data/csv.js';
+export { resizeBilinear, stackPictures, withChannels, type Picture } from './runtime/data/images.js';
+export { byteScale, checkValues, labelIndices, shapePosition } from './runtime/data/values.js';
+export { checkExampleShape, splitByFraction } from './runtime/data/datasets.js';
+export { examplesOf, type Examples } from './runtime/examples.js';
 
 // Pictures as pixel grids (put them on a canvas with toRgba and ImageData).
 export { imageGrid, toRgba, type PixelGrid } from './runtime/image.js';

@@ -24,7 +24,7 @@ import { printExpr } from './print.js';
 import type { Diagnostic, Span } from './source.js';
 
 /** Training examples of each data set (a latent cannot carry more than log N nats about which example it saw). */
-const TRAINING_EXAMPLES: Record<string, number> = { mnist: 60_000, frey_face: 1_765 };
+const TRAINING_EXAMPLES: Record<string, number> = { mnist: 60_000, fashion_mnist: 60_000, frey_face: 1_765 };
 
 /** Parameters that are scales: positive, and a density's normalizer divides by them. */
 const SCALE_PARAMS = ['scale', 'cov_diag', 'scales'];

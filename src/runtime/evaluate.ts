@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { drawNoise, logImportanceWeights, type ProgramInfo } from './program.js';
-import { EVAL_SEED, readAndDispose, type Evaluation, type VaeModel } from './model.js';
+import { EVAL_SEED, evaluationChunk, readAndDispose, type Evaluation, type VaeModel } from './model.js';
 import { examplesOf, type Examples } from './examples.js';
 import { Rng } from './rng.js';
 
@@ -301,7 +301,7 @@ const PROBE_ROWS = 200;
  * `VaeModel.evaluate`, so that they add up to its `kl`), and the variance over the examples of
  * the guide mean, Var_x(E_q[u | x]) (divided by n), which makes a dimension active above 0.01.
  */
-export function latentStatistics(vae: VaeModel, test: Examples, chunk = 1000): Record<string, LatentReport> {
+export function latentStatistics(vae: VaeModel, test: Examples, chunk = evaluationChunk(vae.info.data)): Record<string, LatentReport> {
   const { info, program } = vae;
   const n = test.count;
   const rng = new Rng(EVAL_SEED);

@@ -61,6 +61,16 @@ export function readAndDispose(t: tf.Tensor): Float32Array {
 /** The seed of the noise used in evaluation, so that a model's test loss is reproducible. */
 export const EVAL_SEED = 7;
 
+/**
+ * Examples per chunk of evaluation: 1000, or fewer for wide examples, so that one chunk's values
+ * stay within 2²² (16 MiB of float32 a tensor; 341 examples of 64×64×3). The noise is drawn
+ * per chunk, so a model's chunks, and so its test loss, do not change with the data set's size.
+ */
+export function evaluationChunk(data: readonly { size: number }[]): number {
+  const width = data.reduce((a, v) => a + v.size, 0);
+  return Math.max(1, Math.min(1000, Math.floor(2 ** 22 / Math.max(width, 1))));
+}
+
 export class VaeModel {
   private readonly trainable: tf.Variable[];
   private readonly nameOf = new Map<string, string>();
@@ -149,7 +159,7 @@ export class VaeModel {
   }
 
   /** −ELBO per example over the examples, in chunks (each converted when it is needed), with fixed noise. */
-  evaluate(test: Examples, chunk = 1000): Evaluation {
+  evaluate(test: Examples, chunk = evaluationChunk(this.info.data)): Evaluation {
     const rng = new Rng(EVAL_SEED);
     const count = test.count;
     const sums: Record<string, number> = {};
