@@ -35,9 +35,9 @@ const PER = SHAPE[0] * SHAPE[1] * SHAPE[2];
 interface Figure { figure: string; value: number; unit: string; note?: string }
 const figures: Figure[] = [];
 const record = (figure: string, value: number, unit: string, note?: string) => figures.push({ figure, value, unit, ...(note ? { note } : {}) });
-const MB = 2 ** 20;
-const peakRss = () => (process.resourceUsage().maxRSS * 1024) / MB; // maxRSS is in kilobytes
-const rss = () => process.memoryUsage().rss / MB;
+const MiB = 2 ** 20;
+const peakRss = () => (process.resourceUsage().maxRSS * 1024) / MiB; // maxRSS is in kilobytes
+const rss = () => process.memoryUsage().rss / MiB;
 
 /** A .npy version 1 header for uint8 data of `shape`, padded to 64 bytes as NumPy pads it. */
 function npyHeader(shape: number[]): Uint8Array {
@@ -109,7 +109,7 @@ try {
   t = performance.now();
   const feed = openFeed(choice, { seed: config.seed, testLimit: EVAL });
   record('loaded through data npy(...)', (performance.now() - t) / 1000, 's', `train ${feed.trainCount.toLocaleString('en-US')}, test ${feed.dataset.test.count.toLocaleString('en-US')} (held out 0.1)`);
-  record('resident memory after loading', rss(), 'MB', `the bytes alone are ${(bytes / MB).toFixed(0)} MB`);
+  record('resident memory after loading', rss(), 'MiB', `the bytes alone are ${(bytes / MiB).toFixed(0)} MiB`);
 
   const model = VaeModel.create(lower(checked.value), config.seed);
   const trainer = new Trainer(model, feed, config);
@@ -118,15 +118,15 @@ try {
   for (let s = 0; s < STEPS; s++) trainer.step();
   const seconds = (performance.now() - t) / 1000;
   record(`training, ${STEPS} steps of batch ${config.batch}`, (STEPS * config.batch) / seconds, 'ex/s', backend.note);
-  record('peak resident memory after training', peakRss(), 'MB');
+  record('peak resident memory after training', peakRss(), 'MiB');
   t = performance.now();
   const ev = model.evaluate(feed.test());
   record(`evaluation of ${feed.testCount.toLocaleString('en-US')} test examples`, feed.testCount / ((performance.now() - t) / 1000), 'ex/s', `test loss ${ev.loss.toFixed(1)} nats`);
   trainer.dispose();
   model.dispose();
   const peak = peakRss();
-  record('peak resident memory (maxRSS)', peak, 'MB', `bytes ${(bytes / MB).toFixed(0)} MB; a float32 copy would add ${((4 * bytes) / MB).toFixed(0)} MB`);
-  record('peak resident memory beyond the bytes', peak - bytes / MB, 'MB', 'the model, tfjs and the batches');
+  record('peak resident memory (maxRSS)', peak, 'MiB', `bytes ${(bytes / MiB).toFixed(0)} MiB; a float32 copy would add ${((4 * bytes) / MiB).toFixed(0)} MiB`);
+  record('peak resident memory beyond the bytes', peak - bytes / MiB, 'MiB', 'the model, tfjs and the batches');
 } finally {
   rmSync(folder, { recursive: true, force: true });
 }
