@@ -40,7 +40,7 @@ import { drawNoise, logImportanceWeights, type ModelProgram } from '../src/runti
 import { interpret } from '../src/runtime/interpret.js';
 import { Rng } from '../src/runtime/rng.js';
 import { ROOT } from './compiler/helpers.js';
-import { buildNetwork, withNetworks } from './helpers/nets.js';
+import { CONV_SOURCE, convModel, convNetworks } from './helpers/nets.js';
 import { useBackend } from './helpers/tf.js';
 
 useBackend();
@@ -110,56 +110,6 @@ it('a model with the rarer constructs trains as the interpreter does', async () 
   if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
   await expectSameAsInterpreter(r.value, src);
 });
-
-/**
- * A model with a layer of every kind, whatever models/ holds: its networks are built by hand
- * (test/helpers/nets.ts) into the plan of a dense model of the same variables and outputs. The
- * encoder reads the image through strided convs; the decoder goes from z through a dense layer
- * and conv_transposes, a residual block of pooling, upsampling and a conv, and ends in an image
- * whose two channels are its two outputs.
- */
-const CONV = `model conv_layers {
-  data   x : binary[28, 28, 1]
-  latent z : real[4]
-  net encoder(x) -> (mu: real[4], log_sigma: real[4])               { dense 8 relu }
-  net decoder(z) -> (a: real[28, 28, 1], b: real[28, 28, 1])        { dense 8 relu }
-  prior      z ~ Normal(0, 1)
-  likelihood x ~ Bernoulli(logits = decoder(z).a + decoder(z).b)
-  guide      z ~ Normal(encoder(x).mu, exp(encoder(x).log_sigma))
-}
-train {
-  data  mnist(binarize = dynamic)
-  batch 16
-}
-`;
-
-/** The conv model's networks, in place of its dense ones. */
-const convNetworks = (plan: Plan): Plan => withNetworks(plan, [
-  buildNetwork('encoder', [28, 28, 1], [
-    { kind: 'conv', filters: 4, kernel: 4, stride: 2, padding: 'same', activation: 'relu' },
-    { kind: 'conv', filters: 6, kernel: 3, stride: 2, padding: 'valid', activation: 'elu' },
-    { kind: 'flatten' },
-  ], [{ name: 'mu', shape: [4] }, { name: 'log_sigma', shape: [4] }]),
-  buildNetwork('decoder', [4], [
-    { kind: 'dense', units: 7 * 7 * 4, activation: 'relu' },
-    { kind: 'reshape', shape: [7, 7, 4] },
-    { kind: 'conv_transpose', filters: 4, kernel: 4, stride: 2, padding: 'same', activation: 'relu' },
-    { kind: 'residual', layers: [
-      { kind: 'pool', op: 'avg', size: 2 }, { kind: 'upsample', factor: 2 }, { kind: 'conv', filters: 4, kernel: 3, activation: 'tanh' },
-    ] },
-    { kind: 'pool', op: 'max', size: 2 },
-    { kind: 'upsample', factor: 2 },
-    { kind: 'conv_transpose', filters: 2, kernel: 4, stride: 2, padding: 'same' },
-  ], [{ name: 'a', shape: [28, 28, 1] }, { name: 'b', shape: [28, 28, 1] }]),
-]);
-
-const CONV_SOURCE = { name: 'conv_layers.vae', text: CONV };
-
-function convModel(): CheckedModel {
-  const r = checkModel(CONV_SOURCE);
-  if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  return r.value;
-}
 
 it('a model with conv, conv_transpose, residual, pool and upsample layers trains as the interpreter does', async () => {
   const text = trainerText(convModel(), CONV_SOURCE, convNetworks);

@@ -2,7 +2,7 @@
  * Test helpers: networks of the plan (core/plan.ts) built by hand from a short list of layers,
  * with each layer's shapes from core/layers.ts, the weights named as the plan names them and
  * drawn as lowering draws them (U(±1/√fan_in)). For the back ends' tests of layers that a test
- * cannot (yet) write in a model file.
+ * cannot (yet) write in a model file; and a model whose networks are such, `conv_layers`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../../src/core/catalog.js';
@@ -10,6 +10,8 @@ import {
   convOutputSize, convTransposeOutputSize, layerFanIn, layerWeightShapes, shapeSize, weightedLayers,
   type NetLayer, type Padding, type PoolOp,
 } from '../../src/core/layers.js';
+import type { CheckedModel } from '../../src/compiler/checked.js';
+import { checkModel } from '../../src/compiler/index.js';
 import type { Plan, PlanNetwork, PlanWeight } from '../../src/core/plan.js';
 import type { Weights } from '../../src/runtime/program.js';
 
@@ -113,8 +115,10 @@ export function withNetworks(plan: Plan, nets: PlanNetwork[]): Plan {
   const networks = plan.networks.map((n) => {
     const net = byName.get(n.name);
     if (!net) return n;
-    if (JSON.stringify(net.outputs) !== JSON.stringify(n.outputs)) throw new Error(`network ${n.name}: other outputs than the model's`);
-    return { ...net, inputWidth: n.inputWidth, calls: n.calls };
+    if (JSON.stringify(net.outputs) !== JSON.stringify(n.outputs) || net.inputWidth !== n.inputWidth) {
+      throw new Error(`network ${n.name}: another input width or other outputs than the model's`);
+    }
+    return { ...net, calls: n.calls };
   });
   const ofNet = (w: PlanWeight) => w.kind === 'tensor' && byName.has(w.name.slice(0, w.name.indexOf('/')));
   const first = plan.weights.findIndex(ofNet);
@@ -122,3 +126,88 @@ export function withNetworks(plan: Plan, nets: PlanNetwork[]): Plan {
   const replaced = networks.filter((n) => byName.has(n.name)).flatMap(networkWeights);
   return { ...plan, networks, weights: [...others.slice(0, first), ...replaced, ...others.slice(first)] };
 }
+
+// Networks of every kind of layer, for the runtime's tests.
+
+/** A conv encoder of 9 × 9 × 2 images (odd sizes: `same` pads unevenly), with a dense head. */
+export const convEncoder = () => buildNetwork('conv_encoder', [9, 9, 2], [
+  { kind: 'conv', filters: 4, kernel: 3, stride: 2, padding: 'same', activation: 'relu' },
+  { kind: 'conv', filters: 5, kernel: 2, padding: 'valid', activation: 'tanh' },
+  { kind: 'conv', filters: 3, kernel: 4, stride: 3, padding: 'same', activation: 'elu' },
+  { kind: 'flatten' },
+  { kind: 'dense', units: 7, activation: 'softplus' },
+], [{ name: 'mu', shape: [3] }, { name: 'log_sigma', shape: [3] }]);
+
+/** A conv_transpose decoder to 12 × 12 images (`same` and `valid`, k below, equal to and above s), whose channels are three outputs. */
+export const convDecoder = () => buildNetwork('conv_decoder', [4], [
+  { kind: 'dense', units: 2 * 2 * 6, activation: 'relu' },
+  { kind: 'reshape', shape: [2, 2, 6] },
+  { kind: 'conv_transpose', filters: 5, kernel: 3, stride: 2, padding: 'same', activation: 'relu' }, // 4 × 4
+  { kind: 'conv_transpose', filters: 4, kernel: 2, stride: 3, padding: 'valid', activation: 'sigmoid' }, // (4 − 1)·3 + 2 = 11: k < s
+  { kind: 'conv_transpose', filters: 4, kernel: 2, padding: 'valid' }, // 12
+  { kind: 'conv_transpose', filters: 4, kernel: 5, stride: 1, padding: 'same' }, // 12, k > s: crops 2 and 2
+], [{ name: 'loc', shape: [12, 12] }, { name: 'scales', shape: [12, 12, 2] }, { name: 'rest', shape: [12, 12, 1] }]);
+
+/** Residual blocks, both poolings and upsampling on 8 × 8 × 3 images, the channels as outputs. */
+export const blocks = () => buildNetwork('blocks', [8, 8, 3], [
+  { kind: 'residual', layers: [{ kind: 'conv', filters: 4, kernel: 3, activation: 'relu' }, { kind: 'conv', filters: 3, kernel: 1 }] },
+  { kind: 'pool', op: 'max', size: 3 }, // 2 × 2: a remainder of 2 dropped
+  { kind: 'upsample', factor: 3 }, // 6 × 6
+  { kind: 'residual', layers: [{ kind: 'pool', op: 'avg', size: 2 }, { kind: 'upsample', factor: 2 }, { kind: 'conv_transpose', filters: 3, kernel: 3 }] },
+  { kind: 'pool', op: 'avg', size: 2 }, // 3 × 3
+], [{ name: 'a', shape: [3, 3, 2] }, { name: 'b', shape: [3, 3] }]);
+
+/** A dense network as lowering writes every existing model's. */
+export const denseNet = () => buildNetwork('mlp', [6], [{ kind: 'dense', units: 5, activation: 'relu' }, { kind: 'dense', units: 4, activation: 'tanh' }],
+  [{ name: 'mu', shape: [2] }, { name: 'log_sigma', shape: [2] }]);
+
+/**
+ * A model with a layer of every kind, whatever models/ holds: its networks are built by hand
+ * (buildNetwork) into the plan of a dense model of the same variables and outputs. The
+ * encoder reads the image through strided convs; the decoder goes from z through a dense layer
+ * and conv_transposes, a residual block of pooling, upsampling and a conv, and ends in an image
+ * whose two channels are its two outputs.
+ */
+export const CONV = `model conv_layers {
+  data   x : binary[28, 28, 1]
+  latent z : real[4]
+  net encoder(x) -> (mu: real[4], log_sigma: real[4])               { dense 8 relu }
+  net decoder(z) -> (a: real[28, 28, 1], b: real[28, 28, 1])        { dense 8 relu }
+  prior      z ~ Normal(0, 1)
+  likelihood x ~ Bernoulli(logits = decoder(z).a + decoder(z).b)
+  guide      z ~ Normal(encoder(x).mu, exp(encoder(x).log_sigma))
+}
+train {
+  data  mnist(binarize = dynamic)
+  batch 16
+}
+`;
+
+/** The conv model's networks, in place of its dense ones. */
+export const convNetworks = (plan: Plan): Plan => withNetworks(plan, [
+  buildNetwork('encoder', [28, 28, 1], [
+    { kind: 'conv', filters: 4, kernel: 4, stride: 2, padding: 'same', activation: 'relu' },
+    { kind: 'conv', filters: 6, kernel: 3, stride: 2, padding: 'valid', activation: 'elu' },
+    { kind: 'flatten' },
+  ], [{ name: 'mu', shape: [4] }, { name: 'log_sigma', shape: [4] }]),
+  buildNetwork('decoder', [4], [
+    { kind: 'dense', units: 7 * 7 * 4, activation: 'relu' },
+    { kind: 'reshape', shape: [7, 7, 4] },
+    { kind: 'conv_transpose', filters: 4, kernel: 4, stride: 2, padding: 'same', activation: 'relu' },
+    { kind: 'residual', layers: [
+      { kind: 'pool', op: 'avg', size: 2 }, { kind: 'upsample', factor: 2 }, { kind: 'conv', filters: 4, kernel: 3, activation: 'tanh' },
+    ] },
+    { kind: 'pool', op: 'max', size: 2 },
+    { kind: 'upsample', factor: 2 },
+    { kind: 'conv_transpose', filters: 2, kernel: 4, stride: 2, padding: 'same' },
+  ], [{ name: 'a', shape: [28, 28, 1] }, { name: 'b', shape: [28, 28, 1] }]),
+]);
+
+export const CONV_SOURCE = { name: 'conv_layers.vae', text: CONV };
+
+export function convModel(): CheckedModel {
+  const r = checkModel(CONV_SOURCE);
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+  return r.value;
+}
+

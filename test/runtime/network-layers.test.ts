@@ -19,7 +19,7 @@ import '../../src/runtime/gradients.js';
 import { activate, dense } from '../../src/runtime/dense.js';
 import { runNetwork } from '../../src/runtime/interpret.js';
 import type { Weights } from '../../src/runtime/program.js';
-import { buildNetwork, randomWeights } from '../helpers/nets.js';
+import { blocks, buildNetwork, convDecoder, convEncoder, denseNet, randomWeights } from '../helpers/nets.js';
 import { expectClose } from '../helpers/tensors.js';
 
 beforeAll(async () => {
@@ -79,41 +79,9 @@ function layersByHand(net: string, layers: NetLayer[], h: tf.Tensor, weights: We
   return h;
 }
 
-/** A conv encoder of 9 × 9 × 2 images (odd sizes: `same` pads unevenly), with a dense head. */
-const encoder = () => buildNetwork('encoder', [9, 9, 2], [
-  { kind: 'conv', filters: 4, kernel: 3, stride: 2, padding: 'same', activation: 'relu' },
-  { kind: 'conv', filters: 5, kernel: 2, padding: 'valid', activation: 'tanh' },
-  { kind: 'conv', filters: 3, kernel: 4, stride: 3, padding: 'same', activation: 'elu' },
-  { kind: 'flatten' },
-  { kind: 'dense', units: 7, activation: 'softplus' },
-], [{ name: 'mu', shape: [3] }, { name: 'log_sigma', shape: [3] }]);
-
-/** A conv_transpose decoder to 10 × 10 images, whose channels are three outputs. */
-const decoder = () => buildNetwork('decoder', [4], [
-  { kind: 'dense', units: 2 * 2 * 6, activation: 'relu' },
-  { kind: 'reshape', shape: [2, 2, 6] },
-  { kind: 'conv_transpose', filters: 5, kernel: 3, stride: 2, padding: 'same', activation: 'relu' }, // 4 × 4
-  { kind: 'conv_transpose', filters: 4, kernel: 2, stride: 3, padding: 'valid', activation: 'sigmoid' }, // (4 − 1)·3 + 2 = 11: k < s
-  { kind: 'conv_transpose', filters: 4, kernel: 2, padding: 'valid' }, // 12
-  { kind: 'conv_transpose', filters: 4, kernel: 5, stride: 1, padding: 'same' }, // 12, k > s: crops 2 and 2
-], [{ name: 'loc', shape: [12, 12] }, { name: 'scales', shape: [12, 12, 2] }, { name: 'rest', shape: [12, 12, 1] }]);
-
-/** Residual blocks, both poolings and upsampling on 8 × 8 × 3 images, the channels as outputs. */
-const blocks = () => buildNetwork('blocks', [8, 8, 3], [
-  { kind: 'residual', layers: [{ kind: 'conv', filters: 4, kernel: 3, activation: 'relu' }, { kind: 'conv', filters: 3, kernel: 1 }] },
-  { kind: 'pool', op: 'max', size: 3 }, // 2 × 2: a remainder of 2 dropped
-  { kind: 'upsample', factor: 3 }, // 6 × 6
-  { kind: 'residual', layers: [{ kind: 'pool', op: 'avg', size: 2 }, { kind: 'upsample', factor: 2 }, { kind: 'conv_transpose', filters: 3, kernel: 3 }] },
-  { kind: 'pool', op: 'avg', size: 2 }, // 3 × 3
-], [{ name: 'a', shape: [3, 3, 2] }, { name: 'b', shape: [3, 3] }]);
-
-/** A dense network as lowering writes every existing model's. */
-const denseNet = () => buildNetwork('mlp', [6], [{ kind: 'dense', units: 5, activation: 'relu' }, { kind: 'dense', units: 4, activation: 'tanh' }],
-  [{ name: 'mu', shape: [2] }, { name: 'log_sigma', shape: [2] }]);
-
 const input = (net: PlanNetwork, seed: number) => tf.randomNormal([ROWS, net.inputWidth], 0, 1, 'float32', seed);
 
-describe.each([['encoder', encoder], ['decoder', decoder], ['blocks', blocks]] as const)('runNetwork: %s', (_, make) => {
+describe.each([['conv encoder', convEncoder], ['conv_transpose decoder', convDecoder], ['residual, pool, upsample', blocks]] as const)('runNetwork: %s', (_, make) => {
   it('computes what the layers composed by hand compute, output by output', () => {
     const net = make();
     const weights = randomWeights(net, 10);
@@ -173,7 +141,7 @@ describe('runNetwork', () => {
   });
 
   it('reads an image argument given flattened, and several arguments side by side', () => {
-    const net = encoder();
+    const net = convEncoder();
     const weights = randomWeights(net, 50);
     tf.tidy(() => {
       const x = input(net, 4);
