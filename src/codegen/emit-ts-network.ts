@@ -154,10 +154,14 @@ function networkDocs(net: PlanNetwork, rows: Row[]): string {
   const cut = head?.kind === 'dense'
     ? `One linear layer computes every head side by side (${head.units} units), split by output.`
     : `The last layer's image is cut along its channels: ${channelRanges(net).join(', ')}.`;
-  const grad = '`inputNeedsGrad` is false when the input is data: the first layer then skips dL/dinput.';
   if (net.inputShape.length === 1 && net.layers.every((l) => l.kind === 'dense')) {
     const hidden = net.layers.slice(0, -1).map(layerText);
-    return [`Network \`${net.name}\`: ${[`${net.inputWidth} inputs`, ...hidden].join(' → ')} → ${outputs}.`, '', cut, grad].join('\n');
+    return [
+      `Network \`${net.name}\`: ${[`${net.inputWidth} inputs`, ...hidden].join(' → ')} → ${outputs}.`,
+      '',
+      cut,
+      '`inputNeedsGrad` is false when the input is data: the first layer then skips dL/dinput.',
+    ].join('\n');
   }
   const table = [{ id: 'input', text: '', shape: net.inputShape, depth: 0 }, ...rows]
     .map((r) => [`${'  '.repeat(r.depth)}${r.id}`, `${'  '.repeat(r.depth)}${r.text}`, shapeText(r.shape)]);
