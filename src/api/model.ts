@@ -12,7 +12,8 @@ import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation, Support } from '../core/catalog.js';
+import type { Support } from '../core/catalog.js';
+import type { NetLayer } from '../core/layers.js';
 import { withOverrides as overrideConfig } from '../core/config.js';
 import type { VariableInfo as ProgramVariable } from '../core/program-info.js';
 import { freeVars } from '../compiler/check.js';
@@ -64,11 +65,16 @@ export interface VariableInfo extends ProgramVariable {
   type: Support;
 }
 
-/** A network of the model: its input width, hidden layers and output heads. */
+/**
+ * A network of the model: its input width and shape, its layers with their shapes (without the
+ * dense head that a network ending in a vector has), how its outputs are cut, and its outputs.
+ */
 export interface NetworkInfo {
   name: string;
   inputWidth: number;
-  layers: { units: number; activation: Activation }[];
+  inputShape: number[];
+  layers: NetLayer[];
+  split: 'flat' | 'channels';
   outputs: { name: string; shape: number[]; size: number }[];
 }
 
@@ -196,8 +202,8 @@ export class Model {
     this.data = checked.data.map(info);
     this.latents = checked.latents.map(info);
     this.networks = checked.nets.map((n) => ({
-      name: n.name, inputWidth: n.inputWidth,
-      layers: n.layers.map((l) => ({ ...l })), outputs: n.outputs.map((o) => ({ name: o.name, shape: [...o.shape], size: o.size })),
+      name: n.name, inputWidth: n.inputWidth, inputShape: [...n.inputShape],
+      layers: structuredClone(n.layers), split: n.split, outputs: n.outputs.map((o) => ({ name: o.name, shape: [...o.shape], size: o.size })),
     }));
   }
 
