@@ -2,14 +2,14 @@
  * Hover texts (Markdown): what a name is (its kind, type and shape), a network's layers with
  * their widths, a distribution family's parameters, support and closed-form KL partners.
  */
-import { ACTIVATIONS, ESTIMATORS, FAMILIES, FLOWS, FUNCTIONS, type FamilySpec } from '../core/catalog.js';
+import { ACTIVATIONS, ESTIMATORS, FAMILIES, FLOWS, FUNCTIONS, lookup, type FamilySpec } from '../core/catalog.js';
 import { closedFormKl, KL_PAIRS } from '../core/kl-table.js';
 import type { NetInfo, VarInfo } from '../compiler/checked.js';
 import { layerRows } from '../compiler/layer-table.js';
 import { networkLayers } from '../compiler/weights.js';
 import { layersParameterCount } from '../core/layers.js';
 import type { Analysis, Definition } from './analysis.js';
-import { MODEL_KEYWORDS, OTHER_KEYWORDS, SETTINGS } from './vocabulary.js';
+import { LAYER_KEYWORDS, MODEL_KEYWORDS, OTHER_KEYWORDS, PADDING_WORDS, POOL_WORDS, SETTINGS } from './vocabulary.js';
 
 const code = (text: string) => `\`\`\`vae\n${text}\n\`\`\``;
 const shapeText = (shape: number[]) => (shape.length === 0 ? 'a scalar' : `shape [${shape.join(', ')}]`);
@@ -94,6 +94,10 @@ export function describeWord(word: string, inTrain: boolean): string | undefined
   if (FAMILIES[word]) return describeFamily(FAMILIES[word]);
   if (MODEL_KEYWORDS[word]) return `**${word}**: ${MODEL_KEYWORDS[word].doc}`;
   if (OTHER_KEYWORDS[word]) return `**${word}**: ${OTHER_KEYWORDS[word]}`;
+  const layer = lookup(LAYER_KEYWORDS, word);
+  if (layer) return `**${word}** (layer): ${layer.doc}`;
+  const setting = lookup(PADDING_WORDS, word) ?? lookup(POOL_WORDS, word);
+  if (setting) return `**${word}**: ${setting}`;
   if (FUNCTIONS[word]) {
     const r = FUNCTIONS[word].result;
     const known = r === 'any' ? '' : r === 'argument' ? ' Positive when its argument is.' : ` Its result is ${r === 'probability' ? 'in (0, 1)' : 'positive'}.`;
