@@ -241,7 +241,7 @@ class Checker {
     const redeclare = input.type ? (shape: string) => `Type the input as ${input.name.name}: ${input.type!.name.name}${shape}`
       : variable?.kind === 'data' || variable?.kind === 'latent' ? (shape: string) => `Declare ${variable.info.name} as ${variable.info.type}${shape}`
         : undefined;
-    return { net, shape: shapes[0].length === 0 ? [1] : shapes[0], origin: `the input ${input.name.name} of ${name}`, ...(redeclare ? { redeclare } : {}) };
+    return { net, shape: seenShape(shapes[0]), origin: `the input ${input.name.name} of ${name}`, ...(redeclare ? { redeclare } : {}) };
   }
 
   // ---- statements ---------------------------------------------------------------------------
@@ -499,7 +499,7 @@ class Checker {
         return this.report(D.shapeMismatch(given[i].span, `Input '${inputs[i].name.name}' of network '${net}' has ${expected} values, but this argument has ${size}.`));
       }
       // One untyped input is the shape the first layer sees: every call gives it the same shape.
-      if (inputs.length === 1 && !inputs[0].type && first && showShape(first.shape) !== showShape(given[i].shape)) {
+      if (inputs.length === 1 && !inputs[0].type && first && showShape(seenShape(first.shape)) !== showShape(seenShape(given[i].shape))) {
         return this.report(D.shapeMismatch(given[i].span,
           `Input '${inputs[i].name.name}' of network '${net}' is ${showShape(first.shape)}, fixed by its first call, ${net}(${printExpr(first)}); this argument is ${showShape(given[i].shape)}. Give every call the same shape, or type the input (${inputs[i].name.name}: real${showShape(first.shape)}) so that each argument is reshaped to it.`));
       }
@@ -685,6 +685,9 @@ function describeSupport(s: Support): string {
     onehot: 'one-hot vectors', simplex: 'the simplex (positive vectors that sum to 1)', pixel: '8-bit values (the integers 0 to 255)',
   }[s];
 }
+
+/** The shape a network's first layer sees of its one input: the input's, a scalar as [1]. */
+const seenShape = (shape: number[]): number[] => (shape.length === 0 ? [1] : shape);
 
 export function product(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);

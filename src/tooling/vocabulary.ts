@@ -4,6 +4,7 @@
  * data sets and optimizers come from the catalog (src/core/catalog.ts).
  */
 import { TRAIN_SETTINGS } from '../core/config.js';
+import type { Padding, PoolOp } from '../core/layers.js';
 
 export const MODEL_KEYWORDS: Record<string, { doc: string; snippet: string }> = {
   data: { doc: 'An observed variable and its type: `data x : binary[784]`.', snippet: 'data ${1:x} : ${2:binary}[${3:784}]' },
@@ -44,12 +45,12 @@ export const LAYER_KEYWORDS: Record<string, { doc: string; snippet: string }> = 
   residual: { doc: 'A residual block: `residual { LAYERS }` adds its layers\' output to its input (their shapes must agree).', snippet: 'residual {\n\t$0\n}' },
 };
 
-/** The words of a conv layer after its kernel size and those of pooling. */
-export const PADDING_WORDS: Record<string, string> = {
+/** The paddings of a conv layer and the operations of pooling (every one of core/layers.ts's). */
+export const PADDING_WORDS: Readonly<Record<Padding, string>> = {
   same: 'Padding `same`: zeros around the image so that out = ⌈in / stride⌉ (for conv_transpose, in · stride); the default.',
   valid: 'Padding `valid`: no padding; out = ⌊(in − k) / stride⌋ + 1 (for conv_transpose, (in − 1) · stride + k).',
 };
-export const POOL_WORDS: Record<string, string> = {
+export const POOL_WORDS: Readonly<Record<PoolOp, string>> = {
   max: 'Max pooling: the largest value of each window.',
   avg: 'Average pooling: the mean of each window.',
 };
