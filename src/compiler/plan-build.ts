@@ -60,7 +60,14 @@ export function programInfo(o: Objective): ProgramInfo {
       ...(t.guide.estimator.kind === 'score-function' ? { scoreFunction: { decay: t.guide.estimator.decay } } : {}),
       standardNormalPrior: isStandardNormal(t.prior),
     })),
+    ...pixelData(m),
   };
+}
+
+/** The data variable of the model's one likelihood, if it is `pixel`: bits per dimension are reported for it. */
+function pixelData(m: Objective['model']): Pick<ProgramInfo, 'pixels'> {
+  const x = m.likelihoods.length === 1 ? m.data.find((d) => d.name === m.likelihoods[0].target) : undefined;
+  return x?.type === 'pixel' ? { pixels: { variable: x.name, size: x.size } } : {};
 }
 
 /** Whether a distribution is N(0, 1) written with constants: the runtime takes shorter paths for it. */

@@ -29,4 +29,22 @@ export interface ProgramInfo {
   labels?: string;
   /** In guide order (the order they are sampled in). */
   latents: LatentInfo[];
+  /**
+   * The data variable of the model's one likelihood when it is `pixel` (8-bit values), with its
+   * size D: the test loss and the NLL are then also reported in bits per dimension.
+   */
+  pixels?: { variable: string; size: number };
+}
+
+/**
+ * A loss in nats per example as bits per dimension, NLL / (D · ln 2) with D the size of the
+ * `pixel` data variable; undefined for models of other data.
+ */
+export function bitsPerDimension(info: ProgramInfo, nats: number): number | undefined {
+  return info.pixels ? nats / (info.pixels.size * Math.LN2) : undefined;
+}
+
+/** The largest value of the images variable, which pictures show as white: 255 for 8-bit data, else 1. */
+export function imageMaximum(info: ProgramInfo): number {
+  return info.pixels ? 255 : 1;
 }
