@@ -564,7 +564,7 @@ def evaluate(model: "VaeModel", feed: Feed, device: torch.device) -> Dict[str, A
     rec = sum(v for k, v in terms_per_example.items() if k.startswith("rec("))
     kl = sum(v for k, v in terms_per_example.items() if k.startswith("kl("))
     metrics = {"test_loss": rec + kl, "test_rec": rec, "test_kl": kl, "test_terms": terms_per_example}
-    if "pixels" in INFO:  # 8-bit data: the test loss in bits per dimension, too
+    if INFO.get("pixels", {}).get("bitsPerDim"):  # 8-bit data: the test loss in bits per dimension, too
         metrics["test_bpd"] = (rec + kl) / (INFO["pixels"]["size"] * math.log(2.0))
     return metrics
 

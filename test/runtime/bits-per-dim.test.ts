@@ -1,7 +1,8 @@
 /**
  * Bits per dimension for 8-bit data: which models get them (the plan's program info names the
- * `pixel` variable of the one likelihood and its size), the formula NLL / (D · ln 2), the epoch
- * line, how the data set feeds `pixel` data (grey levels unscaled) and how pictures show it.
+ * `pixel` images variable, its size, and whether the one likelihood is a probability of the 256
+ * levels), the formula NLL / (D · ln 2), the epoch line, how the data set feeds `pixel` data
+ * (grey levels unscaled) and how pictures show it.
  * `vae train` and `vae eval` on a pixel model are in test/cli.test.ts.
  */
 import { describe, expect, it } from 'vitest';
@@ -29,14 +30,18 @@ const infoOf = (text: string) => lower(checked(text)).info;
 
 describe('which models report bits per dimension', () => {
   it('the plan names the pixel variable of the likelihood and its size D (all its dimensions)', () => {
-    expect(infoOf(model('pixel[28, 28, 1]', LOGISTIC)).pixels).toEqual({ variable: 'x', size: 784 });
+    expect(infoOf(model('pixel[28, 28, 1]', LOGISTIC)).pixels).toEqual({ variable: 'x', size: 784, bitsPerDim: true });
     const mixture = model('pixel[28, 28, 1]', 'DiscretizedLogisticMixture(dec(z).a, dec(z).a, exp(dec(z).b))').replace(/real\[28, 28, 1\]/g, 'real[28, 28, 1, 3]');
-    expect(infoOf(mixture).pixels).toEqual({ variable: 'x', size: 784 });
+    expect(infoOf(mixture).pixels).toEqual({ variable: 'x', size: 784, bitsPerDim: true });
   });
 
-  it('no other data does (a Normal over pixel values is a density, not a probability of levels)', () => {
+  it('no other model does, nor a Normal over pixel values (a density, not a probability of the 256 levels)', () => {
     expect(infoOf(model('unit[28, 28, 1]', 'ContinuousBernoulli(logits = dec(z).a)'))).not.toHaveProperty('pixels');
     expect(infoOf(model('binary[28, 28, 1]', 'Bernoulli(logits = dec(z).a)', 'mnist(binarize = dynamic)'))).not.toHaveProperty('pixels');
+    const normal = infoOf(model('pixel[28, 28, 1]', 'Normal(dec(z).a, exp(dec(z).b))'));
+    expect(normal.pixels).toEqual({ variable: 'x', size: 784, bitsPerDim: false });
+    expect(bitsPerDimension(normal, 1000)).toBeUndefined();
+    expect(imageMaximum(normal)).toBe(255); // still 8-bit values in the pictures
   });
 });
 
@@ -44,8 +49,9 @@ describe('the formula and the epoch line', () => {
   const info = (pixels?: ProgramInfo['pixels']): ProgramInfo => ({ name: 'm', data: [], images: 'x', latents: [], ...(pixels ? { pixels } : {}) });
 
   it('is NLL / (D · ln 2): D · ln 2 nats per example are 1 bit per dimension', () => {
-    expect(bitsPerDimension(info({ variable: 'x', size: 784 }), 3 * 784 * Math.LN2)).toBeCloseTo(3, 12);
-    expect(bitsPerDimension(info({ variable: 'x', size: 3072 }), 3072 * Math.log(256))).toBeCloseTo(8, 12);
+    expect(bitsPerDimension(info({ variable: 'x', size: 784, bitsPerDim: true }), 3 * 784 * Math.LN2)).toBeCloseTo(3, 12);
+    expect(bitsPerDimension(info({ variable: 'x', size: 3072, bitsPerDim: true }), 3072 * Math.log(256))).toBeCloseTo(8, 12);
+    expect(bitsPerDimension(info({ variable: 'x', size: 784, bitsPerDim: false }), 100)).toBeUndefined();
     expect(bitsPerDimension(info(), 100)).toBeUndefined();
   });
 
