@@ -48,6 +48,13 @@ async function imageShape(loaded: LoadedRun): Promise<[number, number]> {
   return DATASETS[loaded.config.dataset!.name].imageShape;
 }
 
+/** `images` as the grey levels [0, 1] a picture shows (8-bit data divided by 255). */
+async function shownImages(loaded: LoadedRun, images: Float32Array): Promise<Float32Array> {
+  const { imageMaximum } = await import('../core/program-info.js');
+  const { inUnitRange } = await import('../runtime/image.js');
+  return inUnitRange(images, imageMaximum(loaded.vae.info));
+}
+
 const atLeastTwo = (flag: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 2) throw new InvalidArgumentError(`${flag} takes a whole number of at least 2.`);
@@ -70,7 +77,7 @@ export function register(program: Command): void {
       const { writeImageGrid } = await import('../node/png.js');
       const grid = interpolations(loaded.vae, feed.testSet().values, opts.pairs, opts.steps);
       const output = opts.output ?? join(run, 'interpolation.png');
-      writeImageGrid(output, grid.images, grid.count, ...(await imageShape(loaded)), grid.columns);
+      writeImageGrid(output, await shownImages(loaded, grid.images), grid.count, ...(await imageShape(loaded)), grid.columns);
       console.log(`wrote ${output} (${opts.pairs} pairs of test images, ${opts.steps} steps each)`);
     });
 
@@ -91,7 +98,7 @@ export function register(program: Command): void {
       const { writeImageGrid } = await import('../node/png.js');
       const grid = manifold(loaded.vae, opts.n);
       const output = opts.output ?? join(run, 'manifold.png');
-      writeImageGrid(output, grid.images, grid.count, ...(await imageShape(loaded)), grid.columns);
+      writeImageGrid(output, await shownImages(loaded, grid.images), grid.count, ...(await imageShape(loaded)), grid.columns);
       console.log(`wrote ${output} (${opts.n}×${opts.n} decodes; z1 grows to the right, z2 upwards)`);
     });
 

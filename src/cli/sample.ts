@@ -22,8 +22,11 @@ export function register(program: Command): void {
       const { vae } = await loadRun(dir);
       const { writeImageGrid } = await import('../node/png.js');
       const { DATASETS } = await import('../core/catalog.js');
+      const { imageMaximum } = await import('../core/program-info.js');
+      const { inUnitRange } = await import('../runtime/image.js');
       const [rows, cols] = DATASETS[dataset.name].imageShape;
-      writeImageGrid(output, vae.sampleMeans(opts.n, opts.seed), opts.n, rows, cols, Math.ceil(Math.sqrt(opts.n)));
+      const means = inUnitRange(vae.sampleMeans(opts.n, opts.seed), imageMaximum(vae.info));
+      writeImageGrid(output, means, opts.n, rows, cols, Math.ceil(Math.sqrt(opts.n)));
       console.log(`wrote ${output} (${opts.n} samples)`);
     });
 }

@@ -130,8 +130,9 @@ function dataset(v: A.SettingValue, data: VarInfo[], out: Diagnostic[]): Dataset
     rejected = true;
     out.push(D.labelsWithStaticBinarization(labelsValue!.span, 'Statically binarized MNIST (Larochelle & Murray) comes without labels; use binarize = dynamic or none.'));
   }
-  const images = data.find((d) => d.name !== labels)?.name ?? '';
-  const choice = { name: spec.name, args, images, ...(labels ? { labels } : {}), span: v.span };
+  const images = data.find((d) => d.name !== labels);
+  const unscaled = images?.type === 'pixel' ? { unscaled: true as const } : {};
+  const choice = { name: spec.name, args, images: images?.name ?? '', ...(labels ? { labels } : {}), ...unscaled, span: v.span };
   if (!rejected) checkDataFits(choice, data, out);
   return choice;
 }
@@ -167,8 +168,10 @@ function checkDataFits(choice: DatasetChoice & { span: A.SettingValue['span'] },
   if (x.size !== spec.pixels) {
     out.push(D.shapeMismatch(choice.span, `${spec.name} has ${spec.pixels} values per example (${spec.imageShape.join('×')}), but '${x.name}' has ${x.size}.`));
   }
-  if (!supportWithin(type, x.type)) {
-    const hint = spec.name === 'mnist' ? ' Binarize it, as in mnist(binarize = dynamic), or declare the data unit.' : '';
+  // Grey levels (a data set of unit values) may also be read as 8-bit values, unscaled.
+  if (!supportWithin(type, x.type) && !(type === 'unit' && x.type === 'pixel')) {
+    const hint = x.type === 'pixel' ? ' 8-bit values are grey levels: use mnist(binarize = none) or frey_face.'
+      : spec.name === 'mnist' ? ' Binarize it, as in mnist(binarize = dynamic), or declare the data unit.' : '';
     out.push(D.supportMismatch(choice.span, `This data set yields ${type} values, but '${x.name}' is declared ${x.type}.${hint}`));
   }
 }

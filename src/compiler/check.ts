@@ -253,6 +253,11 @@ class Checker {
       for (const arg of stmt.dist.args) this.expr(arg.value); // names in the arguments still resolve
       return this.report(D.unknownDistribution(stmt.dist.name.span, stmt.dist.name.name, Object.keys(FAMILIES), closest(stmt.dist.name.name, Object.keys(FAMILIES))));
     }
+    if (family.likelihoodOnly && stmt.role !== 'likelihood') {
+      for (const arg of stmt.dist.args) this.expr(arg.value);
+      return this.report(D.supportMismatch(stmt.dist.name.span,
+        `${family.name} is a likelihood for ${family.support} data; it cannot be the ${stmt.role} of a latent (its values are discrete and it has no KL).`));
+    }
     const params = this.bindArguments(stmt.dist, family);
     const modifiers = checkModifiers(stmt, family, target, {
       expr: (e) => this.expr(e), constant: (e, what) => this.constantValue(e, what), report: (d) => this.report(d),
@@ -717,6 +722,8 @@ function expectedShape(rule: ParamShape, shape: number[], target: number[], earl
   // K, once an earlier parameter has fixed it (logits [K] or locs [K, D]); a scalar is then shared.
   const known = earlier.logits?.length ? earlier.logits[0] : earlier.locs?.length ? earlier.locs[0] : undefined;
   const k = known ?? shape[0];
+  // K of a 'mixture' parameter: the last axis of the first one before it that has axes.
+  const mixtureK = Object.values(earlier).find((s) => s.length > 0)?.at(-1);
   const want: Record<ParamShape, [ok: boolean, words: string]> = {
     elementwise: [sameShape(broadcast(shape, target) ?? [], target), `be a scalar or have the shape ${showShape(target)}`],
     scalar: [shape.length === 0, 'be a single number'],
@@ -726,8 +733,15 @@ function expectedShape(rule: ParamShape, shape: number[], target: number[], earl
     components: [shape.length === 0 || (shape.length === 1 && shape[0] >= 1), 'be a scalar (equal weights) or have shape [K], one logit per component'],
     // (A scalar after a scalar locs is not reported again: locs's error says it.)
     'component-event': [sameShape(shape, [k, d]) || (shape.length === 0 && (known !== undefined || 'locs' in earlier)), `have shape [${k ?? 'K'}, ${d}]: one row per component`],
+    mixture: [isMixtureShape(shape, target, mixtureK), `have shape [${[...target, mixtureK ?? 'K'].join(', ')}]: the variable's shape and a last axis of components${mixtureK === undefined ? '' : ` (K = ${mixtureK}, as the parameters before it)`}`],
   };
   return want[rule][0] ? undefined : want[rule][1];
+}
+/** [..., K] with K ≥ 1 (equal to `k` when known) and leading axes that broadcast to the variable's shape. */
+function isMixtureShape(shape: number[], target: number[], k: number | undefined): boolean {
+  const last = shape.at(-1);
+  if (last === undefined || last < 1 || (k !== undefined && last !== k)) return false;
+  return sameShape(broadcast(shape.slice(0, -1), target) ?? [], target);
 }
 export const showShape = (s: number[]): string => (s.length === 0 ? 'scalar' : `[${s.join(', ')}]`);
 

@@ -15,7 +15,8 @@
  *
  * Guides' scales are not checked by VAE4001: a guide's scale is held away from 0 by the KL's
  * −log σ term, while nothing holds a likelihood's scale away from 0 where it explains pixels
- * exactly (their density, and the loss, run off to infinity).
+ * exactly (their density, and the loss, run off to infinity). Nor are the scales of the 8-bit
+ * families: their probabilities are at most 1.
  */
 import type * as A from './ast.js';
 import { FAMILIES, type FamilySpec } from '../core/catalog.js';
@@ -54,7 +55,8 @@ export function pedanticWarnings(model: CheckedModel): Diagnostic[] {
 // VAE4001 ---------------------------------------------------------------------------------------
 
 function unflooredScales(model: CheckedModel): Diagnostic[] {
-  const dists = [...model.likelihoods, ...model.priors.values()];
+  // A family over 8-bit levels gives probabilities (at most 1), which a scale near 0 cannot blow up.
+  const dists = [...model.likelihoods, ...model.priors.values()].filter((d) => FAMILIES[d.family].support !== 'pixel');
   return dists.flatMap((d) => SCALE_PARAMS.filter((p) => d.params[p]).flatMap((p) => {
     const e = d.params[p];
     const net = firstNet(e);

@@ -60,7 +60,21 @@ export function programInfo(o: Objective): ProgramInfo {
       ...(t.guide.estimator.kind === 'score-function' ? { scoreFunction: { decay: t.guide.estimator.decay } } : {}),
       standardNormalPrior: isStandardNormal(t.prior),
     })),
+    ...pixelData(m, images),
   };
+}
+
+/**
+ * The images variable if it is `pixel`, and whether bits per dimension are reported for it: when
+ * the model's one likelihood is a probability of its 256 levels (a family over `pixel`, not a
+ * density such as Normal's).
+ */
+function pixelData(m: Objective['model'], images: string): Pick<ProgramInfo, 'pixels'> {
+  const x = m.data.find((d) => d.name === images);
+  if (x?.type !== 'pixel') return {};
+  const [likelihood, ...more] = m.likelihoods;
+  const bitsPerDim = more.length === 0 && likelihood?.target === x.name && FAMILIES[likelihood.family].support === 'pixel';
+  return { pixels: { variable: x.name, size: x.size, bitsPerDim } };
 }
 
 /** Whether a distribution is N(0, 1) written with constants: the runtime takes shorter paths for it. */

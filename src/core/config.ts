@@ -8,8 +8,10 @@ import type { Span } from './span.js';
 /**
  * The data set and which variable each of its fields feeds: `images` (the variable with a
  * likelihood) and, for conditional models, `labels` (a one-hot covariate, `data y : onehot[10]`).
+ * `unscaled`: the images variable is `pixel`, so grey levels are read as they are (0..255), not
+ * scaled to [0, 1].
  */
-export interface DatasetChoice { name: string; args: Record<string, string>; images: string; labels?: string; span?: Span }
+export interface DatasetChoice { name: string; args: Record<string, string>; images: string; labels?: string; unscaled?: true; span?: Span }
 export interface OptimizerChoice { name: string; settings: Record<string, number> }
 
 /** The bound that training maximizes: the ELBO with S samples, or the IWAE bound with K. */

@@ -351,6 +351,7 @@ function validateDataset(dataset: unknown, bad: (field: string, expected: string
   if (!isObject(dataset.args) || !Object.values(dataset.args).every((v) => typeof v === 'string')) throw bad('"config.dataset.args"', 'an object of strings');
   if (typeof dataset.images !== 'string') throw bad('"config.dataset.images"', 'the name of the data variable the images feed');
   if (dataset.labels !== undefined && typeof dataset.labels !== 'string') throw bad('"config.dataset.labels"', 'the name of a data variable');
+  if (dataset.unscaled !== undefined && dataset.unscaled !== true) throw bad('"config.dataset.unscaled"', 'true (8-bit data read unscaled) or absent');
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -11,11 +11,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../core/config.js';
+import { bitsPerDimension, imageMaximum, type ProgramInfo } from '../core/program-info.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { restoreWeights } from './restore-weights.js';
 import { DataError } from './data/errors.js';
 import type { DataFeed } from './data/feed.js';
-import { imageGrid, type PixelGrid } from './image.js';
+import { imageGrid, inUnitRange, type PixelGrid } from './image.js';
 import type { Evaluation, StepSettings, VaeModel } from './model.js';
 import { makeOptimizer, type Optimizer } from './optim.js';
 import { Rng } from './rng.js';
@@ -43,6 +44,8 @@ export interface EpochMetrics {
   test_rec: number;
   test_kl: number;
   test_terms: Record<string, number>;
+  /** For a model of `pixel` data: the test loss in bits per dimension, test_loss / (D · ln 2). */
+  test_bpd?: number;
   /** Seconds of the epoch's training steps (the test evaluation not included). */
   seconds: number;
   examples_per_second: number;
@@ -113,7 +116,7 @@ export class Trainer {
     this.open = undefined;
     this.epochsDone = e.epoch;
     const test = this.feed.testSet();
-    const m = epochMetrics(e.epoch, e.sum / e.seen, this.model.evaluate(test.values, test.count), seconds, this.feed.trainCount);
+    const m = epochMetrics(this.model.info, e.epoch, e.sum / e.seen, this.model.evaluate(test.values, test.count), seconds, this.feed.trainCount);
     this.hooks.onEpoch?.(m, this);
     return m;
   }
@@ -204,7 +207,8 @@ export class Trainer {
   pictures(): TrainingPictures {
     const [rows, cols] = this.feed.dataset.imageShape;
     const { pixels, rowWidth } = this.feed;
-    const samples = imageGrid(this.model.sampleMeans(64, this.config.seed), 64, rows, cols, 8);
+    const white = imageMaximum(this.model.info);
+    const samples = imageGrid(inUnitRange(this.model.sampleMeans(64, this.config.seed), white), 64, rows, cols, 8);
     const n = 32;
     const test = this.feed.testSet().values.subarray(0, n * rowWidth);
     const recon = this.model.reconstructions(test, n);
@@ -213,7 +217,7 @@ export class Trainer {
       pairs.set(test.subarray(i * rowWidth, i * rowWidth + pixels), 2 * i * pixels);
       pairs.set(recon.subarray(i * pixels, (i + 1) * pixels), (2 * i + 1) * pixels);
     }
-    return { samples, reconstructions: imageGrid(pairs, 2 * n, rows, cols, 16) };
+    return { samples, reconstructions: imageGrid(inUnitRange(pairs, white), 2 * n, rows, cols, 16) };
   }
 
   /** Frees the optimizer's state (the model stays the caller's). */
@@ -222,9 +226,11 @@ export class Trainer {
   }
 }
 
-function epochMetrics(epoch: number, trainLoss: number, ev: Evaluation, seconds: number, examples: number): EpochMetrics {
+function epochMetrics(info: ProgramInfo, epoch: number, trainLoss: number, ev: Evaluation, seconds: number, examples: number): EpochMetrics {
+  const bpd = bitsPerDimension(info, ev.loss);
   return {
     epoch, train_loss: trainLoss, test_loss: ev.loss, test_rec: ev.rec, test_kl: ev.kl, test_terms: ev.terms,
+    ...(bpd === undefined ? {} : { test_bpd: bpd }),
     seconds, examples_per_second: examples / seconds,
   };
 }
@@ -234,5 +240,6 @@ export function formatEpoch(m: EpochMetrics, epochs: number): string {
   const width = String(epochs).length;
   return `epoch ${String(m.epoch).padStart(width)}/${epochs}  train ${m.train_loss.toFixed(2)}  ` +
     `test ${m.test_loss.toFixed(2)} (rec ${m.test_rec.toFixed(2)}, kl ${m.test_kl.toFixed(2)})  ` +
+    (m.test_bpd === undefined ? '' : `${m.test_bpd.toFixed(3)} bits/dim  `) +
     `${m.seconds.toFixed(1)} s  ${Math.round(m.examples_per_second)} ex/s`;
 }

@@ -78,7 +78,9 @@ export function describeFamily(f: FamilySpec): string {
   const params = f.parameterizations.map((ps) => `${f.name}(${ps.map((p) => (p.constraint === 'real' ? p.name : `${p.name} ${p.constraint === 'positive' ? '> 0' : 'in (0, 1)'}`)).join(', ')})`);
   const asGuide = KL_PAIRS.filter((k) => k.q === f.name).map((k) => k.p);
   const asPrior = KL_PAIRS.filter((k) => k.p === f.name).map((k) => k.q);
-  const partners = asGuide.length + asPrior.length === 0
+  const partners = f.likelihoodOnly
+    ? `A likelihood only (for ${f.support} data): not a prior or a guide.`
+    : asGuide.length + asPrior.length === 0
     ? 'Closed-form KL: none (the KL against it is Monte Carlo).'
     : `Closed-form KL: as the guide, against ${asGuide.join(', ') || 'none'}; as the prior, with guides ${asPrior.join(', ') || 'none'}.`;
   return [

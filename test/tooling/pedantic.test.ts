@@ -35,6 +35,10 @@ describe('pedantic warnings', () => {
     expect(under(text, w)).toBe('exp(decoder(z).s)');
     expect(w.message).toMatch(/network 'decoder' with no floor.*softplus\(\.\.\.\) \+ 1e-3/);
     expect(warnings(text.replace('exp(decoder(z).s)', 'softplus(decoder(z).s) + 1e-3'))).toEqual([]);
+    // An 8-bit likelihood's probabilities are at most 1: its scale needs no floor.
+    const pixels = text.replace('unit[784]', 'pixel[784]').replace('Normal(decoder(z).mean', 'DiscretizedLogistic(decoder(z).mean');
+    expect(pixels).toContain('DiscretizedLogistic(decoder(z).mean, exp(decoder(z).s))');
+    expect(warnings(pixels)).toEqual([]);
   });
 
   it('VAE4002: a network output, a param and a const that nothing reads', () => {

@@ -1,9 +1,9 @@
 /**
- * From a data set to the values a model sees: pixels scaled to [0, 1], binarized as the train
- * block says. `binarize = dynamic` draws a fresh Bernoulli sample of every training image each
- * time it is used (each epoch); the test images are binarized once, with a fixed seed, so that
- * test losses are comparable across runs. Pure: the data set comes in as arrays
- * (src/node/datasets.ts loads the files).
+ * From a data set to the values a model sees: pixels scaled to [0, 1] (or, for `pixel` data, the
+ * grey levels 0..255 as they are), binarized as the train block says. `binarize = dynamic` draws a
+ * fresh Bernoulli sample of every training image each time it is used (each epoch); the test
+ * images are binarized once, with a fixed seed, so that test losses are comparable across runs.
+ * Pure: the data set comes in as arrays (src/node/datasets.ts loads the files).
  */
 import type { DatasetChoice } from '../../core/config.js';
 import { DATASETS } from '../../core/catalog.js';
@@ -61,7 +61,7 @@ export class DataFeed {
     this.trainCount = Math.min(dataset.train.count, limit ?? Infinity);
     this.testCount = Math.min(dataset.test.count, testLimit ?? Infinity);
     this.dynamic = choice.args.binarize === 'dynamic';
-    this.levels = levelTable(dataset.binary ? 1 : 1 / 255);
+    this.levels = levelTable(dataset.binary || choice.unscaled ? 1 : 1 / 255);
   }
 
   /** The values of training examples `indices`, row after row. */
