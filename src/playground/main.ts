@@ -27,8 +27,8 @@ interface PlaygroundState {
   test: [number, number][];
   /** tf.memory().numTensors in the training worker, at its last progress message. */
   tensors?: number;
-  /** Each check shown: how long the compile worker took, and from the edit to the diagnostics on screen (ms). */
-  checks: { ms: number; latency: number }[];
+  /** Each check shown: how long the compile worker took, from the edit to the diagnostics on screen, and when (ms since the page's start). */
+  checks: { ms: number; latency: number; at: number }[];
   state?: TrainState;
 }
 
@@ -81,7 +81,8 @@ compiler.onmessage = (event: MessageEvent<CompileReply>) => {
   if (reply.id !== checkId) return; // an answer to older text
   showDiagnostics(reply.diagnostics);
   editor.showDiagnostics(reply.diagnostics);
-  state.checks.push({ ms: reply.ms, latency: performance.now() - checkSent });
+  const at = performance.now();
+  state.checks.push({ ms: reply.ms, latency: at - checkSent, at });
   byId('explain').textContent = reply.explain || (reply.diagnostics.length ? '(the model has errors)' : '');
   byId('check-time').textContent = `checked in ${reply.ms.toFixed(1)} ms`;
   summary = reply.summary;
@@ -173,6 +174,8 @@ const buttons = {
 };
 let trainState: TrainState | undefined;
 let epochsKept = 0;
+/** The page's run number: replies about an earlier run are dropped. */
+let run = 0;
 
 function updateButtons(): void {
   const running = trainState === 'training' || trainState === 'paused';
@@ -198,10 +201,11 @@ buttons.train.addEventListener('click', () => {
   byId('loss').textContent = '–';
   byId('test-loss').textContent = '–';
   byId('epoch').textContent = '–';
+  byId('epoch-line').textContent = '';
   scheduleChart();
   trainState = 'loading';
   updateButtons();
-  toTrainer({ kind: 'start', name: modelName(), text: editor.text(), settings: s, backend: backend(), data });
+  toTrainer({ kind: 'start', run: ++run, name: modelName(), text: editor.text(), settings: s, backend: backend(), data });
 });
 buttons.pause.addEventListener('click', () => toTrainer({ kind: trainState === 'paused' ? 'resume' : 'pause' }));
 buttons.stop.addEventListener('click', () => toTrainer({ kind: 'stop' }));
@@ -221,6 +225,7 @@ byId('copy-command').addEventListener('click', async () => {
 
 trainer.onmessage = (event: MessageEvent<TrainReply>) => {
   const reply = event.data;
+  if (reply.run !== run) return; // the last words of a run that a new one replaced
   switch (reply.kind) {
     case 'status':
       trainState = state.state = reply.state;
@@ -293,11 +298,9 @@ function scheduleChart(): void {
   requestAnimationFrame(() => {
     chartQueued = false;
     const raw = state.steps.map(([s, l]) => [s, l] as [number, number]);
-    let ema = NaN;
-    const smooth = raw.map(([s, l]) => [s, (ema = Number.isNaN(ema) ? l : 0.8 * ema + 0.2 * l)] as [number, number]);
     const curves: Curve[] = [
       { name: 'train (each step)', points: raw, color: '#a5d8ff', width: 1 },
-      { name: 'train (smoothed)', points: smooth, color: '#1c7ed6', width: 2 },
+      { name: 'train (mean of 11 steps)', points: centeredMean(raw, 5), color: '#1c7ed6', width: 2 },
       { name: `test (first ${TEST_CURVE_EXAMPLES})`, points: state.test, color: '#e8590c', width: 2, dots: true },
     ];
     drawChart(byId<HTMLCanvasElement>('chart'), curves, { x: 'step', y: 'loss (nats per example)' });

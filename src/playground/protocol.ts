@@ -68,7 +68,8 @@ export type DataSource =
   | { kind: 'files'; train: File | string; test?: File | string };
 
 export type TrainRequest =
-  | { kind: 'start'; name: string; text: string; settings: TrainSettings; backend: BackendChoice; data: DataSource }
+  /** `run` numbers the page's runs: every reply carries the number of the run it is about, so that the page drops a stopped run's last words. */
+  | { kind: 'start'; run: number; name: string; text: string; settings: TrainSettings; backend: BackendChoice; data: DataSource }
   | { kind: 'pause' }
   | { kind: 'resume' }
   | { kind: 'stop' }
@@ -80,7 +81,7 @@ export type TrainState = 'loading' | 'training' | 'paused' | 'stopped' | 'finish
 /** One training step: its number (from 1, across epochs), its minibatch loss and how long it took (ms). */
 export type StepPoint = [step: number, loss: number, ms: number];
 
-export type TrainReply =
+export type TrainReply = { run: number } & (
   /** `manifold`: why the latent manifold cannot be drawn (one 2-d latent with a standard normal prior can), once training starts. */
   | { kind: 'status'; state: TrainState; message: string; manifold?: string }
   /** At a bounded rate: the steps since the last progress message. `tensors` is tf.memory().numTensors. */
@@ -91,7 +92,7 @@ export type TrainReply =
   /** An epoch's metrics (as in metrics.jsonl); a checkpoint of it is ready for download. */
   | { kind: 'epoch'; metrics: EpochMetrics }
   | { kind: 'file'; name: string; mime: string; bytes: Uint8Array }
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; message: string });
 
 /** The test curve's points are the loss on this many test examples (fixed binarization), not the whole test set. */
 export const TEST_CURVE_EXAMPLES = 1000;

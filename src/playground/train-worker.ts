@@ -30,6 +30,11 @@ const PICTURES_MS = 1000;
 const MANIFOLD_SIZE = 16;
 
 const scope = workerScope<TrainRequest, TrainReply>();
+/** The run the worker is on (the page's number for it); every reply carries it. */
+let run = 0;
+/** Sends `message` about the current run. */
+const post = (message: DistributiveOmit<TrainReply, 'run'>, transfer?: Transferable[]) => scope.post({ ...message, run } as TrainReply, transfer);
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The last completed epoch: what a downloaded run holds. */
 interface Kept { epoch: number; checkpoint: Uint8Array; metrics: EpochMetrics[]; pictures: TrainingPictures }
@@ -69,6 +74,7 @@ async function handle(request: TrainRequest): Promise<void> {
   switch (request.kind) {
     case 'start':
       await endSession();
+      run = request.run;
       session = await openSession(request);
       if (session) session.done = trainLoop(session);
       return;
@@ -96,13 +102,13 @@ async function handle(request: TrainRequest): Promise<void> {
 
 function status(state: TrainState, message: string, manifoldProblemText?: string): void {
   if (session && state !== 'loading') session.state = state;
-  scope.post({ kind: 'status', state, message, ...(manifoldProblemText !== undefined && { manifold: manifoldProblemText }) });
+  post({ kind: 'status', state, message, ...(manifoldProblemText !== undefined && { manifold: manifoldProblemText }) });
 }
 
 function fail(e: unknown): void {
   if (session) session.state = 'failed';
-  scope.post({ kind: 'error', message: (e as Error).message ?? String(e) });
-  scope.post({ kind: 'status', state: 'failed', message: 'stopped by an error' });
+  post({ kind: 'error', message: (e as Error).message ?? String(e) });
+  post({ kind: 'status', state: 'failed', message: 'stopped by an error' });
 }
 
 /** Stops the current run, if any, and frees its tensors. */
@@ -147,7 +153,7 @@ async function openSession(request: Extract<TrainRequest, { kind: 'start' }>): P
     onEpoch: (metrics, trainer) => {
       s.metrics.push(metrics);
       s.kept = { epoch: metrics.epoch, checkpoint: trainer.checkpoint(), metrics: [...s.metrics], pictures: trainer.pictures() };
-      scope.post({ kind: 'epoch', metrics });
+      post({ kind: 'epoch', metrics });
     },
   });
   return s;
@@ -185,7 +191,7 @@ async function trainLoop(s: Session): Promise<void> {
   const flush = () => {
     if (points.length === 0) return;
     const stepsPerEpoch = Math.ceil(trainer.feed.trainCount / s.config.batch);
-    scope.post({ kind: 'progress', epoch, epochs: s.config.epochs, stepsPerEpoch, points, tensors: tf.memory().numTensors });
+    post({ kind: 'progress', epoch, epochs: s.config.epochs, stepsPerEpoch, points, tensors: tf.memory().numTensors });
     points = [];
     lastProgress = performance.now();
   };
@@ -231,7 +237,7 @@ async function trainLoop(s: Session): Promise<void> {
 /** The test-curve point and the pictures at the weights of now; their pixel buffers are transferred. */
 function postPictures(s: Session): void {
   const { trainer } = s;
-  scope.post({ kind: 'test', step: s.step, loss: trainer.model.evaluate(s.testCurve.values, s.testCurve.count).loss });
+  post({ kind: 'test', step: s.step, loss: trainer.model.evaluate(s.testCurve.values, s.testCurve.count).loss });
   const { samples, reconstructions } = trainer.pictures();
   let grid: PixelGrid | undefined;
   if (!s.manifold) {
@@ -240,7 +246,7 @@ function postPictures(s: Session): void {
     grid = imageGrid(m.images, m.count, rows, cols, m.columns, 1);
   }
   const buffers = [samples, reconstructions, ...(grid ? [grid] : [])].map((g) => g.data.buffer);
-  scope.post({ kind: 'pictures', step: s.step, samples, reconstructions, ...(grid && { manifold: grid }) }, buffers);
+  post({ kind: 'pictures', step: s.step, samples, reconstructions, ...(grid && { manifold: grid }) }, buffers);
 }
 
 /** The run of the last completed epoch as a zip of a run directory (`vae eval`, `vae sample` and `vae export` read it). */
@@ -274,7 +280,7 @@ async function exportDecoder(): Promise<void> {
 }
 
 function sendFile(name: string, mime: string, bytes: Uint8Array): void {
-  scope.post({ kind: 'file', name, mime, bytes }, [bytes.buffer]);
+  post({ kind: 'file', name, mime, bytes }, [bytes.buffer]);
 }
 
 /** A picture as PNG bytes, drawn on an OffscreenCanvas; undefined where workers have none. */
