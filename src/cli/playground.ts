@@ -34,7 +34,8 @@ const TYPES: Record<string, string> = {
 
 interface Flags { port: number; host: string; dataDir?: string; static?: string }
 
-const port = (v: string): number => {
+/** `--port`'s value: a whole number 0..65535. */
+export const parsePort = (v: string): number => {
   const n = Number(v);
   if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('takes a port number, 0 to 65535 (0: any free port).');
   return n;
@@ -43,7 +44,7 @@ const port = (v: string): number => {
 export function register(program: Command): void {
   program.command('playground')
     .description('Serve the playground: edit a model in the browser and watch it train (docs/playground.md).')
-    .option('--port <n>', 'the port to listen on (0: any free port)', port, 8080)
+    .option('--port <n>', 'the port to listen on (0: any free port)', parsePort, 8080)
     .option('--host <address>', 'the address to listen on (0.0.0.0: every interface, visible to the network)', '127.0.0.1')
     .option('--data-dir <dir>', 'a directory of data files the page may train on (default $VAE_DATA_DIR)')
     .option('--static <dir>', 'write the page and MNIST into DIR as static files, instead of serving')
@@ -199,11 +200,12 @@ function listData(dir: string): string[] {
 }
 
 /**
- * Writes the built page into `out` with MNIST's files gzipped under data/mnist/ (the page takes
- * NAME or NAME.gz): a folder any static web server can host. `out` must be new or empty.
+ * Writes the built page (`page`, default dist/playground/) into `out` with MNIST's files gzipped
+ * under data/mnist/ (the page takes NAME or NAME.gz): a folder any static web server can host.
+ * `out` must be new or empty.
  */
-export async function writeStatic(out: string): Promise<void> {
-  const root = builtPage(PLAYGROUND_DIR);
+export async function writeStatic(out: string, page = PLAYGROUND_DIR): Promise<void> {
+  const root = builtPage(page);
   if (existsSync(out)) {
     if (!statSync(out).isDirectory()) throw new UsageError(`--static ${out}: is a file; give a new or empty directory.`);
     if (readdirSync(out).length > 0) throw new UsageError(`--static ${out}: the directory holds files; give a new or empty directory.`);
