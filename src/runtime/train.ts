@@ -30,6 +30,8 @@ export interface StepProgress {
   steps: number;
   /** The mean training loss per example over the epoch's steps so far, in nats. */
   loss: number;
+  /** The training loss per example of this step's minibatch alone, in nats. */
+  batchLoss: number;
   /** Examples trained on in this epoch so far. */
   examples: number;
   /** Seconds since the epoch started. */
@@ -148,7 +150,7 @@ export class Trainer {
     e.seen += indices.length;
     e.next = s + 1;
     const progress: StepProgress = {
-      epoch: e.epoch, epochs, step: s + 1, steps: e.steps, loss: e.sum / e.seen, examples: e.seen, seconds: (performance.now() - e.started) / 1000,
+      epoch: e.epoch, epochs, step: s + 1, steps: e.steps, loss: e.sum / e.seen, batchLoss: loss, examples: e.seen, seconds: (performance.now() - e.started) / 1000,
     };
     this.hooks.onStep?.(progress);
     return progress;

