@@ -20,7 +20,7 @@
  *                                                          (the cropped edges of `same` into a dropped row)
  *   gradients       im2col's is col2im and col2im's is im2col; the products' are dense.ts's
  *                   (explicit transposes, no transpose flags)
- *   pool max        tfjs's maxPool; gradient: dy scattered to the argmax of each window (maxPoolWithArgmax)
+ *   pool max        tfjs's maxPool; gradient: dy scattered to the first maximum of each window, found tap by tap
  *   pool avg        tfjs's avgPool; gradient: dy / N² gathered back to each window's pixels
  *   upsample        a gather of pixel rows; gradient: their scatter-add
  *
@@ -71,22 +71,25 @@ function cached(key: string, make: () => Int32Array): Int32Array {
  * that order, the input pixel's row (b·inH + h)·inW + w with h = i·s + di − top, w = j·s + dj − left;
  * a tap on the padding reads row B·inH·inW (the zero row). The order makes row r of the gathered
  * [B·outH·outW, k·k·C] matrix the window of output pixel r, channels innermost, as W [k, k, C, ·]
- * reshaped to [k·k·C, ·] expects.
+ * reshaped to [k·k·C, ·] expects. `tapMajor`: the taps outermost instead (entry t·L + r, with L
+ * output pixels), so that one tap's rows are a contiguous part.
  */
-function windowRows(g: Windows): Int32Array {
-  return cached(`w${Object.values(g).join(',')}`, () => {
+function windowRows(g: Windows, tapMajor = false): Int32Array {
+  return cached(`w${Object.values(g).join(',')},${tapMajor}`, () => {
     const { batch, inH, inW, outH, outW, kernel: k, stride: s, top, left } = g;
-    const rows = new Int32Array(batch * outH * outW * k * k);
+    const pixels = batch * outH * outW;
+    const rows = new Int32Array(pixels * k * k);
     const outside = batch * inH * inW;
-    let n = 0;
+    let r = 0;
     for (let b = 0; b < batch; b++) {
       for (let i = 0; i < outH; i++) {
-        for (let j = 0; j < outW; j++) {
+        for (let j = 0; j < outW; j++, r++) {
           for (let di = 0; di < k; di++) {
             const h = i * s + di - top;
             for (let dj = 0; dj < k; dj++) {
               const w = j * s + dj - left;
-              rows[n++] = h < 0 || h >= inH || w < 0 || w >= inW ? outside : (b * inH + h) * inW + w;
+              const t = di * k + dj;
+              rows[tapMajor ? t * pixels + r : r * k * k + t] = h < 0 || h >= inH || w < 0 || w >= inW ? outside : (b * inH + h) * inW + w;
             }
           }
         }
@@ -233,23 +236,47 @@ export function conv2dTranspose(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, 
   return tf.reshape(y, [batch, outH, outW, filters]);
 }
 
+/**
+ * dL/dx of a max pool (windows N × N, stride N) from x [B, H, W, C], its output y and dy: each
+ * window's dy goes to its first maximum in row-major order, as tfjs's MaxPoolGrad gives it (wasm's
+ * MaxPoolWithArgmax cannot stand in: it misplaces the maximum of a window of negative values or
+ * zeros). Tap by tap, t = 0 … N²−1: first_t = (x_t = y) ∧ ¬taken, taken ∨= (x_t = y); then the
+ * dy ⊙ first_t of every tap are scattered back to their pixels (the windows do not overlap).
+ */
+function maxPoolGradient(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, size: number): tf.Tensor4D {
+  const [batch, height, width, channels] = x.shape;
+  const [outH, outW] = [y.shape[1], y.shape[2]];
+  const rows = windowRows({ batch, inH: height, inW: width, outH, outW, kernel: size, stride: size, top: 0, left: 0 }, true);
+  const windows = batch * outH * outW;
+  const pixels = tf.reshape(x, [batch * height * width, channels]) as tf.Tensor2D;
+  const [maxima, grads] = [tf.reshape(y, [windows, channels]), tf.reshape(dy, [windows, channels])];
+  const zeros = tf.zerosLike(grads);
+  let taken: tf.Tensor | undefined;
+  const shares: tf.Tensor[] = [];
+  for (let t = 0; t < size * size; t++) {
+    const isMax = tf.equal(tf.gatherND(pixels, rowIndices(rows.subarray(t * windows, (t + 1) * windows))), maxima);
+    shares.push(tf.where(taken ? tf.logicalAnd(isMax, tf.logicalNot(taken)) : isMax, grads, zeros));
+    taken = taken ? tf.logicalOr(taken, isMax) : isMax;
+  }
+  return tf.reshape(tf.scatterND(rowIndices(rows), tf.concat(shares, 0), [batch * height * width, channels]), x.shape);
+}
+
 /** Max or mean over non-overlapping size × size windows (stride = size; a remainder dropped): [B, ⌊H/N⌋, ⌊W/N⌋, C]. */
 export function pool2d(x: tf.Tensor4D, op: PoolOp, size: number): tf.Tensor4D {
-  if (!useFastConv()) return op === 'max' ? tf.maxPool(x, size, size, 'valid') : tf.avgPool(x, size, size, 'valid');
+  const pool = (t: tf.Tensor4D) => (op === 'max' ? tf.maxPool(t, size, size, 'valid') : tf.avgPool(t, size, size, 'valid'));
+  if (!useFastConv()) return pool(x);
   const [batch, height, width, channels] = x.shape;
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const xIn = args[0] as tf.Tensor4D;
-    (args[1] as tf.GradSaveFunc)([xIn]);
+    const y = pool(xIn);
+    (args[1] as tf.GradSaveFunc)(op === 'max' ? [xIn, y] : []);
     return {
-      value: op === 'max' ? tf.maxPool(xIn, size, size, 'valid') : tf.avgPool(xIn, size, size, 'valid'),
-      gradFunc: (dy: tf.Tensor, [xs]: tf.Tensor[]) => {
-        if (op === 'max') {
-          // Each window's gradient goes to its first maximum, as tfjs's MaxPoolGrad does.
-          const { indexes } = tf.maxPoolWithArgmax(xs as tf.Tensor4D, size, size, 'valid', true);
-          return tf.reshape(tf.scatterND(tf.reshape(indexes, [-1, 1]), tf.reshape(dy, [-1]), [xs.size]), xs.shape);
-        }
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        if (op === 'max') return maxPoolGradient(saved[0] as tf.Tensor4D, saved[1] as tf.Tensor4D, dy as tf.Tensor4D, size);
+        // Each pixel of a window gets dy / N²; a pixel of the remainder reads the zero row.
         const share = tf.reshape(tf.div(dy, size * size), [-1, channels]) as tf.Tensor2D;
-        return tf.reshape(tf.gatherND(withZeroRow(share), rowIndices(pixelWindows(batch, height, width, size))), xs.shape);
+        return tf.reshape(tf.gatherND(withZeroRow(share), rowIndices(pixelWindows(batch, height, width, size))), x.shape);
       },
     };
   });
