@@ -7,13 +7,10 @@
  *
  *   forward   y  = act(x W + b)                  one fused kernel where the backend has it
  *   backward  g  = dy ⊙ act'(y)                   act' written in terms of the output y
- *             dW = transpose(x) g,  db = Σ_batch g = ones · g,  dx = g transpose(W)
+ *             dW = transpose(x) g,  db = Σ_batch g,  dx = g transpose(W)
  *
- * and dx is skipped (zeros) when x is data, which needs no gradient. dW transposes whichever is
- * smaller: x [n, a], or g [n, b] and the product (dW = transpose(transpose(g) x)); wasm's
- * transpose is slow on large matrices (a [6272, 512] im2col matrix of a conv layer: 10 ms, against
- * 0.2 ms for its [6272, 64] gradient). On the native backend (tfjs-node) the flags cost nothing,
- * so there we keep tfjs's own gradient. `linear` is the same product without bias or activation.
+ * and dx is skipped (zeros) when x is data, which needs no gradient. On the native backend
+ * (tfjs-node) the flags cost nothing, so there we keep tfjs's own gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../core/catalog.js';
@@ -67,44 +64,6 @@ export function setCustomDenseGradient(enabled: boolean): void {
   customGradientEnabled = enabled;
 }
 
-/**
- * transpose(x) g for x [n, a], g [n, b], transposing x (n·a values moved) or else g and the
- * [b, a] product (n·b + a·b), whichever moves fewer.
- */
-export function transposedProduct(x: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
-  const [n, a] = x.shape;
-  const b = g.shape[1];
-  return n * a <= n * b + a * b ? tf.matMul(tf.transpose(x), g) : tf.transpose(tf.matMul(tf.transpose(g), x)) as tf.Tensor2D;
-}
-
-/**
- * Σ over the rows of g [n, b]: [b], as the product ones[1, n] g. On wasm a Sum over the first
- * axis transposes g first: 2.6 ms for [25088, 32], against 0.1 ms for the product.
- */
-export function columnSums(g: tf.Tensor2D): tf.Tensor1D {
-  return tf.reshape(tf.matMul(tf.ones([1, g.shape[0]]), g), [g.shape[1]]);
-}
-
-/** dL/dx (zeros when not needed) and dL/dW of x W, from g = dL/d(x W). */
-function productGradients(g: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D, inputNeedsGrad: boolean): [tf.Tensor, tf.Tensor] {
-  const dx = inputNeedsGrad ? tf.matMul(g, tf.transpose(w)) : tf.zerosLike(x);
-  return [dx, transposedProduct(x, g)];
-}
-
-/** x W for x [batch, in], W [in, out], with the gradient of `dense`; `inputNeedsGrad` false skips dx. */
-export function linear(x: tf.Tensor2D, w: tf.Tensor2D, inputNeedsGrad = true): tf.Tensor2D {
-  if (!useCustomDenseGradient()) return tf.matMul(x, w);
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xIn, wIn] = args as tf.Tensor2D[];
-    (args[2] as tf.GradSaveFunc)([xIn, wIn]);
-    return {
-      value: tf.matMul(xIn, wIn),
-      gradFunc: (dy: tf.Tensor, [xs, ws]: tf.Tensor[]) => productGradients(dy as tf.Tensor2D, xs as tf.Tensor2D, ws as tf.Tensor2D, inputNeedsGrad),
-    };
-  });
-  return op(x, w) as tf.Tensor2D;
-}
-
 /** act(x W + b) for x [batch, in], W [in, out], b [out]; `inputNeedsGrad` false skips dx. */
 export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: Activation, inputNeedsGrad = true): tf.Tensor2D {
   if (!useCustomDenseGradient()) return forward(x, w, b, activation);
@@ -117,8 +76,9 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws, ys] = saved;
-        const g = backActivation(dy, ys, activation) as tf.Tensor2D;
-        return [...productGradients(g, xs as tf.Tensor2D, ws as tf.Tensor2D, inputNeedsGrad), columnSums(g)];
+        const g = backActivation(dy, ys, activation);
+        const dx = inputNeedsGrad ? tf.matMul(g, tf.transpose(ws)) : tf.zerosLike(xs);
+        return [dx, tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)];
       },
     };
   });

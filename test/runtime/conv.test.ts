@@ -69,6 +69,7 @@ const CASES: Case[] = ([
   [1, 5, 8, 1, 3, 2, 3],
   [3, 10, 9, 5, 2, 3, 2],
   [1, 4, 4, 2, 3, 4, 1],
+  [3, 5, 6, 2, 3, 1, 1],
 ] as const).flatMap(([batch, height, width, cIn, filters, kernel, stride]) =>
   (['same', 'valid'] as Padding[]).filter((padding) => padding === 'same' || Math.min(height, width) >= kernel)
     .map((padding) => ({ batch, height, width, cIn, spec: { filters, kernel, stride, padding } })));
