@@ -53,11 +53,15 @@ const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
-/** Median of `n` runs after 3 warm-ups, each in a tidy. */
+/** Median CPU time of `n` runs after 3 warm-ups, each in a tidy. */
 const timeOf = (f: () => unknown, n = 9) => {
   const run = () => tf.tidy(() => { f(); });
   for (let i = 0; i < 3; i++) run();
-  return median(Array.from({ length: n }, () => timed(run)));
+  return median(Array.from({ length: n }, () => {
+    const start = cpuMs();
+    run();
+    return cpuMs() - start;
+  }));
 };
 
 const backend = await selectBackend(flag('--backend') as BackendName | undefined, threads);
@@ -158,7 +162,7 @@ const batches = Array.from({ length: 10 }, () => new Float32Array(BATCH * 784).m
 
 // ---- per-layer routes ------------------------------------------------------------------------
 console.log(`${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${backend.note}`);
-console.log(`batch ${BATCH}; times are medians, ms\n`);
+console.log(`batch ${BATCH}; layer times are medians of CPU time, ms\n`);
 const routeRows: [string, string][] = [];
 const route = (what: string, f: () => unknown) => {
   let text: string;
@@ -169,7 +173,14 @@ const route = (what: string, f: () => unknown) => {
   }
   routeRows.push([what, text]);
 };
-const probeLoss = (y: tf.Tensor) => tf.sum(tf.mul(y, tf.onesLike(y)));
+/** f with conv.ts's route, then with tfjs's own ops behind the same functions. */
+const withBoth = (f: (fast: boolean) => void) => {
+  for (const fast of [true, false]) {
+    setFastConv(fast);
+    f(fast);
+  }
+  setFastConv(true);
+};
 for (const l of args.includes('--no-routes') ? [] : [...convEncoder, ...convDecoder]) {
   if (l.kind !== 'conv' && l.kind !== 'conv_transpose') continue;
   const [wShape, bShape] = layerWeightShapes(l)!;
@@ -180,25 +191,34 @@ for (const l of args.includes('--no-routes') ? [] : [...convEncoder, ...convDeco
   const title = `${l.kind} ${l.in.join('×')} → ${l.out.join('×')}`;
   const layer = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) =>
     (l.kind === 'conv' ? conv2d : conv2dTranspose)(xi as tf.Tensor4D, wi as tf.Tensor4D, bi as tf.Tensor1D, l, l.activation);
-  for (const fast of [true, false]) {
-    setFastConv(fast);
-    const name = fast ? 'gather/product/scatter' : 'tfjs ops';
+  withBoth((fast) => {
+    const name = fast ? 'conv.ts' : 'tfjs ops';
     route(`${title}: ${name}, forward`, () => layer(x, w, b));
-    route(`${title}: ${name}, forward + dx, dw, db`, () => tf.grads((xi, wi, bi) => probeLoss(layer(xi, wi, bi)))([x, w, b]));
-  }
-  setFastConv(true);
+    route(`${title}: ${name}, forward + dx, dw, db`, () => tf.grads((xi, wi, bi) => layer(xi, wi, bi))([x, w, b], dy));
+  });
   // The wasm kernels that exist, one by one: a conv's dx is a transpose conv of dy, a transpose conv's dx a conv of dy.
   if (l.kind === 'conv') {
-    route(`${title}: Conv2DBackpropInput (dx)`, () => tf.conv2dTranspose(dy, w, x.shape, 2, 'same'));
-    route(`${title}: Conv3DBackpropFilterV2 (dw, depth 1)`, () => tf.engine().runKernel('Conv3DBackpropFilterV2',
+    route(`${title}: Conv2DBackpropInput (its dx)`, () => tf.conv2dTranspose(dy, w, x.shape, 2, 'same'));
+    route(`${title}: Conv3DBackpropFilterV2 (its dw, as depth 1)`, () => tf.engine().runKernel('Conv3DBackpropFilterV2',
       { x: tf.reshape(x, [BATCH, 1, ...l.in]), dy: tf.reshape(dy, [BATCH, 1, ...l.out]) },
       { strides: [1, 2, 2], pad: 'same', filterShape: [1, ...wShape] }));
   } else {
-    route(`${title}: Conv2D of dy (dx)`, () => tf.conv2d(dy, w, 2, 'same'));
+    route(`${title}: Conv2D of dy (its dx)`, () => tf.conv2d(dy, w, 2, 'same'));
   }
   tf.dispose([x, w, b, dy]);
 }
-const width = Math.max(...routeRows.map(([w]) => w.length));
+if (!args.includes('--no-routes')) {
+  const x = tf.randomNormal([BATCH, 14, 14, 32]) as tf.Tensor as tf.Tensor4D;
+  const layers: [string, (t: tf.Tensor4D) => tf.Tensor, number][] = [
+    ['pool max 2', (t) => pool2d(t, 'max', 2), 7], ['pool avg 2', (t) => pool2d(t, 'avg', 2), 7], ['upsample 2', (t) => upsample2d(t, 2), 28]];
+  for (const [name, f, size] of layers) {
+    const dy = tf.randomNormal([BATCH, size, size, 32]);
+    withBoth((fast) => route(`${name} of 14×14×32: ${fast ? 'conv.ts' : 'tfjs ops'}, forward + dx`, () => tf.grad((xi: tf.Tensor) => f(xi as tf.Tensor4D))(x, dy)));
+    dy.dispose();
+  }
+  x.dispose();
+}
+const width = Math.max(0, ...routeRows.map(([w]) => w.length));
 for (const [what, text] of routeRows) console.log(`${what.padEnd(width)}  ${text}`);
 
 // ---- the training steps, alternately -----------------------------------------------------------

@@ -3,31 +3,42 @@
  * with forward passes and gradients that run fast on the wasm backend.
  *
  * Why: tfjs-backend-wasm has no Conv2DBackpropFilter kernel (a conv layer cannot be trained on
- * it), its Conv2DBackpropInput is slow (conv_transpose [128, 7, 7, 64] → [128, 14, 14, 32],
- * k4 s2: 114–164 ms), and so are the gradients of its pools and resizes (MaxPoolGrad 16 ms,
- * AvgPoolGrad 6 ms, ResizeNearestNeighbor's 81 ms, for [128, 14, 14, 32]). Its fast kernels are
- * a plain matMul (a [6272, 512] by [512, 64] product: 12 ms, 34 GFLOP/s), GatherNd and
- * ScatterNd of whole rows (100k rows of 32 floats: 0.8 ms and 3 ms) and elementwise ops. Its
- * Slice copies the whole input to JavaScript first (12 ms to drop one row of a [25089, 32]
- * matrix), its Concat along an inner axis copies row by row, and its transposes of rank 5 or 6
- * are slow (220 ms for 3.2 M values): all avoided here. So every layer is a gather of rows, a
- * product and a scatter-add of rows, each the other's adjoint:
+ * it), its Conv2DBackpropInput is slow (conv 32 → 64 k4 s2 at batch 128: 115 ms for dx, and so
+ * tf.conv2dTranspose 7×7×64 → 14×14×32: 121 ms, where this file takes 16 ms), its Conv3D
+ * filter gradient standing in for the missing one takes 421 ms, its MaxPoolGrad and
+ * MaxPoolWithArgmax misplace the gradient of a window of negative values or ties (a ReLU's zeros),
+ * and ResizeNearestNeighborGrad is slow (upsample 2 of 14×14×32 with its gradient: 42 ms, here 4).
+ * What wasm runs fast: Conv2D forward (XNNPACK), plain matMul (about 30 GFLOP/s on [6272, 512] ×
+ * [512, 64]), GatherNd and ScatterNd of whole rows, elementwise ops. What it runs slowly, and this
+ * file avoids: Slice (copies its whole input to JavaScript first), matMul's transpose flags,
+ * transposes of rank 5 or more, and 2-D transposes whose output stride is a multiple of a large
+ * power of two (cache conflicts). Each matMul repacks its right operand (about 3 ns a value), so
+ * the smaller operand goes there. The routes (times: CPU ms at batch 128, bench/conv.ts):
  *
- *   conv            cols = im2col(x)  [B·H'·W', k·k·C_in]   a gather of pixel rows (zero row for the padding)
- *                   y    = act(cols W + b)                 dense() of dense.ts, W reshaped to [k·k·C_in, C_out]
- *   conv_transpose  cols = x W        [B·H·W, k·k·C_out]    linear() of dense.ts, W as [C_in, k·k·C_out]
- *                   y    = act(col2im(cols) + b)           a scatter-add of the k × k blocks into the output
- *                                                          (the cropped edges of `same` into a dropped row)
- *   gradients       im2col's is col2im and col2im's is im2col; the products' are dense.ts's
- *                   (explicit transposes, no transpose flags)
- *   pool max        tfjs's maxPool; gradient: dy scattered to the first maximum of each window, found tap by tap
- *   pool avg        tfjs's avgPool; gradient: dy / N² gathered back to each window's pixels
- *   upsample        a gather of pixel rows; gradient: their scatter-add
+ *   conv            y = act(Conv2D(x, w) + b)       wasm's kernel; im2col (a row gather) and one
+ *                                                   product measured 2.8 against 1.5 ms (1 → 32)
+ *                                                   and 13.9 against 13.1 ms (32 → 64)
+ *                   dx = col2im(g transpose(W))     g = dy ⊙ act'(y), W = w as [k·k·C_in, C_out];
+ *                                                   col2im a scatter-add of rows
+ *                   dW = transpose(cols) g          cols = im2col(x), transposed by gathering the
+ *                                                   taps first (2.8 ms against 9.8 for a 2-D
+ *                                                   transpose of [6272, 512]); or
+ *                                                   transpose(transpose(g) cols) when g is wider
+ *   conv_transpose  y = act(col2im(x transpose(V)) + b)   V = w as [k·k·C_out, C_in]: one product,
+ *                                                   then the k × k blocks scatter-added (the crop of
+ *                                                   `same` into a dropped row)
+ *                   dx = Conv2D(g, w)               the conv it is the transpose of (wasm's kernel:
+ *                                                   the step measured 5% faster than with im2col(g) V)
+ *                   dV = transpose(im2col(g)) x     as conv's dW
+ *   pool max        tfjs's maxPool; dx: dy to each window's first maximum, found tap by tap
+ *   pool avg        tfjs's avgPool; dx: dy / N² gathered back to the window's pixels (1.8 ms
+ *                   with the forward, against 8.0 for tfjs's AvgPoolGrad)
+ *   upsample        a row gather; dx: its scatter-add
  *
- * A gather's table (which input row each output row reads) is built once per shape in JavaScript
- * and kept (a few recent shapes). Measured on the bench's conv VAE step (bench/conv.ts): see the
- * numbers there and in docs/scale.md. On the native backend (tfjs-node) tfjs's own ops are fast
- * and have every gradient, so there we keep them, behind the same functions.
+ * Each gather's table (which input row each output row reads, a padding tap reading an appended
+ * zero row) is built in JavaScript once per shape and kept. On the native backend (tfjs-node)
+ * tfjs's own ops are fast and have every gradient, so there we keep them, behind the same
+ * functions. Where a conv VAE's training step spends its time: bench/conv.ts and README.md.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../core/catalog.js';
