@@ -6,7 +6,8 @@
  *   npx tsx bench/conv.ts                          wasm, one thread
  *   npx tsx bench/conv.ts --threads 2              wasm on two threads
  *   npx tsx bench/conv.ts --rounds 30 --backend cpu
- *   npx tsx bench/conv.ts --matmuls                also list each product of the conv step
+ *   npx tsx bench/conv.ts --no-routes              the training steps only
+ *   npx tsx bench/conv.ts --matmuls                also list each product and convolution of the conv step
  *   npx tsx bench/conv.ts --kernels                also list each kernel call above 0.3 ms
  *
  * The conv VAE (MNIST-shaped, [28, 28, 1], random binary data, batch 128) is run as the
@@ -300,13 +301,15 @@ if (args.includes('--kernels')) {
   });
 }
 if (args.includes('--matmuls')) {
-  console.log('\n  products of the conv step (one profiled step, minimum over 5):');
+  console.log('\n  products and convolutions of the conv step (CPU time, minimum over 5):');
   profiles[0].kernels.forEach((k, i) => {
-    if (k.name !== 'BatchMatMul' && k.name !== '_FusedMatMul') return;
-    const ms = Math.min(...profiles.map((p) => p.kernels[i].kernelTimeMs as number));
     const [a, b] = k.inputShapes as number[][];
-    const macs = a[a.length - 2] * a[a.length - 1] * b[b.length - 1];
-    console.log(`  ${JSON.stringify(a).padEnd(16)} × ${JSON.stringify(b).padEnd(16)} ${ms.toFixed(2).padStart(7)} ms  ${(2 * macs / ms / 1e6).toFixed(1).padStart(5)} GFLOP/s`);
+    const out = (k.outputShapes as number[][])[0];
+    const macs = k.name === 'Conv2D' || k.name === 'FusedConv2D' ? (out[0] * out[1] * out[2] * out[3]) * b[0] * b[1] * b[2]
+      : k.name === 'BatchMatMul' || k.name === '_FusedMatMul' ? a[a.length - 2] * a[a.length - 1] * b[b.length - 1] : 0;
+    if (!macs) return;
+    const ms = Math.min(...profiles.map((p) => p.kernels[i].kernelTimeMs as number));
+    console.log(`  ${k.name.padEnd(12)} ${JSON.stringify(a).padEnd(16)} × ${JSON.stringify(b).padEnd(16)} ${ms.toFixed(2).padStart(7)} ms  ${(2 * macs / ms / 1e6).toFixed(1).padStart(5)} GFLOP/s`);
   });
 }
 
