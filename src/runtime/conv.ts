@@ -218,7 +218,8 @@ function fusedOr(activation: Activation, op: (fused: tf.fused.Activation | undef
  * act(conv(x, w) + b): x [B, H, W, C_in], w [k, k, C_in, C_out], b [C_out] → [B, H', W', C_out],
  * H' = convOutputSize. `inputNeedsGrad` false: dx is zeros (x is data) and is not computed.
  *
- *   forward   cols = im2col(x) [n, k·k·C_in],  y = act(cols W + b),  W = w as [k·k·C_in, C_out]
+ *   forward   y = act(Conv2D(x, w) + b)  (= act(cols W + b) with cols = im2col(x) [n, k·k·C_in],
+ *             W = w as [k·k·C_in, C_out])
  *   backward  g = dy ⊙ act'(y),  db = Σ_n g,  dW = transpose(cols) g,  dx = col2im(g transpose(W))
  */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, spec: ConvSpec, activation: Activation, inputNeedsGrad = true): tf.Tensor4D {
@@ -227,13 +228,12 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, spec: Con
   const filters = w.shape[3];
   const [outH, outW] = [convOutputSize(inH, k, s, spec.padding), convOutputSize(inW, k, s, spec.padding)];
   const [[top, bottom], [left, right]] = [convPadding(inH, spec), convPadding(inW, spec)];
+  const pad: tf.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
   if (!useFastConv()) {
-    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
     return fusedOr(activation, (act) => tf.fused.conv2d({ x, filter: w, strides: s, pad, bias: b, activation: act }));
   }
   const windows: Windows = { batch, inH, inW, outH, outW, kernel: k, stride: s, top, left };
   const [m, n] = [batch * inH * inW, batch * outH * outW];
-  const pad: tf.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, wIn, bIn] = args as tf.Tensor[];
     // wasm's Conv2D forward is as fast as im2col and the product (conv 32 → 64: 13.1 against
@@ -273,14 +273,13 @@ export function conv2dTranspose(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, 
   const filters = w.shape[2];
   const [outH, outW] = [convTransposeOutputSize(inH, k, s, spec.padding), convTransposeOutputSize(inW, k, s, spec.padding)];
   const [[top, bottom], [left, right]] = [transposeCrop(inH, spec), transposeCrop(inW, spec)];
+  const pad: tf.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
   if (!useFastConv()) {
-    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
     return activate(tf.add(tf.conv2dTranspose(x, w, [batch, outH, outW, filters], s, pad), b), activation) as tf.Tensor4D;
   }
   // The conv this is the transpose of goes from the output [outH, outW] to the input [inH, inW].
   const windows: Windows = { batch, inH: outH, inW: outW, outH: inH, outW: inW, kernel: k, stride: s, top, left };
   const [m, n] = [batch * outH * outW, batch * inH * inW];
-  const pad: tf.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, wIn, bIn] = args as tf.Tensor[];
     const pixels = tf.reshape(xIn, [n, channels]) as tf.Tensor2D;
