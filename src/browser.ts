@@ -17,10 +17,12 @@ export { tf };
 // The compiler: text → checked model → plan.
 export { checkModel, overrideSettings, parseConstants, parseModel, settingsSource } from './compiler/index.js';
 export { decide, lower, type LowerOptions } from './compiler/lower.js';
+export { explainObjective } from './compiler/explain.js';
 export type { CheckedModel } from './compiler/checked.js';
 export type { Diagnostic, Result, SourceFile } from './compiler/source.js';
 export type { Plan } from './core/plan.js';
-export type { DatasetChoice, OptimizerChoice, TrainConfig } from './core/config.js';
+export type { ConfigOverrides, DatasetChoice, OptimizerChoice, TrainConfig } from './core/config.js';
+export { withOverrides } from './core/config.js';
 export { DATASETS } from './core/data-sources.js';
 
 // The runtime: a model with its weights, and the training core.
@@ -30,12 +32,16 @@ export {
   formatEpoch, Trainer, type EpochMetrics, type StepProgress, type TrainerHooks, type TrainingPictures,
 } from './runtime/train.js';
 export { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './runtime/checkpoint.js';
+// A run directory's files as bytes (what `vae eval RUN` and `vae sample RUN` read).
+export {
+  CHECKPOINT_FILE, METRICS_FILE, metricsLine, MODEL_FILE, RECONSTRUCTIONS_FILE, RUN_FILE, runJsonText, SAMPLES_FILE, type MetricsRecord, type RunJson,
+} from './runtime/run-files.js';
 export { Rng } from './runtime/rng.js';
 
 // Data as bytes: IDX decoding (gunzip first), checked data sets, the feed (binarization).
 export { checkDims, isGzip, parseIdx, type IdxArray } from './runtime/data/idx.js';
 export {
-  DataError, FREY_FACE_TEST_COUNT, FREY_FACE_TRAIN_COUNT, imagesOf, labelsOf, makeDataset, split, type Dataset, type Split,
+  DataError, FREY_FACE_TEST_COUNT, FREY_FACE_TRAIN_COUNT, imagesOf, labelsOf, makeDataset, MNIST_FILES, mnistDataset, split, type Dataset, type Split,
 } from './runtime/data/datasets.js';
 export { DataFeed, TEST_BINARIZATION_SEED } from './runtime/data/feed.js';
 // The readers of your own data, from bytes (a page fetches the files, or decodes pictures on a canvas).

@@ -15,6 +15,7 @@ import { register as registerExport } from './cli/export.js';
 import { register as registerFmt } from './cli/fmt.js';
 import { register as registerLsp } from './cli/lsp.js';
 import { register as registerPictures } from './cli/pictures.js';
+import { register as registerPlayground } from './cli/playground.js';
 import { register as registerSample } from './cli/sample.js';
 import { register as registerTrain } from './cli/train.js';
 import { isUserError } from './trainer/errors.js';
@@ -22,7 +23,7 @@ import { isUserError } from './trainer/errors.js';
 const program = new Command('vae')
   .description('A probabilistic programming language for variational autoencoders.')
   .showHelpAfterError();
-for (const register of [registerCheck, registerTrain, registerEval, registerCompare, registerSample, registerPictures, registerExport, registerCompile, registerFmt, registerLsp]) register(program);
+for (const register of [registerCheck, registerTrain, registerEval, registerCompare, registerSample, registerPictures, registerExport, registerCompile, registerFmt, registerLsp, registerPlayground]) register(program);
 
 /** Runs the CLI with `argv` (without `node` and the script); returns the exit status. */
 export async function main(argv: string[]): Promise<number> {

@@ -132,6 +132,11 @@ describe('vae eval', () => {
     expect(table.status, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^NLL +\d+\.\d+ ± \d+\.\d+ nats {2}\(importance sampling, k = 2;/m);
     expect(table.stdout).toMatch(/^active units +z: \d+ of 20$/m);
+    // Bits per dimension are for 8-bit data only (see 'bits per dimension' below).
+    expect(result).not.toHaveProperty('bits_per_dim');
+    expect(table.stdout).not.toMatch(/bits\/dim/);
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).not.toMatch(/test_bpd/);
+    expect(t.stdout).not.toMatch(/bits\/dim/);
   });
 
   it('says in one line that a directory is not a run, and has --help', () => {
@@ -139,6 +144,49 @@ describe('vae eval', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toBe('error: /nonexistent: not a run directory (expected model.vae, run.json and checkpoint.bin, written by `vae train`, Model.fit or Model.save; there is no such directory).\n');
     expect(vae('eval', '--help').stdout).toMatch(/^Usage: vae eval \[options\] <run>/);
+  });
+});
+
+describe('bits per dimension for 8-bit data', () => {
+  /** A small model of MNIST's grey levels read as 8-bit values (the encoder sees them on [−1, 1]). */
+  const PIXEL_MODEL = `model pixels {
+  data   x : pixel[784]
+  latent z : real[4]
+  net encoder(x) -> (mu: real[4], log_sigma: real[4]) { dense 32 relu }
+  net decoder(z) -> (loc: real[784], log_scale: real[784]) { dense 32 relu }
+  prior      z ~ Normal(0, 1)
+  likelihood x ~ DiscretizedLogistic(decoder(z).loc, exp(decoder(z).log_scale))
+  guide      z ~ Normal(encoder(x / 127.5 - 1).mu, exp(encoder(x / 127.5 - 1).log_sigma))
+}
+train {
+  data mnist(binarize = none)
+  batch 64
+  epochs 1
+}
+`;
+
+  it('vae train reports each epoch’s test bits/dim (test_loss / (784 ln 2)) on its line and in metrics.jsonl; vae eval those of its NLL', () => {
+    const dir = tmp();
+    const file = join(dir, 'pixels.vae');
+    writeFileSync(file, PIXEL_MODEL);
+    const out = join(dir, 'run');
+    const t = vae('train', file, '--limit', '128', '--out', out);
+    expect(t.status, t.stderr).toBe(0);
+    const [metrics] = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(metrics.test_bpd).toBeCloseTo(metrics.test_loss / (784 * Math.LN2), 10);
+    // 8 bits/dim would be uniform over the 256 levels; MNIST's black pixels (most of them) fall in
+    // the edge bin, P(0) = σ((−1 + 1/255 − loc)/scale), which even two steps of training make likely.
+    expect(metrics.test_bpd).toBeGreaterThan(0.5);
+    expect(metrics.test_bpd).toBeLessThan(8);
+    expect(t.stdout).toMatch(new RegExp(`^epoch 1/1 .* ${metrics.test_bpd.toFixed(3)} bits/dim {2}`, 'm'));
+    const r = vae('eval', out, '--k', '4', '--limit', '20', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.bits_per_dim).toBeCloseTo(result.nll / (784 * Math.LN2), 10);
+    expect(result.bits_per_dim_stderr).toBeCloseTo(result.nll_stderr / (784 * Math.LN2), 10);
+    const table = vae('eval', out, '--k', '2', '--limit', '5');
+    expect(table.status, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^bits\/dim +\d+\.\d{4} ± \d+\.\d{4} {2}\(the NLL \/ \(D · ln 2\)/m);
   });
 });
 

@@ -47,6 +47,8 @@ export interface EpochMetrics {
   test_kl: number;
   /** Each term on the test set: `rec(x)`, `kl(z)`, ... */
   test_terms: Record<string, number>;
+  /** For a model of `pixel` data: the test loss in bits per dimension, test_loss / (D · ln 2), D the data's size. */
+  test_bpd?: number;
   seconds: number;
   examples_per_second: number;
 }
@@ -82,6 +84,9 @@ export interface LikelihoodEvaluation {
   nll: number;
   /** Its standard error across examples. */
   nll_stderr: number;
+  /** For a model of `pixel` data: the NLL in bits per dimension, nll / (D · ln 2), and its standard error. */
+  bits_per_dim?: number;
+  bits_per_dim_stderr?: number;
   latents: Record<string, LatentReport>;
   /** Seconds of the importance sampling, and examples per second there. */
   nll_seconds: number;

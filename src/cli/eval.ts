@@ -66,12 +66,19 @@ export function formatTable(name: string, r: EvalResult): string {
     ['model', [`${name}, ${r.examples} test examples`]],
     ['test loss', [`${r.loss.toFixed(2)} nats  (rec ${r.rec.toFixed(2)}, KL ${r.kl.toFixed(2)})  −ELBO, 1 sample`]],
     ['NLL', [`${r.nll.toFixed(2)} ± ${r.nll_stderr.toFixed(2)} nats  (importance sampling, k = ${r.k}; ± one standard error over examples)`]],
+    ...bitsPerDimRow(r),
     ['active units', [latents.map(([z, l]) => `${z}: ${l.active_units} of ${l.dimensions}`).join(', ')]],
     ...latents.map(([z, l]): [string, string[]] => [`KL per dim ${z}`, compact(l.kl_per_dimension)]),
     ['seconds', [`${r.seconds.toFixed(1)} (NLL ${r.nll_seconds.toFixed(1)} s, ${r.examples_per_second.toFixed(1)} ex/s)`]],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.flatMap(([k, lines]) => lines.map((v, i) => `${(i === 0 ? k : '').padEnd(width)}  ${v}`)).join('\n');
+}
+
+/** For a model of `pixel` data, the NLL in bits per dimension (none for other data). */
+function bitsPerDimRow(r: EvalResult): [string, string[]][] {
+  if (r.bits_per_dim === undefined || r.bits_per_dim_stderr === undefined) return [];
+  return [['bits/dim', [`${r.bits_per_dim.toFixed(4)} ± ${r.bits_per_dim_stderr.toFixed(4)}  (the NLL / (D · ln 2), D the data's size)`]]];
 }
 
 /** Values with 2 decimals, 20 to a line, at most 100 (all of them are in eval.json). */

@@ -48,11 +48,13 @@ async function imageShape(loaded: LoadedRun): Promise<{ rows: number; cols: numb
   return pictureShape(name, shape);
 }
 
-/** `images` tiled as pictures of the run's examples, written to `output`. */
+/** `images` tiled as pictures of the run's examples, written to `output`: values in [0, 1] (8-bit data divided by 255). */
 async function writeGrid(output: string, loaded: LoadedRun, images: Float32Array, count: number, columns: number): Promise<void> {
   const { writeImageGrid } = await import('../node/png.js');
+  const { imageMaximum } = await import('../core/program-info.js');
+  const { inUnitRange } = await import('../runtime/image.js');
   const { rows, cols, channels } = await imageShape(loaded);
-  writeImageGrid(output, images, count, rows, cols, columns, 2, channels);
+  writeImageGrid(output, inUnitRange(images, imageMaximum(loaded.vae.info)), count, rows, cols, columns, 2, channels);
 }
 
 const atLeastTwo = (flag: string) => (v: string) => {

@@ -22,8 +22,11 @@ export function register(program: Command): void {
       const { vae } = await loadRun(dir);
       const { writeImageGrid } = await import('../node/png.js');
       const { pictureShape } = await import('../core/data-sources.js');
+      const { imageMaximum } = await import('../core/program-info.js');
+      const { inUnitRange } = await import('../runtime/image.js');
       const { rows, cols, channels } = pictureShape(dataset.name, dataset.shape);
-      writeImageGrid(output, vae.sampleMeans(opts.n, opts.seed), opts.n, rows, cols, Math.ceil(Math.sqrt(opts.n)), 2, channels);
+      const means = inUnitRange(vae.sampleMeans(opts.n, opts.seed), imageMaximum(vae.info));
+      writeImageGrid(output, means, opts.n, rows, cols, Math.ceil(Math.sqrt(opts.n)), 2, channels);
       console.log(`wrote ${output} (${opts.n} samples)`);
     });
 }

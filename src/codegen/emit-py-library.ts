@@ -53,6 +53,25 @@ def log_standard_gamma(a: Tensor, eps: Tensor) -> Tensor:
     boost = exponentials(eps[..., 3 * k : 3 * k + 2]).reshape(chosen.shape) / a
     return (torch.log(a + 2.0 / 3.0) + 3.0 * torch.log1p(chosen)) - boost`,
   },
+  discretizedLogistic: {
+    code: `
+def discretized_logistic_log_prob(x: Tensor, loc: Tensor, scale: Tensor, log_scale: Tensor) -> Tensor:
+    """log P(x) of a discretized logistic over 8-bit x, on x̃ = 2x/255 − 1: with a, b the bin's edges
+    (x̃ ± 1/255 − loc)/scale, written ((e − 256 loc) + loc) / (255 scale), e = 2x − 254 or 2x − 256,
+    and d = (2/255)/scale: log P = −softplus(−a)·[x < 255] − softplus(b)·[x > 0] +
+    log(1 − e^−d)·[0 < x < 255], log(1 − e^−d) = log d − d/2 + d²/24 − d⁴/2880 for d ≤ 0.25."""
+    a = ((2.0 * x - 254.0 - 256.0 * loc) + loc) / (255.0 * scale)
+    b = ((2.0 * x - 256.0 - 256.0 * loc) + loc) / (255.0 * scale)
+    below_top = (x <= 254.5).to(a.dtype)
+    above_bottom = (x >= 0.5).to(a.dtype)
+    log_d = math.log(2.0 / 255.0) - log_scale
+    d = torch.exp(log_d)
+    small = d <= 0.25
+    ds = torch.where(small, d, torch.zeros_like(d))
+    series = log_d + ds * (-0.5 + ds * (1.0 / 24.0 - ds * ds / 2880.0))
+    width = torch.where(small, series, torch.log1p(-torch.exp(-torch.where(small, torch.ones_like(d), d))))
+    return below_top * -softplus(-a) + above_bottom * -softplus(b) + below_top * above_bottom * width`,
+  },
   trilFromParts: {
     code: `
 def tril_from_parts(diag: Tensor, lower: Optional[Tensor]) -> Tensor:
@@ -437,6 +456,38 @@ class LowRankMultivariateNormal:
     def from_noise(self, noise: Tensor) -> Tensor:
         eps2, eps1 = noise[..., : self.dim], noise[..., self.dim :]
         return self.loc + (self.cov_factor * eps1.unsqueeze(-2)).sum(dim=-1) + torch.sqrt(self.cov_diag) * eps2`,
+  },
+  DiscretizedLogistic: {
+    sampler: false,
+    needs: ['discretizedLogistic'],
+    code: `
+class DiscretizedLogistic:
+    """DiscretizedLogistic(loc, scale) over 8-bit values, loc and scale on x̃ = 2x/255 − 1 ∈ [−1, 1]:
+    P(x) = σ(a) − σ(b) with a, b the bin's edges (x̃ ± 1/255 − loc)/scale, P(0) = σ(a),
+    P(255) = 1 − σ(b) (see discretized_logistic_log_prob). A likelihood only."""
+
+    def __init__(self, loc: Tensor, scale: Tensor, log_scale: Optional[Tensor] = None) -> None:
+        self.loc, self.scale = loc, scale
+        self.log_scale = log_scale if log_scale is not None else torch.log(scale)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        return discretized_logistic_log_prob(x, self.loc, self.scale, self.log_scale)`,
+  },
+  DiscretizedLogisticMixture: {
+    sampler: false,
+    needs: ['discretizedLogistic'],
+    code: `
+class DiscretizedLogisticMixture:
+    """DiscretizedLogisticMixture(logits, locs, scales), each [..., K] (the variable's shape and K
+    components), over 8-bit values: log P(x) = logsumexp_k(log softmax(logits)_k + log P_k(x)),
+    P_k the discretized logistic of locs_k, scales_k. A likelihood only."""
+
+    def __init__(self, logits: Tensor, locs: Tensor, scales: Tensor) -> None:
+        self.logits, self.locs, self.scales = logits, locs, scales
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        per_component = discretized_logistic_log_prob(x.unsqueeze(-1), self.locs, self.scales, torch.log(self.scales))
+        return torch.logsumexp(per_component + torch.log_softmax(self.logits, dim=-1), dim=-1)`,
   },
   GaussianMixture: {
     sampler: false,

@@ -316,12 +316,13 @@ def load_dataset(data_dir: Optional[str]) -> Dataset:
 
 
 class Feed:
-    """Rows of values for the model: pixels scaled to [0, 1] (binarized as the train block says)
-    and, when the model binds the labels, the one-hot class."""
+    """Rows of values for the model: pixels scaled to [0, 1] (binarized as the train block says;
+    grey levels 0..255 as they are for 8-bit data) and, when the model binds the labels, the
+    one-hot class."""
 
     def __init__(self, dataset: Dataset, limit: Optional[int]) -> None:
         self.dataset = dataset
-        self.scale = 1.0 if dataset.binary else 1.0 / 255.0
+        self.scale = 1.0 if dataset.binary or CONFIG["dataset"]["type"] == "pixel" else 1.0 / 255.0
         self.dynamic = CONFIG["dataset"]["args"].get("binarize") == "dynamic"
         self.train_count = min(len(dataset.train), limit or len(dataset.train))
         test = dataset.test
@@ -562,7 +563,10 @@ def evaluate(model: "VaeModel", feed: Feed, device: torch.device) -> Dict[str, A
     terms_per_example = {k: v / count for k, v in sums.items()}
     rec = sum(v for k, v in terms_per_example.items() if k.startswith("rec("))
     kl = sum(v for k, v in terms_per_example.items() if k.startswith("kl("))
-    return {"test_loss": rec + kl, "test_rec": rec, "test_kl": kl, "test_terms": terms_per_example}
+    metrics = {"test_loss": rec + kl, "test_rec": rec, "test_kl": kl, "test_terms": terms_per_example}
+    if INFO.get("pixels", {}).get("bitsPerDim"):  # 8-bit data: the test loss in bits per dimension, too
+        metrics["test_bpd"] = (rec + kl) / (INFO["pixels"]["size"] * math.log(2.0))
+    return metrics
 
 
 def local_rows(global_rows: Tensor, context: Context, repeats: int) -> Tensor:
@@ -665,8 +669,9 @@ def begin_run(args: argparse.Namespace, out: str) -> Optional[Tuple[Dict[str, An
 
 def format_epoch(m: Dict[str, Any], epochs: int) -> str:
     width = len(str(epochs))
+    bpd = f"{m['test_bpd']:.3f} bits/dim  " if "test_bpd" in m else ""
     return (f"epoch {m['epoch']:>{width}}/{epochs}  train {m['train_loss']:.2f}  test {m['test_loss']:.2f} "
-            f"(rec {m['test_rec']:.2f}, kl {m['test_kl']:.2f})  {m['seconds']:.1f} s  "
+            f"(rec {m['test_rec']:.2f}, kl {m['test_kl']:.2f})  {bpd}{m['seconds']:.1f} s  "
             f"{round(m['examples_per_second'])} ex/s")
 
 

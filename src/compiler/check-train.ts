@@ -251,8 +251,10 @@ function checkDataFits(choice: DatasetChoice, given: Map<string, A.SettingValue>
     if (x.size !== spec.builtin.pixels) {
       out.push(D.shapeMismatch(span, `${spec.name} has ${spec.builtin.pixels} values per example (${spec.builtin.imageShape.join('×')}), but '${x.name}' has ${x.size}.`));
     }
-    if (!supportWithin(type, x.type)) {
-      const hint = spec.binarize?.includes('dynamic') ? ` Binarize it, as in ${spec.name}(binarize = dynamic), or declare the data unit.` : '';
+    // Grey levels (a data set of unit values) may also be read as 8-bit values, unscaled.
+    if (!supportWithin(type, x.type) && !(type === 'unit' && x.type === 'pixel')) {
+      const hint = x.type === 'pixel' ? ` 8-bit values are grey levels: use ${spec.name}(binarize = none).`
+        : spec.binarize?.includes('dynamic') ? ` Binarize it, as in ${spec.name}(binarize = dynamic), or declare the data unit.` : '';
       out.push(D.supportMismatch(span, `This data set yields ${type} values, but '${x.name}' is declared ${x.type}.${hint}`));
     }
     return;

@@ -60,21 +60,35 @@ export function programInfo(o: Objective): ProgramInfo {
       ...(t.guide.estimator.kind === 'score-function' ? { scoreFunction: { decay: t.guide.estimator.decay } } : {}),
       standardNormalPrior: isStandardNormal(t.prior),
     })),
+    ...pixelData(m, images),
   };
+}
+
+/**
+ * The images variable if it is `pixel`, and whether bits per dimension are reported for it: when
+ * the model's one likelihood is a probability of its 256 levels (a family over `pixel`, not a
+ * density such as Normal's).
+ */
+function pixelData(m: Objective['model'], images: string): Pick<ProgramInfo, 'pixels'> {
+  const x = m.data.find((d) => d.name === images);
+  if (x?.type !== 'pixel') return {};
+  const [likelihood, ...more] = m.likelihoods;
+  const bitsPerDim = more.length === 0 && likelihood?.target === x.name && FAMILIES[likelihood.family].support === 'pixel';
+  return { pixels: { variable: x.name, size: x.size, bitsPerDim } };
 }
 
 /** Whether a distribution is N(0, 1) written with constants: the runtime takes shorter paths for it. */
 export const isStandardNormal = (d: DistInfo) => d.family === 'Normal' && isConst(d.params.loc, 0) && isConst(d.params.scale, 1);
 const isConst = (e: CExpr | undefined, value: number) => e?.kind === 'const' && e.value === value;
 
-/** A network as the plan holds it: its dense layers, its heads and its calls in the model. */
+/** A network as the plan holds it: its layers (the dense head included), how its outputs are cut, and its calls in the model. */
 function planNetwork(net: NetInfo, o: Objective): PlanNetwork {
   return {
     name: net.name,
     inputWidth: net.inputWidth,
-    inputShape: [net.inputWidth],
+    inputShape: net.inputShape,
     layers: networkLayers(net),
-    split: 'flat',
+    split: net.split,
     outputs: net.outputs.map(({ name, shape, size }) => ({ name, shape, size })),
     calls: callsOf(net.name, o),
   };

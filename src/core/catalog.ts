@@ -30,9 +30,11 @@ export type Constraint = 'real' | 'positive' | 'probability';
  * - 'scalar': a single number (a temperature);
  * - 'tril': [D(D−1)/2], the strictly lower triangle of a D × D matrix, row by row;
  * - 'square': [D, D];  'factor': [D, r] for any rank r;
- * - 'components': [K] for any number of components K;  'component-event': [K, D].
+ * - 'components': [K] for any number of components K;  'component-event': [K, D];
+ * - 'mixture': the variable's shape plus a last axis of K components, [..., K] (the leading axes
+ *   broadcast to the variable's shape), the same K for every 'mixture' parameter of the family.
  */
-export type ParamShape = 'elementwise' | 'scalar' | 'tril' | 'square' | 'factor' | 'components' | 'component-event';
+export type ParamShape = 'elementwise' | 'scalar' | 'tril' | 'square' | 'factor' | 'components' | 'component-event' | 'mixture';
 
 export interface ParamSpec { name: string; constraint: Constraint; shape?: ParamShape }
 
@@ -55,6 +57,11 @@ export interface FamilySpec {
   noiseShape?: (shape: number[], paramShapes: Record<string, number[]>) => number[];
   /** How a sample is drawn from the noise, for comments: `z` stands for the variable. */
   sampler: string;
+  /**
+   * A family for data only: a likelihood, never a prior or a guide (its values are discrete 8-bit
+   * levels; it has no KL, closed or Monte Carlo, in the runtime).
+   */
+  likelihoodOnly?: true;
 }
 
 const p = (name: string, constraint: Constraint = 'real', shape?: ParamShape): ParamSpec => ({ name, constraint, ...(shape ? { shape } : {}) });
@@ -100,6 +107,17 @@ export const FAMILIES: Record<string, FamilySpec> = {
     'a component k ~ Categorical(softmax(logits)) from one more normal, then z = locs_k + scales_k * eps', {
       reparameterized: false, event: 'vector',
       noiseShape: (shape) => [shape[0] + 1], // one more, to pick the component
+    }),
+  // 8-bit data: x̃ = 2x/255 − 1 ∈ [−1, 1], and loc, scale live on that scale (runtime/distributions/discretized-logistic.ts).
+  DiscretizedLogistic: family('DiscretizedLogistic', 'pixel', locScale,
+    'a discrete sample: y = loc + scale · log(u / (1 − u)), u ~ U(0, 1), then its bin z = clip(round(127.5 (y + 1)), 0, 255)', {
+      reparameterized: false, noise: 'uniform', likelihoodOnly: true,
+    }),
+  DiscretizedLogisticMixture: family('DiscretizedLogisticMixture', 'pixel',
+    [[p('logits', 'real', 'mixture'), p('locs', 'real', 'mixture'), p('scales', 'positive', 'mixture')]],
+    'a component k by the inverse CDF of softmax(logits) at u₁, then the discretized logistic of component k at u₂; u ~ U(0, 1)²', {
+      reparameterized: false, noise: 'uniform', likelihoodOnly: true,
+      noiseShape: (shape) => [...shape, 2], // u₁ picks the component, u₂ draws from it
     }),
 };
 

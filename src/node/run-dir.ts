@@ -17,7 +17,9 @@
  * and run.json; `openRunForResume` also checks that the run is of the model being trained, loads
  * its checkpoint, trims metrics.jsonl to the checkpoint's epoch and removes temporary files.
  *
- * Every failure is a one-line DataError that names the path and says what to do.
+ * Every failure is a one-line DataError that names the path and says what to do. The files' names
+ * and contents (run.json's text, a metrics line) are runtime/run-files.ts's, which the
+ * playground also writes.
  */
 import { accessSync, constants as fsConstants, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,27 +28,15 @@ import { DATASETS, type DataArg } from '../core/data-sources.js';
 import type { DatasetChoice, TrainConfig } from '../core/config.js';
 import { decodeCheckpoint, type Checkpoint } from '../runtime/checkpoint.js';
 import { DataError } from '../runtime/data/errors.js';
+import {
+  CHECKPOINT_FILE, METRICS_FILE, metricsLine, MODEL_FILE, RECONSTRUCTIONS_FILE, RUN_FILE, runJsonText, SAMPLES_FILE, type MetricsRecord, type RunJson,
+} from '../runtime/run-files.js';
 import { fileError, isTemporaryFile, kindOf, makeDirectory, writeFileAtomic } from './atomic-write.js';
 
-export const MODEL_FILE = 'model.vae';
-export const RUN_FILE = 'run.json';
-export const CHECKPOINT_FILE = 'checkpoint.bin';
-export const METRICS_FILE = 'metrics.jsonl';
+export { CHECKPOINT_FILE, METRICS_FILE, MODEL_FILE, RUN_FILE, type MetricsRecord, type RunJson } from '../runtime/run-files.js';
 
 /** The files `vae` writes into a run directory; `createRunDir(..., { overwrite: true })` removes them. */
-const RUN_OUTPUTS = [MODEL_FILE, RUN_FILE, CHECKPOINT_FILE, METRICS_FILE, 'samples.png', 'reconstructions.png', 'eval.json', 'interpolation.png', 'manifold.png', 'latents.png'];
-
-/** run.json: the settings a run was trained with. */
-export interface RunJson {
-  config: TrainConfig;
-  /** `const` values set on the command line (`--const tau=0.3`). */
-  constants: Record<string, number>;
-  backend?: string;
-  created?: string;
-}
-
-/** One line of metrics.jsonl: at least the epoch it reports (train.ts's EpochMetrics). */
-export interface MetricsRecord { epoch: number; [field: string]: unknown }
+const RUN_OUTPUTS = [MODEL_FILE, RUN_FILE, CHECKPOINT_FILE, METRICS_FILE, SAMPLES_FILE, RECONSTRUCTIONS_FILE, 'eval.json', 'interpolation.png', 'manifold.png', 'latents.png'];
 
 /** A run directory opened for reading. */
 export interface RunDir {
@@ -95,8 +85,7 @@ export function writeModelSource(dir: string, text: string): void {
 
 /** Writes run.json (stamping `created` if absent); source spans are left out: they are not settings of the run. */
 export function writeRunJson(dir: string, run: RunJson): void {
-  const stamped = { ...run, created: run.created ?? new Date().toISOString() };
-  writeFileAtomic(join(dir, RUN_FILE), `${JSON.stringify(stamped, (key, value) => (key === 'span' ? undefined : value), 2)}\n`);
+  writeFileAtomic(join(dir, RUN_FILE), runJsonText(run));
 }
 
 /** Writes checkpoint bytes (runtime/checkpoint.ts's `encodeCheckpoint`) atomically. */
@@ -116,7 +105,7 @@ export function startMetrics(dir: string): void {
 export function appendMetrics(dir: string, record: MetricsRecord): void {
   const path = join(dir, METRICS_FILE);
   const old = kindOf(path) === 'missing' ? '' : readText(path, 'metrics.jsonl');
-  writeFileAtomic(path, `${old}${old === '' || old.endsWith('\n') ? '' : '\n'}${JSON.stringify(record)}\n`);
+  writeFileAtomic(path, `${old}${old === '' || old.endsWith('\n') ? '' : '\n'}${metricsLine(record)}`);
 }
 
 /** Writes a picture, eval.json or another file of the run, atomically. */
@@ -240,7 +229,7 @@ export function readMetrics(dir: string): MetricsRecord[] {
 export function trimMetrics(dir: string, epoch: number): number {
   const records = readMetrics(dir);
   const kept = records.filter((r) => r.epoch <= epoch);
-  if (kept.length < records.length) writeFileAtomic(join(dir, METRICS_FILE), kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  if (kept.length < records.length) writeFileAtomic(join(dir, METRICS_FILE), kept.map(metricsLine).join(''));
   return records.length - kept.length;
 }
 
@@ -364,7 +353,8 @@ function validateDataset(dataset: unknown, bad: (field: string, expected: string
   const builtin = DATASETS[dataset.name].builtin;
   const args = dataset.args as Record<string, DataArg>;
   const shape = dataset.shape ?? (builtin && [builtin.pixels]);
-  const type = dataset.type ?? (builtin && builtin.valueType(args));
+  // An older run marked 8-bit data read as they are with `unscaled: true`: its variable is pixel.
+  const type = dataset.type ?? (dataset.unscaled === true ? 'pixel' : builtin && builtin.valueType(args));
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) throw bad('"config.dataset.shape"', 'the shape of the data variable, a list of whole numbers');
   if (typeof type !== 'string' || !(VALUE_TYPES as readonly string[]).includes(type)) throw bad('"config.dataset.type"', `the value type of the data variable (${VALUE_TYPES.join(', ')})`);
   return { ...(dataset as unknown as DatasetChoice), shape: shape as number[], type: type as Support };

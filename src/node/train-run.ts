@@ -11,6 +11,7 @@ import type { Checkpoint } from '../runtime/checkpoint.js';
 import type { DataFeed } from '../runtime/data/feed.js';
 import { VaeModel } from '../runtime/model.js';
 import type { ModelProgram } from '../runtime/program.js';
+import { RECONSTRUCTIONS_FILE, SAMPLES_FILE } from '../runtime/run-files.js';
 import { formatEpoch, Trainer, type EpochMetrics, type StepProgress } from '../runtime/train.js';
 import { writePng } from './png.js';
 import { Progress } from './progress.js';
@@ -81,8 +82,8 @@ export function train(model: Plan | ModelProgram, options: TrainOptions): TrainR
     else writeRunFiles(options);
     const metrics = trainer.run();
     const pictures = trainer.pictures();
-    writePng(join(out, 'samples.png'), pictures.samples);
-    writePng(join(out, 'reconstructions.png'), pictures.reconstructions);
+    writePng(join(out, SAMPLES_FILE), pictures.samples);
+    writePng(join(out, RECONSTRUCTIONS_FILE), pictures.reconstructions);
     return { model: trainer.model, metrics, out };
   } catch (e) {
     trainer.model.dispose();

@@ -15,8 +15,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../core/catalog.js';
 
-/** Activations that tfjs's fused matMul applies in the same kernel. */
-const FUSED: ReadonlySet<Activation> = new Set(['linear', 'relu', 'elu', 'sigmoid']);
+/** Activations that tfjs's fused matMul (and fused conv2d) applies in the same kernel. */
+export const FUSED: ReadonlySet<Activation> = new Set(['linear', 'relu', 'elu', 'sigmoid']);
 
 export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
   switch (activation) {
@@ -42,7 +42,7 @@ function forward(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: Act
  *   relu: y > 0;  tanh: 1 − y²;  sigmoid: y (1 − y);  elu: 1 if y > 0 else y + 1;
  *   softplus: σ(a) = 1 − exp(−y);  linear: 1.
  */
-function backActivation(dy: tf.Tensor, y: tf.Tensor, activation: Activation): tf.Tensor {
+export function backActivation(dy: tf.Tensor, y: tf.Tensor, activation: Activation): tf.Tensor {
   switch (activation) {
     case 'linear': return dy;
     case 'relu': return tf.mul(dy, tf.step(y));

@@ -19,6 +19,7 @@
  * call returns.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { bitsPerDimension } from '../core/program-info.js';
 import { drawNoise, logImportanceWeights, type ProgramInfo } from './program.js';
 import { EVAL_SEED, evaluationChunk, readAndDispose, type Evaluation, type VaeModel } from './model.js';
 import { examplesOf, type Examples } from './examples.js';
@@ -51,6 +52,9 @@ export interface EvalResult extends Evaluation {
   nll: number;
   /** Its standard error across examples: std_i(NLL_i) / √n. */
   nll_stderr: number;
+  /** For a model of `pixel` data: the NLL in bits per dimension, NLL / (D · ln 2), and its standard error. */
+  bits_per_dim?: number;
+  bits_per_dim_stderr?: number;
   latents: Record<string, LatentReport>;
   /** Seconds of the importance sampling, and examples per second there. */
   nll_seconds: number;
@@ -121,7 +125,7 @@ export function evaluateRun(vae: VaeModel, test: Examples, options: EvalOptions)
   const parts = elboAndLatents(vae, test);
   const nllStarted = performance.now();
   const nll = importanceSampledNll(vae, test, options.k, options);
-  return assembleEvaluation(parts, nll, options, (performance.now() - nllStarted) / 1000, started);
+  return assembleEvaluation(vae.info, parts, nll, options, (performance.now() - nllStarted) / 1000, started);
 }
 
 /** The parts of the evaluation other than the NLL: −ELBO and its terms, and the latents' statistics. */
@@ -134,12 +138,17 @@ export function elboAndLatents(vae: VaeModel, test: Examples): ElboAndLatents {
   return { ...vae.evaluate(test), examples: test.count, latents: latentStatistics(vae, test) };
 }
 
-/** The result from its parts; `nll` holds each example's NLL, computed in `nllSeconds`; `started` is performance.now() at the start. */
-export function assembleEvaluation(parts: ElboAndLatents, nll: Float64Array, options: EvalOptions, nllSeconds: number, started: number): EvalResult {
+/**
+ * The result from its parts; `nll` holds each example's NLL, computed in `nllSeconds`; `started`
+ * is performance.now() at the start; `info` says whether bits per dimension are reported.
+ */
+export function assembleEvaluation(info: ProgramInfo, parts: ElboAndLatents, nll: Float64Array, options: EvalOptions, nllSeconds: number, started: number): EvalResult {
   const { mean, stderr } = meanAndStdErr(nll);
   const { latents, ...elbo } = parts;
+  const [bpd, bpdStderr] = [bitsPerDimension(info, mean), bitsPerDimension(info, stderr)];
   return {
-    ...elbo, k: options.k, seed: options.seed ?? NLL_SEED, nll: mean, nll_stderr: stderr, latents,
+    ...elbo, k: options.k, seed: options.seed ?? NLL_SEED, nll: mean, nll_stderr: stderr,
+    ...(bpd === undefined ? {} : { bits_per_dim: bpd, bits_per_dim_stderr: bpdStderr }), latents,
     nll_seconds: nllSeconds, examples_per_second: parts.examples / nllSeconds, seconds: (performance.now() - started) / 1000,
   };
 }

@@ -59,6 +59,11 @@ export function imageGrid(
   return { width: xs.length, height: ys.length, channels, data };
 }
 
+/** `images` divided by `maximum` (the value shown as white: 255 for 8-bit data), or as they are for 1. */
+export function inUnitRange(images: Float32Array, maximum: number): Float32Array {
+  return maximum === 1 ? images : images.map((v) => v / maximum);
+}
+
 /** `grid` as RGBA bytes (4 a pixel, opaque): what a canvas's ImageData and pngjs take. */
 export function toRgba(grid: PixelGrid): Uint8Array {
   if (grid.channels === 4) return grid.data;

@@ -11,11 +11,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../core/config.js';
+import { bitsPerDimension, imageMaximum, type ProgramInfo } from '../core/program-info.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { restoreWeights } from './restore-weights.js';
 import { DataError } from './data/errors.js';
 import type { DataFeed } from './data/feed.js';
-import { imageGrid, type PixelGrid } from './image.js';
+import { imageGrid, inUnitRange, type PixelGrid } from './image.js';
 import type { Evaluation, StepSettings, VaeModel } from './model.js';
 import { makeOptimizer, type Optimizer } from './optim.js';
 import { Rng } from './rng.js';
@@ -29,6 +30,8 @@ export interface StepProgress {
   steps: number;
   /** The mean training loss per example over the epoch's steps so far, in nats. */
   loss: number;
+  /** The training loss per example of this step's minibatch alone, in nats. */
+  batchLoss: number;
   /** Examples trained on in this epoch so far. */
   examples: number;
   /** Seconds since the epoch started. */
@@ -43,6 +46,8 @@ export interface EpochMetrics {
   test_rec: number;
   test_kl: number;
   test_terms: Record<string, number>;
+  /** For a model of `pixel` data: the test loss in bits per dimension, test_loss / (D · ln 2). */
+  test_bpd?: number;
   /** Seconds of the epoch's training steps (the test evaluation not included). */
   seconds: number;
   examples_per_second: number;
@@ -112,7 +117,7 @@ export class Trainer {
     const seconds = (performance.now() - e.started) / 1000;
     this.open = undefined;
     this.epochsDone = e.epoch;
-    const m = epochMetrics(e.epoch, e.sum / e.seen, this.model.evaluate(this.feed.test()), seconds, this.feed.trainCount);
+    const m = epochMetrics(this.model.info, e.epoch, e.sum / e.seen, this.model.evaluate(this.feed.test()), seconds, this.feed.trainCount);
     this.hooks.onEpoch?.(m, this);
     return m;
   }
@@ -144,7 +149,7 @@ export class Trainer {
     e.seen += indices.length;
     e.next = s + 1;
     const progress: StepProgress = {
-      epoch: e.epoch, epochs, step: s + 1, steps: e.steps, loss: e.sum / e.seen, examples: e.seen, seconds: (performance.now() - e.started) / 1000,
+      epoch: e.epoch, epochs, step: s + 1, steps: e.steps, loss: e.sum / e.seen, batchLoss: loss, examples: e.seen, seconds: (performance.now() - e.started) / 1000,
     };
     this.hooks.onStep?.(progress);
     return progress;
@@ -204,7 +209,8 @@ export class Trainer {
     const [rows, cols, channels = 1] = this.feed.dataset.imageShape;
     const rgb = channels === 3 ? 3 : 1;
     const { pixels, rowWidth } = this.feed;
-    const samples = imageGrid(this.model.sampleMeans(64, this.config.seed), 64, rows, cols, 8, 2, rgb);
+    const white = imageMaximum(this.model.info);
+    const samples = imageGrid(inUnitRange(this.model.sampleMeans(64, this.config.seed), white), 64, rows, cols, 8, 2, rgb);
     const n = Math.min(32, this.feed.testCount);
     const test = this.feed.testRows(0, n);
     const recon = this.model.reconstructions(test, n);
@@ -213,7 +219,7 @@ export class Trainer {
       pairs.set(test.subarray(i * rowWidth, i * rowWidth + pixels), 2 * i * pixels);
       pairs.set(recon.subarray(i * pixels, (i + 1) * pixels), (2 * i + 1) * pixels);
     }
-    return { samples, reconstructions: imageGrid(pairs, 2 * n, rows, cols, 16, 2, rgb) };
+    return { samples, reconstructions: imageGrid(inUnitRange(pairs, white), 2 * n, rows, cols, 16, 2, rgb) };
   }
 
   /** Frees the optimizer's state (the model stays the caller's). */
@@ -222,9 +228,11 @@ export class Trainer {
   }
 }
 
-function epochMetrics(epoch: number, trainLoss: number, ev: Evaluation, seconds: number, examples: number): EpochMetrics {
+function epochMetrics(info: ProgramInfo, epoch: number, trainLoss: number, ev: Evaluation, seconds: number, examples: number): EpochMetrics {
+  const bpd = bitsPerDimension(info, ev.loss);
   return {
     epoch, train_loss: trainLoss, test_loss: ev.loss, test_rec: ev.rec, test_kl: ev.kl, test_terms: ev.terms,
+    ...(bpd === undefined ? {} : { test_bpd: bpd }),
     seconds, examples_per_second: examples / seconds,
   };
 }
@@ -234,5 +242,6 @@ export function formatEpoch(m: EpochMetrics, epochs: number): string {
   const width = String(epochs).length;
   return `epoch ${String(m.epoch).padStart(width)}/${epochs}  train ${m.train_loss.toFixed(2)}  ` +
     `test ${m.test_loss.toFixed(2)} (rec ${m.test_rec.toFixed(2)}, kl ${m.test_kl.toFixed(2)})  ` +
+    (m.test_bpd === undefined ? '' : `${m.test_bpd.toFixed(3)} bits/dim  `) +
     `${m.seconds.toFixed(1)} s  ${Math.round(m.examples_per_second)} ex/s`;
 }

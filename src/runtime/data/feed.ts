@@ -1,8 +1,9 @@
 /**
  * From a data set to the values a model sees, a batch at a time: stored bytes converted as the
- * data set says (grey levels / 255, or 0/1 and integers as they are), float32 rows as they are,
- * binarized as the train block says. Nothing holds the whole set as float32: the training
- * batches and the test examples (`test().rows(start, end)`) are converted when asked for.
+ * data set says (grey levels / 255, or 0/1 and integers as they are) or, for a `pixel` variable,
+ * as the 8-bit levels 0..255 they are; float32 rows as they are; binarized as the train block
+ * says. Nothing holds the whole set as float32: the training batches and the test examples
+ * (`test().rows(start, end)`) are converted when asked for.
  * `binarize = dynamic` draws a fresh Bernoulli sample of every training value each time it is
  * used (each epoch); the test values are binarized with a fixed seed, the same draws whichever
  * rows are asked for, so that test losses are comparable across runs. `threshold(t)` makes a
@@ -83,7 +84,8 @@ export class DataFeed {
     const binarize = binarizationOf(choice.args);
     this.binarize = binarize === 'static' ? 'none' : binarize;
     this.threshold = (choice.args.threshold as number | undefined) ?? 0.5;
-    this.levels = levelTable(dataset.byteScale);
+    // A pixel variable takes 8-bit levels as they are (0..255), whatever the source's grey levels are worth.
+    this.levels = levelTable(choice.type === 'pixel' ? 1 : dataset.byteScale);
   }
 
   /** The values of training examples `indices`, row after row. */

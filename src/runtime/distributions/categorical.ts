@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Distribution } from './distribution.js';
-import { lastDim } from './linalg.js';
+import { lastDim, sliceLast } from './linalg.js';
 
 /**
  * The smallest normal float32 (2^-126): probabilities are clamped to it before the log, so
@@ -101,6 +101,19 @@ export function withoutGradient(fn: (...xs: tf.Tensor[]) => tf.Tensor, ...xs: tf
     return { value: fn(...inputs), gradFunc: () => shapes.map((shape) => tf.zeros(shape)) };
   });
   return (op as (...ts: tf.Tensor[]) => tf.Tensor)(...xs);
+}
+
+/**
+ * A component of a mixture with weights π = softmax(logits) [..., K], picked by the inverse CDF of
+ * u ~ U(0, 1) [...]: k = #{j < K−1 : u > π_0 + ... + π_j}, as one-hot rows [..., K] (no gradient:
+ * a discrete choice). One uniform per choice, where Gumbel-max would need K.
+ */
+export function chooseComponent(logits: tf.Tensor, u: tf.Tensor): tf.Tensor {
+  const k = lastDim(logits);
+  return withoutGradient((l, v) => {
+    const cdf = sliceLast(tf.cumsum(tf.softmax(l), l.rank - 1), 0, k - 1); // [..., K−1]
+    return oneHotFloat(tf.sum(tf.cast(tf.greater(tf.expandDims(v, v.rank), cdf), 'int32'), -1), k);
+  }, logits, u);
 }
 
 /** Standard Gumbel noise from uniform: g = −log(−log u). */

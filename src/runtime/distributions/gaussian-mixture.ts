@@ -1,7 +1,7 @@
 /** A mixture of K diagonal Gaussians over a vector, as a prior. */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../rng.js';
-import { oneHotFloat, withoutGradient } from './categorical.js';
+import { chooseComponent } from './categorical.js';
 import { Distribution, drawStandardNoise, UNIFORM_EPS } from './distribution.js';
 import { lastDim, sliceLast } from './linalg.js';
 
@@ -82,19 +82,10 @@ export class GaussianMixture extends Distribution {
     });
   }
 
-  /** The one-hot choice of component [..., K] from u [...] (no gradient: a discrete choice). */
-  private choose(u: tf.Tensor): tf.Tensor {
-    const k = this.components;
-    return withoutGradient((logits, v) => {
-      const cdf = sliceLast(tf.cumsum(tf.softmax(logits), logits.rank - 1), 0, k - 1); // [..., K−1]
-      return oneHotFloat(tf.sum(tf.cast(tf.greater(tf.expandDims(v, v.rank), cdf), 'int32'), -1), k);
-    }, this.logits, u);
-  }
-
   /** z = μ_k + σ_k ⊙ ε with k = #{j < K−1 : u > Σ_{i≤j} π_i}, from u [...] and ε [..., D]. */
   private draw(u: tf.Tensor, eps: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const pick = tf.expandDims(this.choose(u), u.rank + 1); // [..., K, 1]
+      const pick = tf.expandDims(chooseComponent(this.logits, u), u.rank + 1); // [..., K, 1]
       const loc = tf.sum(tf.mul(pick, this.locs), -2);
       const scale = tf.sum(tf.mul(pick, this.scales), -2);
       return tf.add(loc, tf.mul(scale, eps));
