@@ -4,7 +4,9 @@ inputs it wrote, and writes what they compute.
     python3 networks.py CASES.json OUT.json OUT.bin
 
 CASES.json names the program, a vae-lang checkpoint with every weight, and per network its input
-and a cotangent per output. For each network: its outputs, and the gradients of
+and a cotangent per output. First the weights as the program writes them back (weights_by_name):
+the names whose shape or values differ from the checkpoint's. Then for each network: its outputs,
+and the gradients of
 Σ_outputs Σ cotangent · output with respect to the input (as "x") and to the network's weights,
 under vae-lang's names and layouts (the program's own gradients_by_name). OUT.json says where each
 array lies in OUT.bin (float32, little-endian), as [offset, length] in values.
@@ -40,9 +42,11 @@ def main():
     model = program.VaeModel()
     _, weights = program.read_checkpoint(spec["checkpoint"])
     program.load_weights(model, weights, spec["checkpoint"])
+    written = {name: t.detach().numpy() for name, t in program.weights_by_name(model).items()}
+    changed = [name for name, w in weights.items() if written[name].shape != w.shape or not np.array_equal(written[name], w)]
     arrays = Arrays()
     results = [run(program, model, case, arrays) for case in spec["cases"]]
-    json.dump(results, open(sys.argv[2], "w"))
+    json.dump({"changed": changed, "written": sorted(written), "networks": results}, open(sys.argv[2], "w"))
     np.concatenate(arrays.parts).tofile(sys.argv[3])
 
 

@@ -7,7 +7,8 @@
  * `--resume` need), computes on a fixed input what a reference written here with tfjs's own ops
  * on the cpu backend computes (tf.conv2d, tf.conv2dTranspose with the same padding, tf.maxPool,
  * tf.avgPool, channels last), to 1e-4; and the gradients of a fixed linear function of the outputs,
- * with respect to every weight (in vae-lang's layout) and to the input, agree to 1e-4.
+ * with respect to every weight (in vae-lang's layout) and to the input, agree to 1e-4; and the weights the
+ * program writes back are the checkpoint's, bit for bit.
  *
  * The cases take the paths a printer can get wrong: `same` padding split unevenly (F.pad) and
  * evenly (the module's padding), on images that are not square; a `same` conv_transpose cropped
@@ -255,8 +256,12 @@ describe.skipIf(!torch.python)(`PyTorch network modules compute what tfjs comput
     expect(r.status, r.stderr).toBe(0);
     const bytes = readFileSync(out[1]);
     values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-    results = JSON.parse(readFileSync(out[0], 'utf8')) as Written[];
+    const written = JSON.parse(readFileSync(out[0], 'utf8')) as { changed: string[]; written: string[]; networks: Written[] };
+    results = written.networks;
     expect(results).toHaveLength(NETWORKS.length);
+    // Loaded and written back (vae-lang's layout → the modules' → vae-lang's), every weight is what the checkpoint holds.
+    expect(written.written).toEqual([...stored.keys()].sort());
+    expect(written.changed).toEqual([]);
   }, 120_000);
 
   // Skipped only where no Python has pycodestyle (CI installs Debian's python3-pycodestyle); the title says so.
