@@ -7,8 +7,8 @@
  * `--resume` need), computes on a fixed input what a reference written here with tfjs's own ops
  * on the cpu backend computes (tf.conv2d, tf.conv2dTranspose with the same padding, tf.maxPool,
  * tf.avgPool, channels last), to 1e-4; and the gradients of a fixed linear function of the outputs,
- * with respect to every weight (in vae-lang's layout) and to the input, agree to 1e-4; and the weights the
- * program writes back are the checkpoint's, bit for bit.
+ * with respect to every weight (in vae-lang's layout) and to the input, agree to 1e-4; and the
+ * weights the program writes back are the checkpoint's, bit for bit.
  *
  * The cases take the paths a printer can get wrong: `same` padding split unevenly (F.pad) and
  * evenly (the module's padding), on images that are not square; a `same` conv_transpose cropped
