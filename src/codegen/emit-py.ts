@@ -334,7 +334,9 @@ const flattened = (h: string, shape: number[]) => (shape.length === 1 ? h : `${c
 function reshaped(h: string, from: number[], to: number[]): string {
   if (to.length === 1) return flattened(h, from);
   const shaped = `${channelsLast(h, from)}.reshape(-1, ${to.join(', ')})`;
-  return isImage(to) ? `${shaped}.permute(0, 3, 1, 2)` : shaped;
+  // contiguous(): a conv given the permuted view computes its weight's gradient with the view's strides, which
+  // DistributedDataParallel's gradient buckets do not expect.
+  return isImage(to) ? `${shaped}.permute(0, 3, 1, 2).contiguous()` : shaped;
 }
 
 /** forward's lines so far, the value they read next (`x`, then `h`), and how many residual inputs are kept (`skip0`, ...). */

@@ -8,8 +8,9 @@ and a cotangent per output. First the weights as the program writes them back (w
 the names whose shape or values differ from the checkpoint's. Then for each network: its outputs,
 and the gradients of
 Σ_outputs Σ cotangent · output with respect to the input (as "x") and to the network's weights,
-under vae-lang's names and layouts (the program's own gradients_by_name). OUT.json says where each
-array lies in OUT.bin (float32, little-endian), as [offset, length] in values.
+under vae-lang's names and layouts (the program's own gradients_by_name), and the parameters whose
+gradient is laid out otherwise than the parameter (which DistributedDataParallel warns of). OUT.json
+says where each array lies in OUT.bin (float32, little-endian), as [offset, length] in values.
 """
 import json
 import sys
@@ -20,6 +21,10 @@ import torch
 from equivalence import Arrays, load_program, tensors
 
 
+def layout(t):
+    return [stride for stride, size in zip(t.stride(), t.shape) if size > 1]
+
+
 def run(program, model, case, arrays):
     model.zero_grad(set_to_none=True)
     x = tensors({"x": case["x"]})["x"].requires_grad_(True)
@@ -27,12 +32,16 @@ def run(program, model, case, arrays):
     cotangents = tensors(case["cotangents"])
     total = sum((outputs[name] * cotangents[name]).sum() for name in cotangents)
     total.backward()
+    # DistributedDataParallel's gradient buckets expect each gradient laid out as its parameter (the
+    # strides of axes longer than 1; those of an axis of 1 say nothing).
+    strided = [key for key, p in model.named_parameters() if p.grad is not None and layout(p.grad) != layout(p)]
     prefix = case["name"] + "/"
     grads = {name: g for name, g in program.gradients_by_name(model).items() if name.startswith(prefix)}
     grads["x"] = x.grad
     return {
         "outputs": {name: arrays.add(t) for name, t in outputs.items()},
         "grads": {name: arrays.add(g) for name, g in grads.items()},
+        "strided": strided,
     }
 
 

@@ -98,7 +98,7 @@ function network(name: string, input: number[], specs: Spec[], split: PlanNetwor
 
 const NETWORKS: PlanNetwork[] = [
   // `same` k4 s2 on 9 × 7: P = 3 along both axes, 1 before and 2 after (F.pad); a valid conv; a pool dropping a column.
-  network('conv_encoder', [9, 7, 2], ['conv 4 k4 s2 same relu', 'conv 3 k2 s1 valid tanh', 'pool max 2', 'flatten', 'dense 5 elu', 'out 5'], 'flat', [['mu', [3]], ['log_s', [2]]]),
+  network('conv_encoder', [9, 7, 1], ['conv 4 k4 s2 same relu', 'conv 3 k2 s1 valid tanh', 'pool max 2', 'flatten', 'dense 5 elu', 'out 5'], 'flat', [['mu', [3]], ['log_s', [2]]]),
   // A dense layer reshaped to an image; conv_transpose `same` k4 s2 (crop 1 and 1: the module's padding) and k3 s2 (crop 0 and 1: sliced).
   network('conv_decoder', [4], ['dense 18 relu', 'reshape 3,3,2', 'conv_transpose 4 k4 s2 same relu', 'conv_transpose 3 k3 s2 same'], 'channels', [['a', [12, 12]], ['b', [12, 12, 2]]]),
   // Residual on an image (k4 s1 same: 1 before, 2 after), avg pool, conv_transpose k1 s2 same (k < s: output_padding),
@@ -188,7 +188,7 @@ const ROWS = 3;
 interface Case { name: string; x: { shape: number[]; values: number[] }; cotangents: Record<string, { shape: number[]; values: number[] }> }
 interface Expected { outputs: Record<string, Float32Array>; grads: Record<string, Float32Array> }
 type Located = [number, number];
-interface Written { outputs: Record<string, Located>; grads: Record<string, Located> }
+interface Written { outputs: Record<string, Located>; grads: Record<string, Located>; strided: string[] }
 
 /** max |a − b| ≤ tol · max |b|. */
 function expectClose(actual: ArrayLike<number> | undefined, expected: ArrayLike<number>, tol: number, what: string): void {
@@ -279,6 +279,7 @@ describe.skipIf(!torch.python)(`PyTorch network modules compute what tfjs comput
       for (const [name, v] of Object.entries(want.outputs)) expectClose(got.outputs[name] && array(got.outputs[name]), v, 1e-4, `output ${name}`);
       expect(Object.keys(got.grads).sort()).toEqual(Object.keys(want.grads).sort());
       for (const [name, v] of Object.entries(want.grads)) expectClose(array(got.grads[name]), v, 1e-4, `gradient of ${name}`);
+      expect(got.strided, 'gradients laid out unlike their parameters (DistributedDataParallel expects the same strides)').toEqual([]);
     });
   });
 });
