@@ -29,7 +29,7 @@ export { compile, compileOrThrow, CompileError, type CompileDiagnostic, type Com
 export {
   Model,
   type BatchInput, type EpochMetrics, type EvaluateOptions, type ExportResult, type FitOptions, type FitResult,
-  type LikelihoodEvaluation, type LossEvaluation, type NetworkInfo, type NetworkSelection, type Samples, type TensorLike,
+  type LayerInfo, type LikelihoodEvaluation, type LossEvaluation, type NetworkInfo, type NetworkSelection, type Samples, type TensorLike,
   type TrainSettings, type Values, type VariableInfo,
 } from './api/model.js';
 export type { LatentReport, NllProgress } from './api/types.js';

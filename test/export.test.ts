@@ -105,8 +105,8 @@ describe('vae export --decoder', () => {
     expect(layers.outputs[0].shape).toEqual([null, 784]);
     const meta = (layers.getUserDefinedMetadata() as { vae: { input: unknown; output: unknown; role: string } }).vae;
     expect(meta.role).toBe('decoder');
-    expect(meta.input).toEqual({ width: 20, parts: [{ expr: 'z', shape: [20], offset: 0, size: 20 }] });
-    expect(meta.output).toEqual({ width: 784, heads: [{ name: 'logits', shape: [784], offset: 0, size: 784 }] });
+    expect(meta.input).toEqual({ width: 20, shape: [20], parts: [{ expr: 'z', shape: [20], offset: 0, size: 20 }] });
+    expect(meta.output).toEqual({ width: 784, shape: [784], split: 'flat', heads: [{ name: 'logits', shape: [784], offset: 0, length: 784, size: 784 }] });
     const logits = tf.tidy(() => (layers.predict(zs) as tf.Tensor).dataSync() as Float32Array);
     expectClose(logits, byHand('decoder', zs));
     expectClose(logits, (await model.forward('decoder', zs)).logits.values);

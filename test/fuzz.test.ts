@@ -37,7 +37,7 @@ describe('fuzz: compile() on hostile inputs', () => {
 
   /** Text made of the language's pieces, so that the parser gets deep, not just the lexer. */
   const pieces = fc.constantFrom('model', 'm', '{', '}', 'data', 'latent', 'x', 'z', ':', 'real', '[', ']', '2', ',', 'net', 'f', '(', ')',
-    '->', 'dense', 'relu', 'prior', 'guide', 'likelihood', '~', 'Normal', '0', '1', '-', '+', '*', '/', '.', 'o', 'train', 'batch', '=',
+    '->', 'dense', 'relu', 'conv', 'conv_transpose', 'k3', 's2', 'valid', 'flatten', 'reshape', 'upsample', 'pool', 'max', 'residual', 'prior', 'guide', 'likelihood', '~', 'Normal', '0', '1', '-', '+', '*', '/', '.', 'o', 'train', 'batch', '=',
     'toString', '__proto__', '1e39', '1e-50', '\n', '\r\n', '\r', ' ', '#c\n', '@');
 
   it('gives a result, located, for token soups of the language (fast-check)', () => {

@@ -18,7 +18,8 @@ import type { VariableInfo as ProgramVariable } from '../core/program-info.js';
 import { freeVars } from '../compiler/check.js';
 import type { CExpr, CheckedModel, TrainConfig } from '../compiler/checked.js';
 import { lower } from '../compiler/lower.js';
-import { parameterCount, type Plan } from '../core/plan.js';
+import { layersParameterCount, type NetLayer } from '../core/layers.js';
+import { parameterCount, type Plan, type PlanNetwork } from '../core/plan.js';
 import { runNetwork } from '../runtime/interpret.js';
 import { beginRun, loadCheckpoint, readRunJson, writeCheckpoint, writeModelSource, writeRunJson } from '../node/run-dir.js';
 import { encodeCheckpoint, type CheckpointHeader } from '../runtime/checkpoint.js';
@@ -64,12 +65,49 @@ export interface VariableInfo extends ProgramVariable {
   type: Support;
 }
 
-/** A network of the model: its input width, hidden layers and output heads. */
+/**
+ * A layer of a network: its kind, the shapes it takes and gives (`in`, `out`, without the batch),
+ * its settings as the model file writes them, and its learned values (`parameters`, weights and
+ * biases). The layers with weights are named `hidden0`, `hidden1`, ... in order (the dense head `out`).
+ */
+export type LayerInfo = { in: number[]; out: number[]; parameters: number } & (
+  | { kind: 'dense'; name: string; inputs: number; units: number; activation: Activation }
+  | { kind: 'conv' | 'conv_transpose'; name: string; filters: number; kernel: number; stride: number; padding: 'same' | 'valid'; activation: Activation }
+  | { kind: 'flatten' | 'reshape' }
+  | { kind: 'pool'; op: 'max' | 'avg'; size: number }
+  | { kind: 'upsample'; factor: number }
+  /** Its layers, then their output added to its input. */
+  | { kind: 'residual'; layers: LayerInfo[] });
+
+/** A network of the model: its input, its layers, its output heads and how they are cut. */
 export interface NetworkInfo {
   name: string;
+  /** Its arguments flattened and side by side: the values of an input row (what `forward` takes). */
   inputWidth: number;
-  layers: { units: number; activation: Activation }[];
+  /** The shape its first layer sees: the one argument's (an image), or [inputWidth]. */
+  inputShape: number[];
+  /** Its layers as written, without the dense head. */
+  layers: LayerInfo[];
+  /** Where the last layer gives a vector, the linear layer computing every output head side by side. */
+  head?: LayerInfo;
+  /** `flat`: the heads from `head`'s output in order; `channels`: from the last layer's image, its channels in order. */
+  split: 'flat' | 'channels';
   outputs: { name: string; shape: number[]; size: number }[];
+  /** Learned values of its layers and head. */
+  parameters: number;
+}
+
+/** @internal A network of the plan as the API describes it. */
+export function networkInfo(n: PlanNetwork): NetworkInfo {
+  const layer = (l: NetLayer): LayerInfo => (l.kind === 'residual'
+    ? { ...structuredClone(l), layers: l.layers.map(layer), parameters: layersParameterCount([l]) }
+    : { ...structuredClone(l), parameters: layersParameterCount([l]) });
+  const layers = n.layers.map(layer);
+  const head = n.split === 'flat' ? layers.pop() : undefined;
+  return {
+    name: n.name, inputWidth: n.inputWidth, inputShape: [...n.inputShape], layers, ...(head ? { head } : {}), split: n.split,
+    outputs: n.outputs.map((o) => ({ name: o.name, shape: [...o.shape], size: o.size })), parameters: layersParameterCount(n.layers),
+  };
 }
 
 /** Options of {@link Model.fit}; each overrides the train block's setting for this training. */
@@ -195,10 +233,7 @@ export class Model {
     const info = (v: CheckedModel['data'][number]): VariableInfo => ({ name: v.name, type: v.type, shape: [...v.shape], size: v.size });
     this.data = checked.data.map(info);
     this.latents = checked.latents.map(info);
-    this.networks = checked.nets.map((n) => ({
-      name: n.name, inputWidth: n.inputWidth,
-      layers: n.layers.map((l) => ({ ...l })), outputs: n.outputs.map((o) => ({ name: o.name, shape: [...o.shape], size: o.size })),
-    }));
+    this.networks = this.plan.networks.map(networkInfo);
   }
 
   /** Weights and biases of every network, plus learned parameters. */

@@ -9,20 +9,25 @@ import { loadRun, openRun, UsageError } from './common.js';
 interface ExportFlags { decoder?: boolean; encoder?: boolean; net?: string; output?: string }
 
 const LAYOUT_HELP = `
-The network is exported as a tf.sequential of dense layers: the hidden layers with their
-activations, then one linear layer holding every output head of the network side by side.
+The network is exported as a TensorFlow.js Layers model that computes what the model computes:
+its layers (dense, conv2d, conv2dTranspose, flatten, reshape, pooling, upSampling2d, residual
+blocks as an add) with the trained weights, then for a network whose last layer gives a vector a
+linear layer holding every output head side by side.
 
-  input   one row per example: the network's arguments in the model (as in the call, e.g.
-          decoder(z) takes z), each flattened row-major, concatenated in call order
-  output  one row per example: the heads in declaration order, each flattened row-major,
-          side by side, before any function of the model is applied to them
+  input   one example per row: the network's one argument in its shape (decoder(z) takes z,
+          an image encoder takes [28, 28, 1] images), or several arguments flattened row-major
+          and concatenated in call order
+  output  after the linear layer: the heads in declaration order, each flattened row-major, side
+          by side; for a network ending in an image: that image, whose channels the heads take
+          in declaration order. Either way before any function of the model is applied to them
 
 For models/mnist.vae:
   --decoder   input [z (20)]    output [logits (784)]   (pixel probabilities: sigmoid(logits))
   --encoder   input [x (784)]   output [mu (20) | log_sigma (20)]
 
 model.json records the layout under userDefinedMetadata.vae (model.getUserDefinedMetadata() after
-tf.loadLayersModel). See docs/api.md.`;
+tf.loadLayersModel): head h is output[..., h.offset : h.offset + h.length] reshaped to
+[batch, ...h.shape]. See docs/api.md.`;
 
 export function register(program: Command): void {
   program.command('export')
@@ -49,13 +54,13 @@ async function exportCommand(run: string, flags: ExportFlags): Promise<void> {
   const { selectBackend } = await import('../runtime/backend.js');
   await selectBackend();
   const { plan, vae } = await loadRun(dir);
-  const { ExportError, describeRow } = await import('../runtime/export-layers.js');
+  const { ExportError, describeInput, describeOutput } = await import('../runtime/export-layers.js');
   const { exportNetwork } = await import('../node/export-network.js');
   const selection = flags.decoder ? 'decoder' : flags.encoder ? 'encoder' : { net: flags.net! };
   try {
     const { layout } = await exportNetwork(plan, vae.weights, selection, output);
     console.log(`wrote ${join(output, 'model.json')} and weights.bin: network ${layout.network} of ${layout.model}, ` +
-      `input ${describeRow(layout.input.parts)}, output ${describeRow(layout.output.heads)}`);
+      `input ${describeInput(layout.input)}, output ${describeOutput(layout.output)}`);
   } catch (e) {
     if (e instanceof ExportError) throw new UsageError(`${run}: ${e.message}`);
     throw e;

@@ -3,7 +3,7 @@
  * to the model, built with ts-morph. It exports
  *
  * - `info` (ProgramInfo) and `config` (the train block) as literals;
- * - straight-line tfjs functions: one per network (its dense layers), `initWeights` (the plan's
+ * - straight-line tfjs functions: one per network (its layers, emit-ts-network.ts), `initWeights` (the plan's
  *   weights in order), `elboTerms` (the plan's terms, a comment per term), `samplePrior`, `encode`
  *   and `decode`;
  * - `program` (a ModelProgram of those functions) and `monteCarloKlProgram` (the same with every
@@ -17,18 +17,18 @@
  * only the header's account of the loss and the embedded model file. The output depends only on
  * the model: the same model gives the same file, byte for byte.
  */
-import { denseOnly } from '../core/layers.js';
 import { IndentationText, NewLineKind, Project, QuoteKind, VariableDeclarationKind, type FunctionDeclarationStructure, type OptionalKind } from 'ts-morph';
 import type { CheckedModel } from '../compiler/checked.js';
 import { explainObjective } from '../compiler/explain.js';
 import { decide, lower } from '../compiler/lower.js';
 import type { SourceFile } from '../compiler/source.js';
-import type { Plan, PlanNetwork, PlanStep, PlanWeight, WeightInit } from '../core/plan.js';
-import { call, commented, literal, Names, num, propertyName, shapeCode, StepPrinter, str, use, type Frame, type Module } from './emit-ts-body.js';
+import type { Plan, PlanStep, PlanWeight, WeightInit } from '../core/plan.js';
+import { commented, literal, Names, num, shapeCode, StepPrinter, str, use, type Frame, type Module } from './emit-ts-body.js';
+import { networkFunction } from './emit-ts-network.js';
 
 /** Everything a generated module may import from `vae-lang/runtime` (reserved so that no local shadows it). */
 const RUNTIME_VALUES = [
-  'tf', 'dense', 'makeDistribution', 'broadcastTo', 'detach', 'sumPerExample', 'repeatRows', 'lookupKl', 'applyFlow', 'initFlowWeights',
+  'tf', 'dense', 'conv2d', 'conv2dTranspose', 'pool2d', 'upsample2d', 'makeDistribution', 'broadcastTo', 'detach', 'sumPerExample', 'repeatRows', 'lookupKl', 'applyFlow', 'initFlowWeights',
 ];
 const RUNTIME_TYPES = ['Batch', 'ModelProgram', 'ProgramInfo', 'Rng', 'SampleMode', 'Terms', 'TrainConfig', 'Weights'];
 const MODULE_NAMES = ['runTrainer', 'info', 'config', 'initWeights', 'elboTerms', 'samplePrior', 'encode', 'decode', 'program', 'monteCarloKlProgram', 'source', 'constants', 'main', 'pathToFileURL'];
@@ -46,9 +46,15 @@ type FunctionStructure = OptionalKind<FunctionDeclarationStructure>;
 
 /** The generated trainer's TypeScript source. */
 export function emitTrainer(src: TrainerSource): string {
-  // KL methods as the model states them: `kl monte_carlo` (and --mc-kl) choose monteCarloKlProgram at run time.
-  const model = { ...src.model, train: { ...src.model.train, monteCarloKl: false } };
-  const plan = lower(model);
+  return emitTrainerOfPlan(src, lower(trainerModel(src)));
+}
+
+/** The model as its trainer is lowered: KL methods as the model states them (`kl monte_carlo` and --mc-kl choose monteCarloKlProgram at run time). */
+export const trainerModel = (src: TrainerSource): CheckedModel => ({ ...src.model, train: { ...src.model.train, monteCarloKl: false } });
+
+/** The trainer of `src` printed from `plan`, its plan lowered from `trainerModel(src)` (a test may change its networks). */
+export function emitTrainerOfPlan(src: TrainerSource, plan: Plan): string {
+  const model = trainerModel(src);
   const names = new Names([...RUNTIME_VALUES, ...RUNTIME_TYPES, ...MODULE_NAMES]);
   const m: Module = { netFunctions: new Map(plan.networks.map((n) => [n.name, names.take(n.name)])), imports: new Set(['tf']) };
   const nets = plan.networks.map((net) => networkFunction(m, net));
@@ -145,41 +151,6 @@ function header(src: TrainerSource, model: CheckedModel): string {
 /** A template literal holding `text` exactly (line breaks kept, so the model reads as a file). */
 function template(text: string): string {
   return `\`${text.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${').replace(/\r/g, '\\r')}\``;
-}
-
-/** A network's function, as the interpreter's `runNetwork`: its dense layers, the last holding every head side by side, split by output. */
-function networkFunction(m: Module, net: PlanNetwork): FunctionStructure {
-  const names = new Names(['weights', 'input', 'inputNeedsGrad', 'rows', 'parts']);
-  const dense = use(m, 'dense');
-  const statements = ['const rows = input.shape[0];'];
-  let h = 'input as tf.Tensor2D';
-  let needsGrad = 'inputNeedsGrad';
-  for (const l of denseOnly(net.layers)) {
-    const out = names.take(l.name);
-    const weight = (p: 'w' | 'b') => `weights.get(${str(`${net.name}/${l.name}/${p}`)}) as tf.Tensor${p === 'w' ? '2D' : '1D'}`;
-    statements.push(commented(`const ${out} = ${call(dense, [h, weight('w'), weight('b'), str(l.activation), needsGrad])};`,
-      [`${l.name}: ${l.inputs} → ${l.units}, ${l.activation}`]));
-    h = out;
-    needsGrad = 'true';
-  }
-  const head = (part: string, o: PlanNetwork['outputs'][number]) => `${propertyName(o.name)}: tf.reshape(${part}, ${shapeCode(o.shape, 'rows')})`;
-  if (net.outputs.length === 1) statements.push(`return { ${head(h, net.outputs[0])} };`);
-  else {
-    statements.push(`const parts = tf.split(${h}, [${net.outputs.map((o) => o.size).join(', ')}], 1);`);
-    statements.push(`return {\n${net.outputs.map((o, i) => `${head(`parts[${i}]`, o)},`).join('\n')}\n};`);
-  }
-  const hidden = denseOnly(net.layers).slice(0, -1).map((l) => `dense ${l.units} ${l.activation}`);
-  const docs = [
-    `Network \`${net.name}\`: ${[`${net.inputWidth} inputs`, ...hidden].join(' → ')} → ${net.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')}.`,
-    '',
-    `One linear layer computes every head side by side (${denseOnly(net.layers)[net.layers.length - 1].units} units), split by output.`,
-    '`inputNeedsGrad` is false when the input is data: the first layer then skips dL/dinput.',
-  ].join('\n');
-  return {
-    name: m.netFunctions.get(net.name)!, docs: [docs], statements,
-    parameters: [{ name: 'weights', type: 'Weights' }, { name: 'input', type: 'tf.Tensor' }, { name: 'inputNeedsGrad', type: 'boolean' }],
-    returnType: `{ ${net.outputs.map((o) => `${propertyName(o.name)}: tf.Tensor`).join('; ')} }`,
-  };
 }
 
 /** `initWeights`: the plan's weights in order, each draw with the next seed, as the interpreter's `initWeights`. */

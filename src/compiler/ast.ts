@@ -22,10 +22,23 @@ export interface ConstDecl { kind: 'const'; name: Ident; type?: TypeExpr; value?
 
 export interface NetInput { name: Ident; type?: TypeExpr; span: Span }
 export interface NetOutput { name: Ident; type: TypeExpr; span: Span }
-export interface DenseLayer { units: number; activation?: Ident; span: Span }
-/** A network: its inputs are concatenated, run through the dense layers, then one linear head per output. */
+/**
+ * A layer as written. A conv layer's optional words are kept as written (the checker validates
+ * the padding and the activation names); the stride and padding default to 1 and `same`.
+ */
+export type Layer =
+  | { kind: 'dense'; units: number; activation?: Ident; span: Span }
+  | { kind: 'conv' | 'conv_transpose'; filters: number; kernel: number; stride?: number; padding?: Ident; activation?: Ident; span: Span }
+  | { kind: 'flatten'; span: Span }
+  | { kind: 'reshape'; shape: number[]; span: Span }
+  | { kind: 'upsample'; factor: number; span: Span }
+  | { kind: 'pool'; op: Ident; size: number; span: Span }
+  | { kind: 'residual'; layers: Layer[]; span: Span };
+export type DenseLayer = Extract<Layer, { kind: 'dense' }>;
+export type ConvLayer = Extract<Layer, { kind: 'conv' | 'conv_transpose' }>;
+/** A network: its inputs (flattened and concatenated when several), its layers, then its outputs (core/layers.ts). */
 export interface NetDecl {
-  kind: 'net'; name: Ident; inputs: NetInput[]; outputs: NetOutput[]; layers: DenseLayer[]; span: Span;
+  kind: 'net'; name: Ident; inputs: NetInput[]; outputs: NetOutput[]; layers: Layer[]; span: Span;
 }
 
 export type Role = 'prior' | 'likelihood' | 'guide';

@@ -6,13 +6,14 @@
  * - the weights four times over (weights, gradients and Adam's two moments): at most MAX_WEIGHTS
  *   floats of weights, 2^26 = 67,108,864 (256 MiB; 1 GiB with the copies);
  * - one batch's values: batch × samples (elbo `samples`, iwae `k`) rows of every variable, layer
- *   and network output, at most MAX_BATCH_VALUES = 2^27 floats (512 MiB; the backward pass keeps
+ *   (a conv layer's whole [H, W, C] output) and network output, at most MAX_BATCH_VALUES = 2^27 floats (512 MiB; the backward pass keeps
  *   about as much again);
  * - and any one variable or tensor at most MAX_TENSOR_VALUES = 2^24 values per example (16,777,216).
  */
 import type * as A from './ast.js';
 import type { CheckedModel, TrainConfig } from './checked.js';
 import { flowParameterCount } from '../core/flows.js';
+import { shapeSize, type NetLayer } from '../core/layers.js';
 import { type Diagnostic, type Span } from './source.js';
 import { flowSpec, networkWeightCount } from './weights.js';
 
@@ -59,10 +60,19 @@ export function checkWeights(model: CheckedModel, out: Diagnostic[]): void {
     `The model has ${n(total)} weights (${mib(total)} as float32), ${n(largest.count)} of them in ${largest.what}; training keeps four copies (weights, gradients and Adam's two moments), so the limit is ${n(MAX_WEIGHTS)} (${mib(MAX_WEIGHTS)}). Use fewer or narrower layers.`));
 }
 
+/**
+ * Values of one example that the layers compute: each layer's output (a conv's activations
+ * [H, W, C] as much as a dense layer's units), a residual block's layers' and its sum; flatten
+ * and reshape only view their input in another shape.
+ */
+function layerValues(layers: readonly NetLayer[]): number {
+  return layers.reduce((sum, l) => sum + (l.kind === 'flatten' || l.kind === 'reshape' ? 0 : shapeSize(l.out)) + (l.kind === 'residual' ? layerValues(l.layers) : 0), 0);
+}
+
 /** Values of one example: every variable, every layer and output of every network, every flow step. */
 function valuesPerExample(model: CheckedModel): number {
   const vars = [...model.data, ...model.latents].reduce((sum, v) => sum + v.size, 0);
-  const nets = model.nets.reduce((sum, net) => sum + net.layers.reduce((s, l) => s + l.units, 0) + net.outputs.reduce((s, o) => s + o.size, 0), 0);
+  const nets = model.nets.reduce((sum, net) => sum + layerValues(net.layers) + net.outputs.reduce((s, o) => s + o.size, 0), 0);
   const flows = model.guides.reduce((sum, g) => sum + g.flows.reduce((s, f) => s + f.steps * (f.hidden + 2 * (model.latents.find((l) => l.name === g.target)?.size ?? 0)), 0), 0);
   return vars + nets + flows;
 }

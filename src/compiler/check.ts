@@ -18,12 +18,14 @@ import { printExpr } from './print.js';
 import { MAX_DIAGNOSTICS, fail, nameList, ok, orList, type Diagnostic, type Result, type SourceFile, type Span } from './source.js';
 import { checkTrainBlock } from './check-train.js';
 import { batchSettingSpan, checkBatch, checkTensorSize, checkWeights } from './check-size.js';
+import { checkLayerNames, layOutNetwork, type NetInput } from './check-net.js';
 
 type Symbol =
   | { kind: 'data' | 'latent'; info: VarInfo }
   | { kind: 'param'; info: ParamInfo; decl: A.ParamDecl | A.ConstDecl }
   | { kind: 'const'; value: number }
-  | { kind: 'net'; decl: A.NetDecl; used?: boolean; inputWidths?: number[] };
+  /** A network; `firstArgs`: the arguments of its first call, which fix an untyped input's shape. */
+  | { kind: 'net'; decl: A.NetDecl; used?: boolean; firstArgs?: CExpr[] };
 
 export interface CheckOptions {
   /** Values for `const` declarations, from the command line (`--const tau=0.3`). */
@@ -177,12 +179,7 @@ class Checker {
     if (lookup(FUNCTIONS, net.name.name)) {
       this.report(D.badNetwork(net.name.span, `'${net.name.name}' is a built-in function, so a network of that name could never be called; name it otherwise.`));
     }
-    for (const layer of net.layers) {
-      const act = layer.activation?.name ?? 'linear';
-      if (!(ACTIVATIONS as readonly string[]).includes(act)) {
-        this.report(D.badNetwork(layer.activation!.span, `Unknown activation '${act}'. Expected ${orList(ACTIVATIONS)}.`));
-      }
-    }
+    checkLayerNames(net.layers, this.diagnostics);
     const seen = new Set<string>();
     for (const out of net.outputs) {
       if (seen.has(out.name.name)) this.report(D.badNetwork(out.name.span, `Output '${out.name.name}' is named twice.`));
@@ -201,7 +198,7 @@ class Checker {
     return [...this.symbols.values()].flatMap((s) => (s.kind === 'param' ? [s.info] : []));
   }
 
-  /** Networks with their input widths as the call sites fixed them; an unused one is a warning. */
+  /** Networks with their input shapes as the call sites fixed them, laid out; an unused one is a warning. */
   private netInfos(): NetInfo[] {
     const nets: NetInfo[] = [];
     for (const s of this.symbols.values()) {
@@ -210,17 +207,41 @@ class Checker {
         this.report(D.unusedNetwork(s.decl.name.span, s.decl.name.name));
         continue;
       }
-      // A call with errors leaves the widths unknown; the model has errors then and no NetInfo is used.
-      if (!s.inputWidths) continue;
+      // A call with errors leaves the input unknown; the model has errors then and no NetInfo is used.
+      if (!s.firstArgs) continue;
+      const input = this.netInput(s.decl, s.firstArgs);
+      const layout = layOutNetwork(input, this.src, this.diagnostics);
+      if (!layout) continue;
       nets.push({
         name: s.decl.name.name,
-        inputWidth: s.inputWidths.reduce((a, b) => a + b, 0),
-        layers: s.decl.layers.map((l) => ({ units: l.units, activation: (l.activation?.name ?? 'linear') as Activation })),
+        inputWidth: this.inputShapes(s.decl, s.firstArgs).reduce((sum, shape) => sum + product(shape), 0),
+        inputShape: input.shape,
+        ...layout,
         outputs: s.decl.outputs.map((o) => ({ name: o.name.name, shape: o.type.shape, size: product(o.type.shape) })),
         span: s.decl.name.span,
       });
     }
     return nets;
+  }
+
+  /** The shape of each input of `net`: its declared type's, else its first call's argument's. */
+  private inputShapes(net: A.NetDecl, firstArgs: CExpr[]): number[][] {
+    return net.inputs.map((input, i) => input.type?.shape ?? firstArgs[i].shape);
+  }
+
+  /** What the first layer of `net` sees: its one input's shape ([1] for a scalar), or all inputs flattened side by side. */
+  private netInput(net: A.NetDecl, firstArgs: CExpr[]): NetInput {
+    const shapes = this.inputShapes(net, firstArgs);
+    const name = net.name.name;
+    if (shapes.length > 1) {
+      return { net, shape: [shapes.reduce((sum, shape) => sum + product(shape), 0)], origin: `the inputs of ${name}, flattened and side by side` };
+    }
+    const [input, arg] = [net.inputs[0], firstArgs[0]];
+    const variable = arg.kind === 'var' ? this.symbols.get(arg.name) : undefined;
+    const redeclare = input.type ? (shape: string) => `Type the input as ${input.name.name}: ${input.type!.name.name}${shape}`
+      : variable?.kind === 'data' || variable?.kind === 'latent' ? (shape: string) => `Declare ${variable.info.name} as ${variable.info.type}${shape}`
+        : undefined;
+    return { net, shape: seenShape(shapes[0]), origin: `the input ${input.name.name} of ${name}`, ...(redeclare ? { redeclare } : {}) };
   }
 
   // ---- statements ---------------------------------------------------------------------------
@@ -350,8 +371,11 @@ class Checker {
     const spec = family.parameterizations.flat().find((p) => p.name === name)!;
     const expected = expectedShape(spec.shape ?? 'elementwise', value.shape, target.shape, earlier);
     if (expected) {
+      // The same values in another shape (an image declared flat, or the other way round): say how to make them agree.
+      const same = (spec.shape ?? 'elementwise') === 'elementwise' && value.shape.length > 0 && product(value.shape) === target.size;
+      const hint = same ? ` Both have ${target.size} values: declare '${target.name}' as ${target.type}${showShape(value.shape)}, or give the parameter the shape ${showShape(target.shape)}.` : '';
       this.report(D.shapeMismatch(value.span,
-        `The ${name} of ${family.name} has shape ${showShape(value.shape)}, but for '${target.name}' of shape ${showShape(target.shape)} it must ${expected}.`));
+        `The ${name} of ${family.name} has shape ${showShape(value.shape)}, but for '${target.name}' of shape ${showShape(target.shape)} it must ${expected}.${hint}`));
     }
     const constraint = spec.constraint;
     if (!satisfies(value, constraint)) {
@@ -465,16 +489,24 @@ class Checker {
     }
     const args = e.args.map((a) => this.expr(a));
     if (args.some((a) => !a)) return undefined;
-    const widths = args.map((a) => product(a!.shape));
+    const given = args as CExpr[];
+    const net = sym.decl.name.name;
     for (let i = 0; i < inputs.length; i++) {
-      const expected = inputs[i].type ? product(inputs[i].type!.shape) : sym.inputWidths?.[i];
-      if (expected !== undefined && expected !== widths[i]) {
-        return this.report(D.shapeMismatch(args[i]!.span, `Input '${inputs[i].name.name}' of network '${sym.decl.name.name}' has ${expected} values, but this argument has ${widths[i]}.`));
+      const first = sym.firstArgs?.[i];
+      const expected = inputs[i].type ? product(inputs[i].type!.shape) : first && product(first.shape);
+      const size = product(given[i].shape);
+      if (expected !== undefined && expected !== size) {
+        return this.report(D.shapeMismatch(given[i].span, `Input '${inputs[i].name.name}' of network '${net}' has ${expected} values, but this argument has ${size}.`));
+      }
+      // One untyped input is the shape the first layer sees: every call gives it the same shape.
+      if (inputs.length === 1 && !inputs[0].type && first && showShape(seenShape(first.shape)) !== showShape(seenShape(given[i].shape))) {
+        return this.report(D.shapeMismatch(given[i].span,
+          `Input '${inputs[i].name.name}' of network '${net}' is ${showShape(first.shape)}, fixed by its first call, ${net}(${printExpr(first)}); this argument is ${showShape(given[i].shape)}. Give every call the same shape, or type the input (${inputs[i].name.name}: real${showShape(first.shape)}) so that each argument is reshaped to it.`));
       }
     }
-    sym.inputWidths ??= widths;
-    const key = `${sym.decl.name.name}(${args.map((a) => printExpr(a!)).join(', ')})`;
-    return { net: sym.decl.name.name, args: args as CExpr[], key };
+    sym.firstArgs ??= given;
+    const key = `${net}(${given.map((a) => printExpr(a)).join(', ')})`;
+    return { net, args: given, key };
   }
 
   /** " Did you mean 'x'?" for the closest declared name, if any is close. */
@@ -653,6 +685,9 @@ function describeSupport(s: Support): string {
     onehot: 'one-hot vectors', simplex: 'the simplex (positive vectors that sum to 1)', pixel: '8-bit values (the integers 0 to 255)',
   }[s];
 }
+
+/** The shape a network's first layer sees of its one input: the input's, a scalar as [1]. */
+const seenShape = (shape: number[]): number[] => (shape.length === 0 ? [1] : shape);
 
 export function product(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);

@@ -3,7 +3,8 @@
  * known, distribution arguments bound to parameter names, and the train block validated.
  */
 import type * as A from './ast.js';
-import type { Activation, Support } from '../core/catalog.js';
+import type { Support } from '../core/catalog.js';
+import type { NetLayer } from '../core/layers.js';
 import type { Diagnostic, SourceFile, Span } from './source.js';
 
 /** A checked expression: names resolved, shape known (`[]` is a scalar). */
@@ -28,10 +29,19 @@ export interface ParamInfo {
   fixed?: boolean;
   span: Span;
 }
+/**
+ * A network as its calls fixed it: its input, its layers with their shapes and weight names
+ * (without the dense head, which lowering adds when `split` is `flat`: compiler/weights.ts), and
+ * how its outputs are cut from the last layer's output (core/plan.ts PlanNetwork).
+ */
 export interface NetInfo {
   name: string;
+  /** The inputs flattened and side by side: their width; */
   inputWidth: number;
-  layers: { units: number; activation: Activation }[];
+  /** and the shape the first layer sees: the one input's (its declared type's if typed), or [inputWidth]. */
+  inputShape: number[];
+  layers: NetLayer[];
+  split: 'flat' | 'channels';
   outputs: { name: string; shape: number[]; size: number }[];
   span: Span;
 }

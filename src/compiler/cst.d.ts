@@ -172,9 +172,91 @@ export interface LayerCstNode extends CstNode {
 }
 
 export type LayerCstChildren = {
+  denseLayer?: DenseLayerCstNode[];
+  convLayer?: ConvLayerCstNode[];
+  flattenLayer?: FlattenLayerCstNode[];
+  reshapeLayer?: ReshapeLayerCstNode[];
+  upsampleLayer?: UpsampleLayerCstNode[];
+  poolLayer?: PoolLayerCstNode[];
+  residualLayer?: ResidualLayerCstNode[];
+};
+
+export interface DenseLayerCstNode extends CstNode {
+  name: "denseLayer";
+  children: DenseLayerCstChildren;
+}
+
+export type DenseLayerCstChildren = {
   Dense: IToken[];
   NumberLiteral: IToken[];
   Identifier?: IToken[];
+};
+
+export interface ConvLayerCstNode extends CstNode {
+  name: "convLayer";
+  children: ConvLayerCstChildren;
+}
+
+export type ConvLayerCstChildren = {
+  Conv?: IToken[];
+  ConvTranspose?: IToken[];
+  NumberLiteral: (IToken)[];
+  Identifier?: IToken[];
+};
+
+export interface FlattenLayerCstNode extends CstNode {
+  name: "flattenLayer";
+  children: FlattenLayerCstChildren;
+}
+
+export type FlattenLayerCstChildren = {
+  Flatten: IToken[];
+};
+
+export interface ReshapeLayerCstNode extends CstNode {
+  name: "reshapeLayer";
+  children: ReshapeLayerCstChildren;
+}
+
+export type ReshapeLayerCstChildren = {
+  Reshape: IToken[];
+  LBracket: IToken[];
+  NumberLiteral: IToken[];
+  Comma?: IToken[];
+  RBracket: IToken[];
+};
+
+export interface UpsampleLayerCstNode extends CstNode {
+  name: "upsampleLayer";
+  children: UpsampleLayerCstChildren;
+}
+
+export type UpsampleLayerCstChildren = {
+  Upsample: IToken[];
+  NumberLiteral: IToken[];
+};
+
+export interface PoolLayerCstNode extends CstNode {
+  name: "poolLayer";
+  children: PoolLayerCstChildren;
+}
+
+export type PoolLayerCstChildren = {
+  Pool: IToken[];
+  Identifier: IToken[];
+  NumberLiteral: IToken[];
+};
+
+export interface ResidualLayerCstNode extends CstNode {
+  name: "residualLayer";
+  children: ResidualLayerCstChildren;
+}
+
+export type ResidualLayerCstChildren = {
+  Residual: IToken[];
+  LBrace: IToken[];
+  layer?: LayerCstNode[];
+  RBrace: IToken[];
 };
 
 export interface StatementCstNode extends CstNode {
@@ -377,6 +459,13 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   netInput(children: NetInputCstChildren, param?: IN): OUT;
   netOutput(children: NetOutputCstChildren, param?: IN): OUT;
   layer(children: LayerCstChildren, param?: IN): OUT;
+  denseLayer(children: DenseLayerCstChildren, param?: IN): OUT;
+  convLayer(children: ConvLayerCstChildren, param?: IN): OUT;
+  flattenLayer(children: FlattenLayerCstChildren, param?: IN): OUT;
+  reshapeLayer(children: ReshapeLayerCstChildren, param?: IN): OUT;
+  upsampleLayer(children: UpsampleLayerCstChildren, param?: IN): OUT;
+  poolLayer(children: PoolLayerCstChildren, param?: IN): OUT;
+  residualLayer(children: ResidualLayerCstChildren, param?: IN): OUT;
   statement(children: StatementCstChildren, param?: IN): OUT;
   modifier(children: ModifierCstChildren, param?: IN): OUT;
   distribution(children: DistributionCstChildren, param?: IN): OUT;

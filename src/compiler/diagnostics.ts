@@ -30,6 +30,12 @@ export const constraintViolated = (span: Span, message: string): Diagnostic => e
 export const notVisible = (span: Span, message: string): Diagnostic => error('VAE2013', span, message);
 export const badNetwork = (span: Span, message: string): Diagnostic => error('VAE2014', span, message);
 export const badExpression = (span: Span, message: string): Diagnostic => error('VAE2015', span, message);
+/** A conv layer's words not as `k<size> [s<size>] [same | valid] [activation]`. */
+export const badLayerWord = (span: Span, message: string): Diagnostic => error('VAE1007', span, message);
+/** A layer that cannot take the shape it is given (the shape arithmetic is core/layers.ts's). */
+export const badLayerShape = (span: Span, message: string, related?: Diagnostic['related']): Diagnostic => error('VAE2020', span, message, related);
+/** A network's outputs that its last layer does not give. */
+export const badNetworkOutputs = (span: Span, message: string, related?: Diagnostic['related']): Diagnostic => error('VAE2021', span, message, related);
 export const badModifier = (span: Span, message: string): Diagnostic => error('VAE2017', span, message);
 
 // Train-block errors (in the file or in `--set`), one code per kind of mistake.

@@ -6,6 +6,10 @@ import type { TrainConfig } from './checked.js';
 import { FAMILIES } from '../core/catalog.js';
 import type { LatentTerm, Objective } from './lower.js';
 import { printDist, printExpr } from './print.js';
+import { layersParameterCount } from '../core/layers.js';
+import { layerTable } from './layer-table.js';
+import { outputsText } from './plan-print.js';
+import { networkLayers } from './weights.js';
 
 export function explainObjective(o: Objective): string {
   const m = o.model;
@@ -25,7 +29,10 @@ export function explainObjective(o: Objective): string {
     ...o.latents.flatMap((t) => [`  ${t.latent.name} ~ q = ${printDist(t.guide)}: ${describeSampling(t)}`, ...describeFlows(t)]),
     '',
     'networks:',
-    ...m.nets.map((n) => `  ${n.name}: ${[n.inputWidth, ...n.layers.map((l) => `${l.units} ${l.activation}`)].join(' → ')} → ${n.outputs.map((out) => `${out.name}[${out.size}]`).join(', ')}`),
+    ...m.nets.flatMap((n) => {
+      const layers = networkLayers(n);
+      return [`  ${n.name}: input ${showShape(n.inputShape)}; ${outputsText(n)}; ${layersParameterCount(layers).toLocaleString('en-US')} parameters`, ...layerTable(layers, '    ')];
+    }),
   ];
   if (m.params.length > 0) lines.push('', 'learned parameters:', ...m.params.map((p) => `  ${p.name} ${showShape(p.shape)} ${p.initScale === undefined ? `= ${p.init}` : `~ Normal(${p.init}, ${p.initScale}) at the start`}${p.fixed ? ' (fixed: not learned)' : ''}`));
   lines.push('', `training objective: ${describeTraining(m.train)}`);

@@ -6,8 +6,8 @@ import { createToken, Lexer, type TokenType } from 'chevrotain';
 
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
 
-const keyword = (word: string): TokenType =>
-  createToken({ name: word[0].toUpperCase() + word.slice(1), pattern: new RegExp(word), longer_alt: Identifier, label: `'${word}'` });
+const keyword = (word: string, name = word[0].toUpperCase() + word.slice(1)): TokenType =>
+  createToken({ name, pattern: new RegExp(word), longer_alt: Identifier, label: `'${word}'` });
 
 export const Model = keyword('model');
 export const Train = keyword('train');
@@ -19,6 +19,14 @@ export const Prior = keyword('prior');
 export const Likelihood = keyword('likelihood');
 export const Guide = keyword('guide');
 export const Dense = keyword('dense');
+// The other layers of a network (`dense` above): `conv_transpose` before `conv`, which it begins with.
+export const ConvTranspose = keyword('conv_transpose', 'ConvTranspose');
+export const Conv = keyword('conv');
+export const Flatten = keyword('flatten');
+export const Reshape = keyword('reshape');
+export const Upsample = keyword('upsample');
+export const Pool = keyword('pool');
+export const Residual = keyword('residual');
 export const Const = keyword('const');
 export const Then = keyword('then');
 export const Using = keyword('using');
@@ -71,10 +79,11 @@ export const BadCharacters = createToken({
 export const Comment = createToken({ name: 'Comment', pattern: /(?:#|\/\/)[^\n\r]*/, group: Lexer.SKIPPED });
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexer.SKIPPED });
 
-/** Order matters: comments before `/`, `->` before `-`, keywords before `Identifier`. */
+/** Order matters: comments before `/`, `->` before `-`, keywords before `Identifier`, `conv_transpose` before `conv`. */
 export const allTokens: TokenType[] = [
   WhiteSpace, Comment,
   Model, Train, Data, Latent, Param, Net, Prior, Likelihood, Guide, Dense, Const, Then, Using,
+  ConvTranspose, Conv, Flatten, Reshape, Upsample, Pool, Residual,
   Identifier, NumberLiteral,
   Arrow, LBrace, RBrace, LParen, RParen, LBracket, RBracket, Comma, Colon, Equals, Tilde, Dot,
   Plus, Minus, Star, Slash, BadCharacters,

@@ -6,7 +6,10 @@
  *   file       := model train?
  *   model      := 'model' NAME '{' item* '}'
  *   item       := dataDecl | latentDecl | paramDecl | constDecl | netDecl | statement
+ *   netDecl    := 'net' NAME '(' input (',' input)* ')' '->' '(' output (',' output)* ')' '{' layer* '}'
  *   statement  := ('prior' | 'likelihood' | 'guide') NAME '~' NAME '(' args? ')' modifier*
+ *   layer      := 'dense' N NAME? | ('conv' | 'conv_transpose') N NAME* | 'flatten' | 'reshape' '[' N (',' N)* ']'
+ *               | 'upsample' N | 'pool' NAME N | 'residual' '{' layer* '}'
  *   modifier   := ('then' | 'using') NAME '(' args? ')'
  *   expr       := term (('+' | '-') term)*  ;  term := unary (('*' | '/') unary)*
  *   train      := 'train' '{' (NAME value)* '}'
@@ -36,6 +39,7 @@ const RULE_WORDS: Record<string, string> = {
   modelItem: 'in a model (a declaration or a prior, likelihood or guide)',
   primary: 'in an expression',
   settingValue: 'as a setting value',
+  layer: 'as a layer',
 };
 
 /** The parser. Rule names are the CST node names that `to-ast.ts` visits. */
@@ -166,11 +170,68 @@ export class VaeParser extends CstParser {
     this.SUBRULE(this.typeExpr);
   });
 
-  /** `dense 400 relu` (the activation defaults to linear). */
+  /** One layer of a network's body. */
   layer = this.RULE('layer', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.denseLayer) },
+      { ALT: () => this.SUBRULE(this.convLayer) },
+      { ALT: () => this.SUBRULE(this.flattenLayer) },
+      { ALT: () => this.SUBRULE(this.reshapeLayer) },
+      { ALT: () => this.SUBRULE(this.upsampleLayer) },
+      { ALT: () => this.SUBRULE(this.poolLayer) },
+      { ALT: () => this.SUBRULE(this.residualLayer) },
+    ]);
+  });
+
+  /** `dense 400 relu` (the activation defaults to linear). */
+  denseLayer = this.RULE('denseLayer', () => {
     this.CONSUME(T.Dense);
     this.CONSUME(T.NumberLiteral);
     this.OPTION(() => this.CONSUME(T.Identifier));
+  });
+
+  /**
+   * `conv 32 k4 s2 same relu`, `conv_transpose 1 k4 s2`: the filters, then words: the kernel size
+   * `k<size>`, the stride `s<size>`, the padding, the activation. to-ast.ts reads them (a number
+   * among them, as in `conv 32 4`, is its error there, with the form of the layer).
+   */
+  convLayer = this.RULE('convLayer', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Conv) }, { ALT: () => this.CONSUME(T.ConvTranspose) }]);
+    this.CONSUME(T.NumberLiteral);
+    this.MANY(() => this.OR2([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME2(T.NumberLiteral) }]));
+  });
+
+  flattenLayer = this.RULE('flattenLayer', () => {
+    this.CONSUME(T.Flatten);
+  });
+
+  /** `reshape [7, 7, 64]` */
+  reshapeLayer = this.RULE('reshapeLayer', () => {
+    this.CONSUME(T.Reshape);
+    this.CONSUME(T.LBracket);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.CONSUME(T.NumberLiteral) });
+    this.CONSUME(T.RBracket);
+  });
+
+  /** `upsample 2` */
+  upsampleLayer = this.RULE('upsampleLayer', () => {
+    this.CONSUME(T.Upsample);
+    this.CONSUME(T.NumberLiteral);
+  });
+
+  /** `pool max 2`, `pool avg 2` */
+  poolLayer = this.RULE('poolLayer', () => {
+    this.CONSUME(T.Pool);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.NumberLiteral);
+  });
+
+  /** `residual { conv 32 k3 relu  conv 32 k3 }`: its layers' output is added to its input. */
+  residualLayer = this.RULE('residualLayer', () => {
+    this.CONSUME(T.Residual);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.layer));
+    this.CONSUME(T.RBrace);
   });
 
   /** `prior z ~ Normal(0, 1)` */
@@ -315,9 +376,9 @@ export class VaeParser extends CstParser {
 export const parserInstance = new VaeParser();
 
 /**
- * The deepest nesting of parentheses, brackets and unary minus signs the parser accepts: each
- * level costs the recursive-descent parser about forty stack frames, so this keeps parsing far
- * from the stack's limit (which a few hundred levels would reach).
+ * The deepest nesting of parentheses, brackets, unary minus signs and residual blocks the parser
+ * accepts: each level costs the recursive-descent parser about forty stack frames, so this keeps
+ * parsing far from the stack's limit (which a few hundred levels would reach).
  */
 export const MAX_NESTING = 64;
 
@@ -362,26 +423,31 @@ function syntaxDiagnostic(token: IToken, message: string, src: SourceFile): Diag
 function nestingDiagnostic(token: IToken, src: SourceFile): Diagnostic {
   return {
     code: 'VAE1004', severity: 'error', span: spanOf(src, token.startOffset, (token.endOffset ?? token.startOffset) + 1),
-    message: `Nested too deeply: more than ${MAX_NESTING} levels of parentheses, brackets and unary minus signs. Name a part with a const, or simplify.`,
+    message: `Nested too deeply: more than ${MAX_NESTING} levels of parentheses, brackets, unary minus signs and residual blocks. Name a part with a const, or simplify.`,
   };
 }
 
 /**
  * The first token at which the nesting exceeds MAX_NESTING, if any. The depth is that of the
- * parser's recursion: one level per open '(' or '[', plus one per unary '-' before an operand
- * (a '-' that does not follow a value), which lasts until that operand is followed by an operator,
- * a ',', '=' or a closing bracket.
+ * parser's recursion: one level per open '(', '[' or residual block's '{', plus one per unary '-'
+ * before an operand (a '-' that does not follow a value), which lasts until that operand is
+ * followed by an operator, a ',', '=' or a closing bracket.
  */
 function tooDeepAt(tokens: IToken[]): IToken | undefined {
   const unaryPerLevel = [0];
+  /** For each open '{', whether it opens a residual block (a level of its own). */
+  const braces: boolean[] = [];
   let depth = 0;
   let previous: TokenType | undefined;
   for (const t of tokens) {
     const type = t.tokenType;
-    if (type === T.LParen || type === T.LBracket) {
+    const opensResidual = type === T.LBrace && previous === T.Residual;
+    const closesResidual = type === T.RBrace && braces.pop() === true;
+    if (type === T.LBrace) braces.push(opensResidual);
+    if (type === T.LParen || type === T.LBracket || opensResidual) {
       unaryPerLevel.push(0);
       depth++;
-    } else if (type === T.RParen || type === T.RBracket) {
+    } else if (type === T.RParen || type === T.RBracket || closesResidual) {
       if (unaryPerLevel.length > 1) depth -= 1 + unaryPerLevel.pop()!;
       depth -= unaryPerLevel[unaryPerLevel.length - 1];
       unaryPerLevel[unaryPerLevel.length - 1] = 0;

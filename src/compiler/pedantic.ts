@@ -10,6 +10,8 @@
  *   VAE4005  Adam with a learning rate of 1e-2 or more
  *   VAE4006  a latent whose free-bits floor (free_bits × dimensions) is above the information
  *            a latent can carry about a data set of N examples (log N nats)
+ *   VAE4007  a network whose outputs are the channels of its last layer, which has an activation:
+ *            the outputs are then confined to the activation's range (relu logits are never < 0)
  *
  * Guides' scales are not checked by VAE4001: a guide's scale is held away from 0 by the KL's
  * −log σ term, while nothing holds a likelihood's scale away from 0 where it explains pixels
@@ -44,6 +46,7 @@ export function pedanticWarnings(model: CheckedModel): Diagnostic[] {
     ...klSwitchedOff(model, settingSpan),
     ...largeAdamStep(model, settingSpan),
     ...unusableLatents(model, settingSpan),
+    ...activatedChannels(model, ast),
   ];
   return warnings.sort((a, b) => a.span.start.offset - b.span.start.offset);
 }
@@ -221,4 +224,26 @@ function unusableLatents(model: CheckedModel, settingSpan: (name: string) => Spa
   return model.latents.filter((l) => t.freeBits * l.size > capacity).map((l) => warning('VAE4006', settingSpan('free_bits'),
     `free_bits ${t.freeBits} × ${l.size} dimensions of '${l.name}' = ${(t.freeBits * l.size).toFixed(1)} nats, above the ${capacity.toFixed(1)} nats ` +
     `(log ${n.toLocaleString('en-US')}) a latent can carry about which of the ${t.dataset!.name} training examples it encodes: the floor holds for every dimension, so the KL has no gradient. Lower free_bits below ${(capacity / l.size).toPrecision(2)}.`));
+}
+
+// VAE4007 ---------------------------------------------------------------------------------------
+
+/** The values each activation can give. */
+const ACTIVATION_RANGE: Record<string, string> = {
+  relu: 'values ≥ 0', softplus: 'values > 0', sigmoid: 'values in (0, 1)', tanh: 'values in (−1, 1)', elu: 'values > −1',
+};
+
+function activatedChannels(model: CheckedModel, ast: A.Model): Diagnostic[] {
+  return model.nets.filter((n) => n.split === 'channels').flatMap((net) => {
+    const decl = ast.items.find((i): i is A.NetDecl => i.kind === 'net' && i.name.name === net.name);
+    // The layer whose activation reaches the outputs: the last one, through pooling, upsampling and reshaping.
+    let i = net.layers.length - 1;
+    while (i > 0 && ['pool', 'upsample', 'reshape'].includes(net.layers[i].kind)) i--;
+    const l = net.layers[i];
+    if (!decl || !('activation' in l) || l.activation === 'linear') return [];
+    const outputs = net.outputs.map((o) => o.name).join(', ');
+    return [warning('VAE4007', decl.layers[i].span,
+      `The outputs of '${net.name}' (${outputs}) are the channels of its last layer, so they pass through its ${l.activation}: they can only take ${ACTIVATION_RANGE[l.activation]}. ` +
+      'Drop the activation: an output is an unconstrained real, constrained where it is used (sigmoid(...), exp(...)).')];
+  });
 }

@@ -67,14 +67,14 @@ export function programInfo(o: Objective): ProgramInfo {
 export const isStandardNormal = (d: DistInfo) => d.family === 'Normal' && isConst(d.params.loc, 0) && isConst(d.params.scale, 1);
 const isConst = (e: CExpr | undefined, value: number) => e?.kind === 'const' && e.value === value;
 
-/** A network as the plan holds it: its dense layers, its heads and its calls in the model. */
+/** A network as the plan holds it: its layers (the dense head included), how its outputs are cut, and its calls in the model. */
 function planNetwork(net: NetInfo, o: Objective): PlanNetwork {
   return {
     name: net.name,
     inputWidth: net.inputWidth,
-    inputShape: [net.inputWidth],
+    inputShape: net.inputShape,
     layers: networkLayers(net),
-    split: 'flat',
+    split: net.split,
     outputs: net.outputs.map(({ name, shape, size }) => ({ name, shape, size })),
     calls: callsOf(net.name, o),
   };

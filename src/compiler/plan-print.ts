@@ -3,8 +3,8 @@
  * one line per network, weight and step, in the plan's order, so that a change of lowering shows as
  * a change of these lines. One switch over the step kinds, one over the expression kinds.
  */
-import { denseOnly } from '../core/layers.js';
-import type { Named, Plan, PlanExpr, PlanStep, PlanWeight, TermsFunction } from '../core/plan.js';
+import type { Named, Plan, PlanExpr, PlanNetwork, PlanStep, PlanWeight, TermsFunction } from '../core/plan.js';
+import { layerTable } from './layer-table.js';
 import { formatNumber } from './print.js';
 
 const shape = (s: number[]) => `[${s.join(', ')}]`;
@@ -21,8 +21,8 @@ export function printPlan(plan: Plan): string {
     '',
     'networks:',
     ...plan.networks.flatMap((n) => [
-      `  ${n.name}: ${[`${n.inputWidth} inputs`, ...denseOnly(n.layers).map((l) => `${l.name} ${l.units} ${l.activation}`)].join(' → ')}; ` +
-        `heads ${n.outputs.map((o) => `${o.name} ${shape(o.shape)}`).join(', ')}`,
+      `  ${n.name}: input ${shape(n.inputShape)}${n.inputShape.length > 1 ? ` (${n.inputWidth} values)` : ''}; ${outputsText(n)}`,
+      ...layerTable(n.layers, '    '),
       ...n.calls.map((c) => `    call ${c.key} in ${c.in.join(', ')}`),
     ]),
     '',
@@ -50,6 +50,12 @@ export function printPlan(plan: Plan): string {
     `  return ${plan.decode.mean}`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** How a network's outputs come from its last layer: cut from the dense head, or its image's channels. */
+export function outputsText(n: Pick<PlanNetwork, 'split' | 'outputs'>): string {
+  const outputs = n.outputs.map((o) => `${o.name} ${shape(o.shape)}`).join(', ');
+  return n.split === 'flat' ? `outputs ${outputs}, side by side in the dense head out` : `outputs ${outputs}, the channels of the last layer in order`;
 }
 
 function weightLine(w: PlanWeight): string {

@@ -5,7 +5,9 @@
  */
 import type { CstNode, IToken } from 'chevrotain';
 import type * as A from './ast.js';
+import type { Padding } from '../core/layers.js';
 import type * as C from './cst.js';
+import * as D from './diagnostics.js';
 import { parserInstance } from './parser.js';
 import { fail, ok, spanOf, joinSpans, type Diagnostic, type Result, type SourceFile, type Span } from './source.js';
 
@@ -20,6 +22,9 @@ export const MAX_EXPRESSION_DEPTH = 256;
 
 /** The largest dimension or layer width (2^24, where float32 still counts exactly). */
 export const MAX_DIMENSION = 2 ** 24;
+
+/** The paddings of a conv layer (the padding arithmetic is core/layers.ts's). */
+export const PADDINGS: readonly string[] = ['same', 'valid'] satisfies readonly Padding[];
 
 /** The largest finite float32 value, and its smallest positive (subnormal) one. */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -70,6 +75,16 @@ class AstBuilder extends BaseVisitor {
         code: 'VAE1003', severity: 'error', span: this.tokenSpan(t),
         message: `${what} must be a positive whole number${limit}, not '${t.image}'.`,
       });
+    }
+    return value;
+  }
+
+  /** The size in a word `k4` or `s2`: a positive whole number up to MAX_DIMENSION. */
+  private sizeWord(t: IToken, what: string): number {
+    const value = Number(t.image.slice(1));
+    if (value < 1 || value > MAX_DIMENSION) {
+      const limit = value > MAX_DIMENSION ? ` up to ${MAX_DIMENSION.toLocaleString('en-US')}` : '';
+      this.diagnostics.push({ code: 'VAE1003', severity: 'error', span: this.tokenSpan(t), message: `${what} must be a positive whole number${limit}, not '${t.image}'.` });
     }
     return value;
   }
@@ -148,15 +163,15 @@ class AstBuilder extends BaseVisitor {
 
   netDecl(ctx: C.NetDeclCstChildren, node?: CstNode): A.NetDecl {
     const signature = this.visit(ctx.netSignature[0]) as Pick<A.NetDecl, 'inputs' | 'outputs'>;
-    return { kind: 'net', name: this.ident(ctx.Identifier[0]), ...signature, layers: this.visit(ctx.netBody[0]) as A.DenseLayer[], span: this.nodeSpan(node!) };
+    return { kind: 'net', name: this.ident(ctx.Identifier[0]), ...signature, layers: this.visit(ctx.netBody[0]) as A.Layer[], span: this.nodeSpan(node!) };
   }
 
   netSignature(ctx: C.NetSignatureCstChildren): Pick<A.NetDecl, 'inputs' | 'outputs'> {
     return { inputs: ctx.netInput.map((n) => this.visit(n) as A.NetInput), outputs: ctx.netOutput.map((n) => this.visit(n) as A.NetOutput) };
   }
 
-  netBody(ctx: C.NetBodyCstChildren): A.DenseLayer[] {
-    return (ctx.layer ?? []).map((n) => this.visit(n) as A.DenseLayer);
+  netBody(ctx: C.NetBodyCstChildren): A.Layer[] {
+    return (ctx.layer ?? []).map((n) => this.visit(n) as A.Layer);
   }
 
   netInput(ctx: C.NetInputCstChildren, node?: CstNode): A.NetInput {
@@ -168,9 +183,69 @@ class AstBuilder extends BaseVisitor {
     return { name: this.ident(ctx.Identifier[0]), type: this.visit(ctx.typeExpr[0]) as A.TypeExpr, span: this.nodeSpan(node!) };
   }
 
-  layer(ctx: C.LayerCstChildren, node?: CstNode): A.DenseLayer {
+  layer(ctx: C.LayerCstChildren): A.Layer {
+    const child = ctx.denseLayer ?? ctx.convLayer ?? ctx.flattenLayer ?? ctx.reshapeLayer ?? ctx.upsampleLayer ?? ctx.poolLayer ?? ctx.residualLayer;
+    return this.visit(child![0]) as A.Layer;
+  }
+
+  denseLayer(ctx: C.DenseLayerCstChildren, node?: CstNode): A.Layer {
     const activation = ctx.Identifier ? this.ident(ctx.Identifier[0]) : undefined;
-    return { units: this.count(ctx.NumberLiteral[0], 'A layer width'), activation, span: this.nodeSpan(node!) };
+    return { kind: 'dense', units: this.count(ctx.NumberLiteral[0], 'A layer width'), activation, span: this.nodeSpan(node!) };
+  }
+
+  /**
+   * `conv C kK [sS] [PADDING] [ACTIVATION]`: the words after C in this order. A name that is
+   * neither `k<size>` nor `s<size>` is the padding if it is `same` or `valid`, or if another such
+   * name follows it; else the activation (the checker says which names are known).
+   */
+  convLayer(ctx: C.ConvLayerCstChildren, node?: CstNode): A.Layer {
+    const kind = ctx.Conv ? 'conv' : 'conv_transpose';
+    const span = this.nodeSpan(node!);
+    const [filterToken, ...numbers] = ctx.NumberLiteral;
+    const filters = this.count(filterToken, 'The number of filters');
+    const words = [...(ctx.Identifier ?? []), ...numbers].sort((a, b) => a.startOffset - b.startOffset);
+    const syntax = `${kind} C k<size> [s<size>] [same | valid] [activation]`;
+    let i = 0;
+    const kernel = words[i] && /^k\d+$/.test(words[i].image) ? this.sizeWord(words[i++], 'A kernel size') : undefined;
+    if (kernel === undefined) {
+      const at = words[0] ? this.tokenSpan(words[0]) : span;
+      this.diagnostics.push(D.badLayerWord(at, `Expected the kernel size as k<size>, like k4${words[0] ? `, but found '${words[0].image}'` : ''}: a ${kind} layer is ${syntax}.`));
+      return { kind, filters, kernel: 1, span };
+    }
+    const sizeWord = (t: IToken | undefined) => t !== undefined && /^[ks]\d+$/.test(t.image);
+    /** A padding's or an activation's place: a name that is not a size word. */
+    const name = (t: IToken | undefined) => t !== undefined && /^[A-Za-z_]/.test(t.image) && !sizeWord(t);
+    const stride = words[i] && /^s\d+$/.test(words[i].image) ? this.sizeWord(words[i++], 'A stride') : undefined;
+    const isPadding = (j: number) => name(words[j]) && (PADDINGS.includes(words[j].image) || name(words[j + 1]));
+    const padding = isPadding(i) ? this.ident(words[i++]) : undefined;
+    const activation = name(words[i]) ? this.ident(words[i++]) : undefined;
+    if (i < words.length) {
+      const t = words[i];
+      const which = t.image[0] === 'k' && sizeWord(t) ? ' (the kernel size comes right after the number of filters)'
+        : t.image[0] === 's' && sizeWord(t) ? ' (the stride comes right after the kernel size)' : '';
+      this.diagnostics.push(D.badLayerWord(this.tokenSpan(t), `Unexpected '${t.image}'${which}: a ${kind} layer is ${syntax}, in this order.`));
+    }
+    return { kind, filters, kernel, ...(stride !== undefined ? { stride } : {}), ...(padding ? { padding } : {}), ...(activation ? { activation } : {}), span };
+  }
+
+  flattenLayer(_ctx: C.FlattenLayerCstChildren, node?: CstNode): A.Layer {
+    return { kind: 'flatten', span: this.nodeSpan(node!) };
+  }
+
+  reshapeLayer(ctx: C.ReshapeLayerCstChildren, node?: CstNode): A.Layer {
+    return { kind: 'reshape', shape: ctx.NumberLiteral.map((t) => this.count(t, 'A dimension')), span: this.nodeSpan(node!) };
+  }
+
+  upsampleLayer(ctx: C.UpsampleLayerCstChildren, node?: CstNode): A.Layer {
+    return { kind: 'upsample', factor: this.count(ctx.NumberLiteral[0], 'An upsampling factor'), span: this.nodeSpan(node!) };
+  }
+
+  poolLayer(ctx: C.PoolLayerCstChildren, node?: CstNode): A.Layer {
+    return { kind: 'pool', op: this.ident(ctx.Identifier[0]), size: this.count(ctx.NumberLiteral[0], 'A pooling window'), span: this.nodeSpan(node!) };
+  }
+
+  residualLayer(ctx: C.ResidualLayerCstChildren, node?: CstNode): A.Layer {
+    return { kind: 'residual', layers: (ctx.layer ?? []).map((n) => this.visit(n) as A.Layer), span: this.nodeSpan(node!) };
   }
 
   statement(ctx: C.StatementCstChildren, node?: CstNode): A.Statement {

@@ -3,23 +3,21 @@
  * size check (check-size.ts) counts them before lowering, and the plan (plan-build.ts) lists them.
  */
 import type { FlowSpec } from '../core/flows.js';
-import { layersParameterCount } from '../core/layers.js';
+import { layersParameterCount, shapeSize } from '../core/layers.js';
 import type { PlanLayer } from '../core/plan.js';
 import type { FlowInfo, NetInfo } from './checked.js';
 
 /**
- * A network's dense layers: the hidden stack, then one linear layer `out` holding every output
- * head side by side (one matrix product instead of one per head; split afterwards).
+ * A network's layers as the plan holds them: the checked layers (names and shapes from
+ * check-net.ts), then, when they end in a vector (`split: 'flat'`), one linear layer `out` holding
+ * every output head side by side (one matrix product instead of one per head; split afterwards).
  */
 export function networkLayers(net: NetInfo): PlanLayer[] {
-  const widths = [net.inputWidth, ...net.layers.map((l) => l.units)];
+  if (net.split === 'channels') return net.layers;
+  const last = net.layers[net.layers.length - 1]?.out ?? net.inputShape;
+  const inputs = shapeSize(last);
   const heads = net.outputs.reduce((sum, o) => sum + o.size, 0);
-  const dense = (name: string, inputs: number, units: number, activation: PlanLayer & { kind: 'dense' } extends { activation: infer A } ? A : never): PlanLayer =>
-    ({ kind: 'dense', name, in: [inputs], out: [units], inputs, units, activation });
-  return [
-    ...net.layers.map((l, i) => dense(`hidden${i}`, widths[i], l.units, l.activation)),
-    dense('out', widths[widths.length - 1], heads, 'linear'),
-  ];
+  return [...net.layers, { kind: 'dense', name: 'out', in: last, out: [heads], inputs, units: heads, activation: 'linear' }];
 }
 
 /** Weights and biases of a network's layers. */

@@ -120,3 +120,16 @@ export function denseOnly(layers: readonly NetLayer[]): DenseLayer[] {
   if (other) throw new Error(`a ${other.kind} layer is not supported here yet`);
   return layers as DenseLayer[];
 }
+
+/** A layer as a model file writes it, every setting spelled out: `conv 32 k4 s2 same relu`, `pool max 2`, `residual { ... }`. */
+export function layerText(l: NetLayer): string {
+  switch (l.kind) {
+    case 'dense': return `dense ${l.units} ${l.activation}`;
+    case 'conv': case 'conv_transpose': return `${l.kind} ${l.filters} k${l.kernel} s${l.stride} ${l.padding} ${l.activation}`;
+    case 'flatten': return 'flatten';
+    case 'reshape': return `reshape [${l.out.join(', ')}]`;
+    case 'pool': return `pool ${l.op} ${l.size}`;
+    case 'upsample': return `upsample ${l.factor}`;
+    case 'residual': return `residual { ${l.layers.map(layerText).join('; ')} }`;
+  }
+}

@@ -29,12 +29,14 @@ export {
 export type { DatasetChoice, OptimizerChoice, ScheduleChoice, TrainConfig } from '../core/config.js';
 export type { Activation } from '../core/catalog.js';
 
-// The pieces of a model: dense layers, distributions, KL closed forms, flows, small ops.
+// The pieces of a model: dense and conv layers, distributions, KL closed forms, flows, small ops.
 export { activate, dense } from './dense.js';
+export { conv2d, conv2dTranspose, pool2d, upsample2d } from './conv.js';
+export type { ConvSpec, PoolOp } from '../core/layers.js';
 export * from './distributions/index.js';
 export { lookupKl, registerKl, type KlFn } from './kls.js';
 export { applyFlow, flowParameterCount, initFlowWeights, type FlowKind, type FlowSpec } from './flows/index.js';
-export { broadcastTo, detach, gradientOnly, stopGradient, sumPerExample, tile } from './ops.js';
+export { broadcastTo, detach, gradientOnly, reshapeTo, stopGradient, sumPerExample, tile } from './ops.js';
 export { Rng } from './rng.js';
 
 // Running a program: the backend, and the command line of a compiled trainer.

@@ -4,15 +4,16 @@
  * kinds; every decision was taken in lowering. `vae compile` prints the same steps as TypeScript
  * (codegen/emit-ts.ts), and test/compile.test.ts holds the two together.
  */
-import { denseOnly } from '../core/layers.js';
 import * as tf from '@tensorflow/tfjs-core';
+import { weightedLayers, type NetLayer } from '../core/layers.js';
 import type { KlStep, Named, Plan, PlanExpr, PlanNetwork, PlanStep, Rows, WeightInit } from '../core/plan.js';
+import { conv2d, conv2dTranspose, pool2d, upsample2d } from './conv.js';
 import { dense } from './dense.js';
 import { makeDistribution, type Distribution } from './distributions/index.js';
 import { RuntimeInternalError } from './errors.js';
 import { applyFlow, initFlowWeights } from './flows/index.js';
 import { lookupKl } from './kls.js';
-import { broadcastTo, detach, sumPerExample, tile } from './ops.js';
+import { broadcastTo, detach, reshapeTo, sumPerExample, tile } from './ops.js';
 import type { Batch, ModelProgram, SampleMode, Terms, Weights } from './program.js';
 import type { Rng } from './rng.js';
 
@@ -180,15 +181,55 @@ function unary(fn: string, x: tf.Tensor): tf.Tensor {
   }
 }
 
-/** The network on `rows` rows: inputs side by side, dense layers, then the heads split by output. */
+/**
+ * The network on `rows` rows: the inputs side by side, as [rows, ...inputShape]; its layers; then
+ * the outputs cut from the last layer's output as the plan's `split` says.
+ */
 export function runNetwork(net: PlanNetwork, inputs: tf.Tensor[], rows: number, inputNeedsGrad: boolean, weights: Weights): Map<string, tf.Tensor> {
-  let h = (inputs.length === 1 ? inputs[0] : tf.concat(inputs, 1)) as tf.Tensor2D;
-  let needsGrad = inputNeedsGrad;
-  for (const l of denseOnly(net.layers)) {
-    h = dense(h, weights.get(`${net.name}/${l.name}/w`) as tf.Tensor2D, weights.get(`${net.name}/${l.name}/b`) as tf.Tensor1D, l.activation, needsGrad);
-    needsGrad = true;
+  const flat = inputs.length === 1 ? inputs[0] : tf.concat(inputs, 1);
+  const h = runLayers(net.name, net.layers, reshapeTo(flat, [rows, ...net.inputShape]), inputNeedsGrad, weights);
+  return splitOutputs(net, h, rows);
+}
+
+/**
+ * `layers` in order from `h`. `needsGrad` false (the input is data) lets the first layer with
+ * weights skip dL/dinput; every layer after one with weights needs it.
+ */
+function runLayers(net: string, layers: readonly NetLayer[], h: tf.Tensor, needsGrad: boolean, weights: Weights): tf.Tensor {
+  for (const l of layers) {
+    h = runLayer(net, l, h, needsGrad, weights);
+    needsGrad ||= weightedLayers([l]).length > 0;
   }
-  const parts = net.outputs.length === 1 ? [h] : tf.split(h, net.outputs.map((o) => o.size), 1);
+  return h;
+}
+
+function runLayer(net: string, l: NetLayer, h: tf.Tensor, needsGrad: boolean, weights: Weights): tf.Tensor {
+  const rows = h.shape[0];
+  const weight = (name: string, p: 'w' | 'b') => weights.get(`${net}/${name}/${p}`)!;
+  switch (l.kind) {
+    case 'dense':
+      return dense(reshapeTo(h, [rows, l.inputs]) as tf.Tensor2D, weight(l.name, 'w') as tf.Tensor2D, weight(l.name, 'b') as tf.Tensor1D, l.activation, needsGrad);
+    case 'conv':
+    case 'conv_transpose': {
+      const layer = l.kind === 'conv' ? conv2d : conv2dTranspose;
+      return layer(h as tf.Tensor4D, weight(l.name, 'w') as tf.Tensor4D, weight(l.name, 'b') as tf.Tensor1D, l, l.activation, needsGrad);
+    }
+    case 'flatten':
+    case 'reshape': return tf.reshape(h, [rows, ...l.out]);
+    case 'pool': return pool2d(h as tf.Tensor4D, l.op, l.size);
+    case 'upsample': return upsample2d(h as tf.Tensor4D, l.factor);
+    case 'residual': return tf.add(runLayers(net, l.layers, h, needsGrad, weights), h);
+  }
+}
+
+/**
+ * The outputs from the last layer's output: `flat`, [rows, Σ sizes] cut in order; `channels`, an
+ * image [rows, H, W, C] cut along C, each output taking size / (H·W) channels. Each as [rows, ...shape].
+ */
+function splitOutputs(net: PlanNetwork, h: tf.Tensor, rows: number): Map<string, tf.Tensor> {
+  const axis = net.split === 'flat' ? 1 : 3;
+  const pixels = net.split === 'flat' ? 1 : h.shape[1]! * h.shape[2]!;
+  const parts = net.outputs.length === 1 ? [h] : tf.split(h, net.outputs.map((o) => o.size / pixels), axis);
   return new Map(net.outputs.map((out, i) => [out.name, tf.reshape(parts[i], [rows, ...out.shape])] as const));
 }
 

@@ -37,9 +37,17 @@ export function tile(t: tf.Tensor, times: number): tf.Tensor {
   return tf.reshape(tf.mul(t, tf.ones([times, ...t.shape.map(() => 1)])), [times * t.shape[0], ...t.shape.slice(1)]);
 }
 
+/** Whether `t` has exactly `shape`. */
+export const hasShape = (t: tf.Tensor, shape: readonly number[]) => t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+
 /** tf.broadcastTo, without its copy when the shape is already right. */
 export function broadcastTo(t: tf.Tensor, shape: number[]): tf.Tensor {
-  return t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : tf.broadcastTo(t, shape);
+  return hasShape(t, shape) ? t : tf.broadcastTo(t, shape);
+}
+
+/** tf.reshape, without a new tensor when the shape is already right. */
+export function reshapeTo(t: tf.Tensor, shape: number[]): tf.Tensor {
+  return hasShape(t, shape) ? t : tf.reshape(t, shape);
 }
 
 /** Σ over every axis but the first: [B, ...] → [B]. */

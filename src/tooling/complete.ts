@@ -1,8 +1,9 @@
 /**
  * Completion by what precedes the cursor: keywords at the start of a model line, distribution
  * families with their parameters after `~`, a network's outputs after `net(...).`, flows after
- * `then`, estimators after `using`, value types after `:`, activations after `dense N`, train
- * settings and their values in the train block, and the model's names and the functions elsewhere.
+ * `then`, estimators after `using`, value types after `:`, in a network's body the layer keywords
+ * and each layer's next word (activations, a conv layer's kernel size, stride and padding, pooling),
+ * train settings and their values in the train block, and the model's names and the functions elsewhere.
  */
 import type { IToken } from 'chevrotain';
 import { CompletionItemKind, InsertTextFormat, type CompletionItem } from 'vscode-languageserver';
@@ -10,7 +11,7 @@ import { ACTIVATIONS, DATASETS, ESTIMATORS, FAMILIES, FLOWS, FUNCTIONS, OPTIMIZE
 import type { Definition } from './analysis.js';
 import { describeFamily } from './describe.js';
 import { endOf, lexWithComments, tokenTypes as T } from './tokens.js';
-import { MODEL_KEYWORDS, SETTINGS } from './vocabulary.js';
+import { LAYER_KEYWORDS, MODEL_KEYWORDS, PADDING_WORDS, POOL_WORDS, SETTINGS } from './vocabulary.js';
 
 const word = (label: string, kind: CompletionItemKind, detail?: string): CompletionItem => ({ label, kind, ...(detail ? { detail } : {}) });
 const snippet = (label: string, kind: CompletionItemKind, insertText: string, detail?: string): CompletionItem =>
@@ -26,6 +27,8 @@ export function complete(text: string, offset: number, definitions: Map<string, 
   const atLineStart = !prev || prev.startOffset < lineStart || prev.tokenType === T.LBrace;
   if (prev?.tokenType === T.Dot) return outputsOf(callee(tokens, tokens.length - 2), definitions);
   if (tokens.some((t) => t.tokenType === T.Train)) return trainCompletions(tokens, atLineStart);
+  const body = layerBodyStart(tokens);
+  if (body !== undefined) return layerCompletions(tokens.slice(body));
   if (atLineStart) return Object.entries(MODEL_KEYWORDS).map(([k, v]) => ({ ...snippet(k, CompletionItemKind.Keyword, v.snippet), documentation: v.doc }));
   switch (prev.tokenType) {
     case T.Tilde: return families();
@@ -33,8 +36,61 @@ export function complete(text: string, offset: number, definitions: Map<string, 
     case T.Using: return Object.entries(ESTIMATORS).map(([e, s]) => snippet(e, CompletionItemKind.Function, `${e}(${s.settings.map((x, i) => `${x} = \${${i + 1}}`).join(', ')})`, 'estimator'));
     case T.Colon: return VALUE_TYPES.map((t) => word(t, CompletionItemKind.TypeParameter, 'value type'));
     default:
-      if (prev.tokenType === T.NumberLiteral && tokens[tokens.length - 2]?.tokenType === T.Dense) return ACTIVATIONS.map((a) => word(a, CompletionItemKind.EnumMember, 'activation'));
       return [...names(definitions), ...Object.keys(FUNCTIONS).map((f) => snippet(f, CompletionItemKind.Function, `${f}(\${1})`, 'function'))];
+  }
+}
+
+/**
+ * Where the layers of the innermost open body start, if the cursor is in one: a network's body
+ * (its `{` follows the outputs' `)`) or a residual block's.
+ */
+function layerBodyStart(tokens: IToken[]): number | undefined {
+  const open: number[] = [];
+  tokens.forEach((t, i) => {
+    if (t.tokenType === T.LBrace) open.push(i);
+    if (t.tokenType === T.RBrace) open.pop();
+  });
+  const brace = open[open.length - 1];
+  if (brace === undefined) return undefined;
+  const before = tokens[brace - 1]?.tokenType;
+  return before === T.RParen || before === T.Residual ? brace + 1 : undefined;
+}
+
+const LAYER_TOKENS = new Set([T.Dense, T.Conv, T.ConvTranspose, T.Flatten, T.Reshape, T.Upsample, T.Pool, T.Residual]);
+const words = (list: readonly string[], detail: string) => list.map((w) => word(w, CompletionItemKind.EnumMember, detail));
+const layerKeywords = () => Object.entries(LAYER_KEYWORDS).map(([k, v]) => ({ ...snippet(k, CompletionItemKind.Keyword, v.snippet, 'layer'), documentation: v.doc }));
+
+/**
+ * What may come next in a body of layers (`body`: its tokens up to the cursor): a layer keyword
+ * where a layer may start; in a layer, its next word: a dense layer's activation; a conv layer's
+ * kernel size, stride, padding and activation, each only before the later ones; pooling's operation.
+ */
+function layerCompletions(body: IToken[]): CompletionItem[] {
+  let k = body.length - 1;
+  while (k >= 0 && !LAYER_TOKENS.has(body[k].tokenType) && body[k].tokenType !== T.RBrace) k--;
+  const layer = body[k];
+  if (!layer || layer.tokenType === T.RBrace) return layerKeywords();
+  const rest = body.slice(k + 1).map((t) => t.image);
+  switch (layer.tokenType) {
+    case T.Dense: return rest.length === 0 ? [] : rest.length === 1 ? words(ACTIVATIONS, 'activation') : layerKeywords();
+    case T.Conv: case T.ConvTranspose: {
+      if (rest.length === 0) return [];
+      const has = (re: RegExp) => rest.slice(1).some((w) => re.test(w));
+      if (rest.length === 1) return words(['k3', 'k4', 'k5'], 'kernel size');
+      const activation = rest.slice(2).some((w) => (ACTIVATIONS as readonly string[]).includes(w));
+      const padding = rest.slice(2).some((w) => Object.hasOwn(PADDING_WORDS, w));
+      return [
+        ...(has(/^s\d+$/) || padding || activation ? [] : words(['s2'], 'stride')),
+        ...(padding || activation ? [] : words(Object.keys(PADDING_WORDS), 'padding')),
+        ...(activation ? [] : words(ACTIVATIONS, 'activation')),
+        ...layerKeywords(),
+      ];
+    }
+    case T.Pool: return rest.length === 0 ? words(Object.keys(POOL_WORDS), 'pooling') : rest.length === 1 ? [] : layerKeywords();
+    case T.Reshape: return rest[rest.length - 1] === ']' ? layerKeywords() : [];
+    case T.Upsample: return rest.length === 0 ? [] : layerKeywords();
+    case T.Residual: return []; // its `{` comes next
+    default: return layerKeywords(); // flatten
   }
 }
 

@@ -2,11 +2,14 @@
  * Hover texts (Markdown): what a name is (its kind, type and shape), a network's layers with
  * their widths, a distribution family's parameters, support and closed-form KL partners.
  */
-import { ACTIVATIONS, ESTIMATORS, FAMILIES, FLOWS, FUNCTIONS, type FamilySpec } from '../core/catalog.js';
+import { ACTIVATIONS, ESTIMATORS, FAMILIES, FLOWS, FUNCTIONS, lookup, type FamilySpec } from '../core/catalog.js';
 import { closedFormKl, KL_PAIRS } from '../core/kl-table.js';
 import type { NetInfo, VarInfo } from '../compiler/checked.js';
+import { layerRows } from '../compiler/layer-table.js';
+import { networkLayers } from '../compiler/weights.js';
+import { layersParameterCount } from '../core/layers.js';
 import type { Analysis, Definition } from './analysis.js';
-import { MODEL_KEYWORDS, OTHER_KEYWORDS, SETTINGS } from './vocabulary.js';
+import { LAYER_KEYWORDS, MODEL_KEYWORDS, OTHER_KEYWORDS, PADDING_WORDS, POOL_WORDS, SETTINGS } from './vocabulary.js';
 
 const code = (text: string) => `\`\`\`vae\n${text}\n\`\`\``;
 const shapeText = (shape: number[]) => (shape.length === 0 ? 'a scalar' : `shape [${shape.join(', ')}]`);
@@ -34,7 +37,8 @@ function checkedFacts(a: Analysis, d: Definition): string[] {
     case 'output': {
       const net = m.nets.find((n) => n.name === d.net)!;
       const o = net.outputs.find((q) => q.name === d.name)!;
-      return [`Output of network \`${net.name}\`: ${shapeText(o.shape)} per example (a linear head of ${o.size} units on the last layer).`];
+      const from = net.split === 'flat' ? `${o.size} units of the dense head \`out\`` : `${o.size / (o.shape[0] * o.shape[1])} of the last layer's channels`;
+      return [`Output of network \`${net.name}\`: ${shapeText(o.shape)} per example (${from}).`];
     }
   }
 }
@@ -54,16 +58,19 @@ function variableFacts(a: Analysis, v: VarInfo): string[] {
   return [head, `Prior ${prior.family}, guide ${guide.family}${guide.flows.map((f) => ` then ${f.kind}(${f.steps})`).join('')}; KL: ${kl}.`];
 }
 
-/** The layers with their widths: `x [784] → dense 400 relu → heads mu [20], log_sigma [20]`. */
+/** The layers with their shapes and weights, the input first and the outputs last. */
 export function networkFacts(n: NetInfo): string[] {
-  const widths = [n.inputWidth, ...n.layers.map((l) => l.units)];
-  const params = n.layers.reduce((s, l, i) => s + (widths[i] + 1) * l.units, 0) + n.outputs.reduce((s, o) => s + (widths[widths.length - 1] + 1) * o.size, 0);
+  const layers = networkLayers(n);
   const rows = [
-    `| input | ${n.inputWidth} values (flattened and concatenated) |`,
-    ...n.layers.map((l, i) => `| dense ${l.units} ${l.activation} | [${widths[i]}] → [${l.units}] |`),
-    ...n.outputs.map((o) => `| head \`${o.name}\` (linear) | [${widths[widths.length - 1]}] → [${o.shape.join(', ')}] |`),
+    `| input | ${shapeText(n.inputShape)} | |`,
+    ...layerRows(layers).map((r) => `| ${'&nbsp;&nbsp;'.repeat(r.depth)}${r.layer}${r.name === 'out' ? ' (the head `out`)' : ''} | [${r.in.join(', ')}] → [${r.out.join(', ')}] | ${r.weights === undefined ? '' : r.weights.toLocaleString('en-US')} |`),
+    ...n.outputs.map((o) => `| output \`${o.name}\` | ${shapeText(o.shape)} | |`),
   ];
-  return [`Network \`${n.name}\`, ${plural(params, 'parameter')}:`, ['| layer | shape |', '| --- | --- |', ...rows].join('\n')];
+  const how = n.split === 'flat' ? 'the outputs side by side in the dense head `out`' : "the outputs are the last layer's channels, in order";
+  return [
+    `Network \`${n.name}\`, ${plural(layersParameterCount(layers), 'parameter')}; ${how}:`,
+    ['| layer | shape | parameters |', '| --- | --- | ---: |', ...rows].join('\n'),
+  ];
 }
 
 /** A family's parameters, support, sampler and closed-form KL partners. */
@@ -87,6 +94,10 @@ export function describeWord(word: string, inTrain: boolean): string | undefined
   if (FAMILIES[word]) return describeFamily(FAMILIES[word]);
   if (MODEL_KEYWORDS[word]) return `**${word}**: ${MODEL_KEYWORDS[word].doc}`;
   if (OTHER_KEYWORDS[word]) return `**${word}**: ${OTHER_KEYWORDS[word]}`;
+  const layer = lookup(LAYER_KEYWORDS, word);
+  if (layer) return `**${word}** (layer): ${layer.doc}`;
+  const setting = lookup(PADDING_WORDS, word) ?? lookup(POOL_WORDS, word);
+  if (setting) return `**${word}**: ${setting}`;
   if (FUNCTIONS[word]) {
     const r = FUNCTIONS[word].result;
     const known = r === 'any' ? '' : r === 'argument' ? ' Positive when its argument is.' : ` Its result is ${r === 'probability' ? 'in (0, 1)' : 'positive'}.`;

@@ -7,9 +7,9 @@
  *     in declarations, names (and so the `:` or `=` after them) align within one of four
  *     columns: data and latents, params, typed consts, untyped consts;
  *   - tokens are spaced one way (`a + b`, `f(x, y)`, `name = value`, `mu: real[20]`, `-2`);
- *   - the author's line breaks are kept only where the style has two forms: a network's layers
- *     on one line or one per line, and a `then`/`using` on the statement's line or on its own
- *     line under the `~`;
+ *   - the author's line breaks are kept only where the style has two forms: a network's (or a
+ *     residual block's) layers on one line or one per line, and a `then`/`using` on the
+ *     statement's line or on its own line under the `~`;
  *   - every comment is kept: one after the last token of a line stays at its end (aligned with
  *     the group's other end-of-line comments); any other comment goes on its own line before
  *     the line it was in or before; single blank lines are kept, runs of them become one, and
@@ -121,23 +121,45 @@ function nameColumn(item: A.Declaration, typed: boolean): string {
   return item.kind === 'param' ? 'param' : 'variable';
 }
 
-/** `net NAME(inputs) -> (outputs) { layers }`: on one line, or with one layer per line if so written. */
+/**
+ * `net NAME(inputs) -> (outputs) { layers }`: on one line, or with one layer per line if so
+ * written; a residual block likewise within its own braces.
+ */
 function netLines(net: A.NetDecl, ts: IToken[], within: Within, text: string): Line[] {
   const arrow = ts.findIndex((t) => t.tokenType === T.Arrow);
   const brace = ts.findIndex((t, i) => i > arrow && t.tokenType === T.LBrace);
   const head = join(ts.slice(0, arrow));
   const outputs = join(ts.slice(arrow, brace));
-  const layers = net.layers.map((l) => within(l.span.start.offset, l.span.end.offset));
-  const oneLine = layers.length === 0 || !text.slice(endOf(ts[brace]), layers[0][0].startOffset).includes('\n');
-  if (oneLine) {
-    const body = layers.length === 0 ? '{}' : `{ ${layers.map(join).join('  ')} }`;
-    return [line('net', INDENT, [head, outputs, body], ts)];
-  }
+  if (!multiLine(net.layers, ts[brace], text)) return [line('net', INDENT, [head, outputs, inlineBody(net.layers, within)], ts)];
   return [
     { ...line('plain', INDENT, [`${head} ${outputs} {`], ts.slice(0, brace + 1)), opens: true },
-    ...layers.map((l) => line('plain', 2 * INDENT, [join(l)], l)),
+    ...layerLines(net.layers, 2 * INDENT, within, text),
     { ...line('plain', INDENT, ['}'], ts.slice(-1)), closes: true },
   ];
+}
+
+/** Whether layers are written one per line: a line break between the `{` and the first layer. */
+const multiLine = (layers: readonly A.Layer[], open: IToken, text: string): boolean =>
+  layers.length > 0 && text.slice(endOf(open), layers[0].span.start.offset).includes('\n');
+
+/** `{ dense 400 relu  dense 20 }`: layers on one line, two spaces apart; `{}` for none. */
+function inlineBody(layers: readonly A.Layer[], within: Within): string {
+  const one = (l: A.Layer): string => (l.kind === 'residual' ? `residual ${inlineBody(l.layers, within)}` : join(within(l.span.start.offset, l.span.end.offset)));
+  return layers.length === 0 ? '{}' : `{ ${layers.map(one).join('  ')} }`;
+}
+
+/** One line per layer at `indent`; a residual block as `residual { ... }` on one line, or opened, its layers, closed. */
+function layerLines(layers: readonly A.Layer[], indent: number, within: Within, text: string): Line[] {
+  return layers.flatMap((l) => {
+    const ts = within(l.span.start.offset, l.span.end.offset);
+    if (l.kind !== 'residual') return [line('plain', indent, [join(ts)], ts)];
+    if (!multiLine(l.layers, ts[1], text)) return [line('plain', indent, [`residual ${inlineBody(l.layers, within)}`], ts)];
+    return [
+      { ...line('plain', indent, ['residual {'], ts.slice(0, 2)), opens: true },
+      ...layerLines(l.layers, indent + INDENT, within, text),
+      { ...line('plain', indent, ['}'], ts.slice(-1)), closes: true },
+    ];
+  });
 }
 
 /** `role target ~ dist modifiers`; a modifier written on a line of its own stays so, under the `~`. */

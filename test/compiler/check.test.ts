@@ -269,10 +269,15 @@ describe('checkModel: the checked model', () => {
     expect(m.params).toEqual([]);
     expect(m.nets.map(({ span: _, ...n }) => n)).toEqual([
       {
-        name: 'encoder', inputWidth: 784, layers: [{ units: 400, activation: 'relu' }],
+        name: 'encoder', inputWidth: 784, inputShape: [784], split: 'flat',
+        layers: [{ kind: 'dense', name: 'hidden0', in: [784], out: [400], inputs: 784, units: 400, activation: 'relu' }],
         outputs: [{ name: 'mu', shape: [20], size: 20 }, { name: 'log_sigma', shape: [20], size: 20 }],
       },
-      { name: 'decoder', inputWidth: 20, layers: [{ units: 400, activation: 'relu' }], outputs: [{ name: 'logits', shape: [784], size: 784 }] },
+      {
+        name: 'decoder', inputWidth: 20, inputShape: [20], split: 'flat',
+        layers: [{ kind: 'dense', name: 'hidden0', in: [20], out: [400], inputs: 20, units: 400, activation: 'relu' }],
+        outputs: [{ name: 'logits', shape: [784], size: 784 }],
+      },
     ]);
     expect([...m.priors.entries()].map(([k, d]) => [k, d.role, d.family, Object.keys(d.params)])).toEqual([['z', 'prior', 'Normal', ['loc', 'scale']]]);
     expect(m.guides.map((d) => [d.target, d.family, Object.keys(d.params)])).toEqual([['z', 'Normal', ['loc', 'scale']]]);

@@ -20,8 +20,14 @@ describe('explainObjective', () => {
     expect(text).toContain('−E_q[log Bernoulli(x | logits = decoder(z).logits)]');
     expect(text).toContain('KL(Normal(encoder(x).mu, exp(encoder(x).log_sigma)) ‖ Normal(0, 1))  [closed form]');
     expect(text).toContain('kl(z):  closed form Normal‖Normal, summed over 20 dimensions');
-    expect(text).toContain('encoder: 784 → 400 relu → mu[20], log_sigma[20]');
-    expect(text).toContain('decoder: 20 → 400 relu → logits[784]');
+    // Each network: its input, how the outputs come out, the parameters (784·400 + 400 + 400·40 + 40), then its layers.
+    expect(text).toContain([
+      '  encoder: input [784]; outputs mu [20], log_sigma [20], side by side in the dense head out; 330,040 parameters',
+      '    name     layer            input  output  parameters',
+      '    hidden0  dense 400 relu   [784]  [400]      314,000',
+      '    out      dense 40 linear  [400]  [40]        16,040',
+    ].join('\n'));
+    expect(text).toContain('  decoder: input [20]; outputs logits [784], side by side in the dense head out; 322,784 parameters');
     expect(text).toContain('Monte Carlo KL terms: none');
     expect(text).not.toContain('learned parameters');
   });

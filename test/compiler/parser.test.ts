@@ -36,7 +36,7 @@ describe('parseModel: valid files', () => {
     const [encoder] = m.items.filter((i): i is A.NetDecl => i.kind === 'net');
     expect(encoder.inputs.map((i) => i.name.name)).toEqual(['x']);
     expect(encoder.outputs.map((o) => [o.name.name, o.type.shape])).toEqual([['mu', [20]], ['log_sigma', [20]]]);
-    expect(encoder.layers.map((l) => [l.units, l.activation?.name])).toEqual([[400, 'relu']]);
+    expect(encoder.layers.map((l) => (l.kind === 'dense' ? [l.units, l.activation?.name] : l.kind))).toEqual([[400, 'relu']]);
   });
 
   it('skips # and // comments, whole-line and trailing', () => {
@@ -115,6 +115,45 @@ model m { // trailing
     expect(net.layers).toEqual([]);
   });
 
+  it('parses every kind of layer, a conv layer\'s words by their place, and nested residual blocks', () => {
+    const [net] = parsed(`model m { net f(x) -> (o: real[2]) {
+  conv 32 k4
+  conv_transpose 8 k3 s2 valid relu
+  conv 4 k5 same
+  conv 4 k5 tanh
+  conv 4 k5 s3 sme relu
+  flatten
+  reshape [7, 7, 64]
+  upsample 2
+  pool avg 3
+  residual { dense 8 relu  residual { } }
+} }`).items as A.NetDecl[];
+    const word = (i?: A.Ident) => i?.name;
+    expect(net.layers.map((l) => {
+      switch (l.kind) {
+        case 'conv': case 'conv_transpose': return [l.kind, l.filters, l.kernel, l.stride, word(l.padding), word(l.activation)];
+        case 'reshape': return [l.kind, l.shape];
+        case 'upsample': return [l.kind, l.factor];
+        case 'pool': return [l.kind, l.op.name, l.size];
+        case 'residual': return [l.kind, l.layers.map((i) => (i.kind === 'residual' ? i.layers.length : i.kind))];
+        default: return [l.kind];
+      }
+    })).toEqual([
+      ['conv', 32, 4, undefined, undefined, undefined], ['conv_transpose', 8, 3, 2, 'valid', 'relu'], ['conv', 4, 5, undefined, 'same', undefined],
+      ['conv', 4, 5, undefined, undefined, 'tanh'], ['conv', 4, 5, 3, 'sme', 'relu'], // an unknown word followed by another is the padding
+      ['flatten'], ['reshape', [7, 7, 64]], ['upsample', 2], ['pool', 'avg', 3], ['residual', ['dense', 0]],
+    ]);
+    expect(net.layers[1].span.start).toMatchObject({ line: 3, column: 3 });
+    expect(net.layers[1].span.end).toMatchObject({ line: 3, column: 36 });
+  });
+
+  it('reads the layer kinds as keywords, and longer names that begin with one as names', () => {
+    const m = parsed('model m { latent convolution : real  latent conv_transposed : real  latent pooling : real  latent flattened : real }');
+    expect(m.items.map((i) => (i.kind === 'latent' ? i.name.name : ''))).toEqual(['convolution', 'conv_transposed', 'pooling', 'flattened']);
+    const r = parseModel(source('model m { latent pool : real }'));
+    expect(r.ok ? [] : r.diagnostics.map((d) => d.code)).toEqual(['VAE1002']);
+  });
+
   it('parses an empty train block, and a file with no train block', () => {
     expect(parsed('model m { }\ntrain { }').train?.settings).toEqual([]);
     const m = parsed('model m { }');
@@ -190,6 +229,22 @@ train { batch = 5 }` },
   net d(x) -> (o: real[3]) { dense 0 relu }
 }` },
     { name: 'a layer width in scientific notation that is not whole', code: 'VAE1003', line: 1, column: 41, text: 'model m { net d(x) -> (o: real) { dense 1e-1 } }' },
+    { name: 'a conv layer without its kernel size', code: 'VAE1007', line: 1, column: 35, text: 'model m { net d(x) -> (o: real) { conv 32 } }' },
+    { name: 'a kernel size written as a number', code: 'VAE1007', line: 1, column: 43, text: 'model m { net d(x) -> (o: real) { conv 32 4 relu } }' },
+    { name: 'a stride before the kernel size', code: 'VAE1007', line: 1, column: 43, text: 'model m { net d(x) -> (o: real) { conv 32 s2 k4 } }' },
+    { name: 'a second activation', code: 'VAE1007', line: 1, column: 56, text: 'model m { net d(x) -> (o: real) { conv 32 k4 same relu tanh } }' },
+    { name: 'a kernel size of 0', code: 'VAE1003', line: 1, column: 43, text: 'model m { net d(x) -> (o: real) { conv 32 k0 } }' },
+    { name: 'a stride of 0', code: 'VAE1003', line: 1, column: 46, text: 'model m { net d(x) -> (o: real) { conv 32 k3 s0 } }' },
+    { name: 'no filters', code: 'VAE1003', line: 1, column: 40, text: 'model m { net d(x) -> (o: real) { conv 0 k3 } }' },
+    { name: 'an upsampling factor of 0', code: 'VAE1003', line: 1, column: 44, text: 'model m { net d(x) -> (o: real) { upsample 0 } }' },
+    { name: 'a pooling window of 2.5', code: 'VAE1003', line: 1, column: 44, text: 'model m { net d(x) -> (o: real) { pool max 2.5 } }' },
+    { name: 'a pool without its operation', code: 'VAE1002', line: 1, column: 40, text: 'model m { net d(x) -> (o: real) { pool 2 } }' },
+    { name: 'an empty reshape', code: 'VAE1002', line: 1, column: 44, text: 'model m { net d(x) -> (o: real) { reshape [] } }' },
+    { name: 'a residual block without braces', code: 'VAE1002', line: 1, column: 44, text: 'model m { net d(x) -> (o: real) { residual dense 3 } }' },
+    {
+      name: 'residual blocks nested deeper than 64 (at the 65th block\'s brace)', code: 'VAE1004', line: 1, column: 35 + 11 * 64 + 9,
+      text: `model m { net d(x) -> (o: real) { ${'residual { '.repeat(65)}${'} '.repeat(65)}} }`,
+    },
   ];
 
   it.each(cases)('$name: $code at $line:$column', ({ text, code, line, column }) => {

@@ -18,6 +18,11 @@ describe('syntax error recovery', () => {
     expect(diagnosticsOf('model m {\n  net c() -> (o: real[2]) { dense 3 relu }\n  latent z real\n}').map(at)).toEqual(['VAE1002 2:9', 'VAE1002 3:12']);
   });
 
+  it('reports an error inside a residual block and one in a later network, and none after them', () => {
+    const text = 'model m {\n  net e(x) -> (o: real[2]) {\n    residual { conv 8 k3 ~ }\n  }\n  net d(z) -> (o: real[2]) { pool 2 }\n  latent z : real[2]\n}';
+    expect(diagnosticsOf(text).map(at)).toEqual(['VAE1002 3:26', 'VAE1002 5:35']);
+  });
+
   it('reports a bad character and a syntax error on another line, but no syntax error on the bad character\'s line', () => {
     expect(diagnosticsOf('model m {\n  data x : binary[784] @\n  prior z ~ Normal(0, 1\n}').map(at)).toEqual(['VAE1001 2:24', 'VAE1002 4:1']);
     expect(diagnosticsOf('model m {\n  data x : @ binary[784]\n}').map(at)).toEqual(['VAE1001 2:12']);

@@ -29,11 +29,12 @@ export const HOSTILE_NAMES = [
   'propertyIsEnumerable', '__defineGetter__', 'prototype', 'length', 'then', 'call', 'apply', 'name',
 ];
 /** Other names worth trying: keywords' neighbours, built-ins used in the wrong place, near misses. */
-const OTHER_NAMES = ['x', 'z', 'mu', 'logits', 'exp', 'softplus', 'Normal', 'Bernoulli', 'relu', 'mnist', 'adam', 'iwae', 'planar', 'score_function', 'datum', 'data', 'labels', 'binarize', 'lr', 'batch'];
+const OTHER_NAMES = ['x', 'z', 'mu', 'logits', 'exp', 'softplus', 'Normal', 'Bernoulli', 'relu', 'mnist', 'adam', 'iwae', 'planar', 'score_function', 'datum', 'data', 'labels', 'binarize', 'lr', 'batch', 'k0', 'k99999999', 's0', 'k3', 's4', 'same', 'valid', 'avg'];
 /** Numbers at and past the edges: zero, negative, float32 overflow and underflow, huge sizes. */
 export const EXTREME_NUMBERS = ['0', '-1', '1e308', '1e-50', '1e39', '1e1000', '0.0', '1e-45', '3.5e38', '99999999999', '1000000000', '100000', '.5', '2.5', '1e6', '65', '16777217'];
 /** Tokens to insert: every kind of punctuation and keyword, and characters outside the language. */
-const VOCABULARY = ['{', '}', '(', ')', '[', ']', ',', ':', '=', '~', '.', '+', '-', '*', '/', '->', 'model', 'train', 'data', 'latent', 'param', 'net', 'prior', 'likelihood', 'guide', 'dense', 'const', 'then', 'using', '@', '$', '?', '"', '\u00e9', '\u0000', '#', '\\'];
+const VOCABULARY = ['{', '}', '(', ')', '[', ']', ',', ':', '=', '~', '.', '+', '-', '*', '/', '->', 'model', 'train', 'data', 'latent', 'param', 'net', 'prior', 'likelihood', 'guide', 'dense', 'const', 'then', 'using',
+  'conv', 'conv_transpose', 'flatten', 'reshape', 'upsample', 'pool', 'residual', 'residual {', 'k4', 's2', 'same', 'valid', 'max', '@', '$', '?', '"', '\u00e9', '\u0000', '#', '\\'];
 
 interface Piece { before: string; image: string; kind: string }
 

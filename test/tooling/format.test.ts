@@ -103,6 +103,26 @@ describe('the layout', () => {
     expect(out).toContain('  schedule step(at = [1, 2], factor = 0.5)\n  seed     -1\n');
   });
 
+  it('lays out the new layers: one per line in a multi-line body, residual blocks on one line or opened as written', () => {
+    const text = [
+      'model m {   data x:binary[28,28,1]', ' latent z : real[20]', ' net e(x)->(mu:real[20],ls:real[20]){',
+      '   conv 32  k4 s2 same relu    # first', '      residual {   conv 32 k3 relu', '        conv 32 k3 }', '   residual {',
+      '# inner', ' conv 32 k3 relu', '', '   residual{conv 32 k1}', '   }', '   pool max 2', '   flatten }',
+      ' net d(z) -> (logits: real[28,28,1]) { dense 3136 relu reshape[7,7,64] residual{conv 64 k3 relu conv 64 k3} upsample 4 conv 1 k3 }',
+      ' prior z ~ Normal(0,1)', ' likelihood x ~ Bernoulli(logits=d(z).logits)', ' guide z ~ Normal(e(x).mu, exp(e(x).ls))', '}',
+    ].join('\n');
+    const out = format({ name: 'conv.vae', text });
+    expect(out).toBe([
+      'model m {', '  data   x : binary[28, 28, 1]', '  latent z : real[20]', '  net e(x) -> (mu: real[20], ls: real[20]) {',
+      '    conv 32 k4 s2 same relu # first', '    residual { conv 32 k3 relu  conv 32 k3 }', '    residual {', '      # inner',
+      '      conv 32 k3 relu', '', '      residual { conv 32 k1 }', '    }', '    pool max 2', '    flatten', '  }',
+      '  net d(z) -> (logits: real[28, 28, 1]) { dense 3136 relu  reshape [7, 7, 64]  residual { conv 64 k3 relu  conv 64 k3 }  upsample 4  conv 1 k3 }',
+      '  prior      z ~ Normal(0, 1)', '  likelihood x ~ Bernoulli(logits = d(z).logits)', '  guide      z ~ Normal(e(x).mu, exp(e(x).ls))', '}', '',
+    ].join('\n'));
+    expect(format({ name: 'conv.vae', text: out })).toBe(out);
+    sameMeaning({ name: 'conv.vae', text }, { name: 'conv.vae', text: out });
+  });
+
   it('refuses a file that does not parse, with the parser\'s diagnostic', () => {
     const r = formatSource({ name: 'bad.vae', text: 'model m { data x binary[784] }' });
     expect(r.ok).toBe(false);

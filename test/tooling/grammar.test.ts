@@ -36,7 +36,10 @@ function scoped(text: string): { line: number; start: number; end: number; scope
   });
 }
 
-const KEYWORDS = new Set([T.Model, T.Train, T.Data, T.Latent, T.Param, T.Net, T.Prior, T.Likelihood, T.Guide, T.Dense, T.Const, T.Then, T.Using]);
+const KEYWORDS = new Set([
+  T.Model, T.Train, T.Data, T.Latent, T.Param, T.Net, T.Prior, T.Likelihood, T.Guide, T.Dense, T.Const, T.Then, T.Using,
+  T.Conv, T.ConvTranspose, T.Flatten, T.Reshape, T.Upsample, T.Pool, T.Residual,
+]);
 
 /** The scope a lexer token must get. */
 function expectedScope(t: IToken, inTrain: boolean, comment: boolean): RegExp | undefined {
@@ -74,6 +77,27 @@ describe('the grammar', () => {
       logits: 'variable.parameter.vae', decoder: 'entity.name.function.call.vae', z: 'variable.other.vae',
       out: 'variable.other.property.vae', 2: 'constant.numeric.vae', '*': 'keyword.operator.vae', '# p(x | z)': 'comment.line.number-sign.vae',
     });
+  });
+
+  it('scopes the layers of a network, in residual blocks too, and ends the network at its own brace', () => {
+    const text = [
+      'net d(z) -> (o: real[28, 28, 1]) {',
+      '  conv_transpose 32 k4 s2 same relu',
+      '  residual { conv 32 k3 valid tanh  pool avg 2 }',
+      '  upsample 2',
+      '}',
+      'prior z ~ Normal(0, 1)',
+    ].join('\n');
+    const lines = text.split('\n');
+    const scopeOf = (line: number, word: string) => scoped(text).find((s) => s.line === line && lines[line - 1].slice(s.start, s.end) === word)?.scope;
+    expect(['conv_transpose', '32', 'k4', 's2', 'same', 'relu'].map((w) => scopeOf(2, w))).toEqual([
+      'keyword.other.layer.vae', 'constant.numeric.vae', 'support.constant.layer-size.vae', 'support.constant.layer-size.vae', 'support.constant.padding.vae', 'support.constant.activation.vae',
+    ]);
+    expect(['residual', 'conv', 'valid', 'tanh', 'pool', 'avg'].map((w) => scopeOf(3, w))).toEqual([
+      'keyword.other.layer.vae', 'keyword.other.layer.vae', 'support.constant.padding.vae', 'support.constant.activation.vae', 'keyword.other.layer.vae', 'support.constant.pool.vae',
+    ]);
+    expect(scopeOf(4, 'upsample')).toBe('keyword.other.layer.vae');
+    expect(scopeOf(6, 'prior')).toBe('keyword.control.role.vae');
   });
 
   it('knows every distribution family of the catalog', () => {

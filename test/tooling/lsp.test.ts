@@ -119,11 +119,29 @@ describe('hover', () => {
     expect(h).toMatch(/Prior Normal, guide Normal; KL: closed form/);
   });
 
-  it('shows a network\'s layers with their shapes', async () => {
+  it('shows a network\'s layers with their shapes and parameters', async () => {
     const h = text(await hover(at('guide', 'encoder', 2)));
-    expect(h).toContain('| dense 400 relu | [784] → [400] |');
-    expect(h).toContain('| head `mu` (linear) | [400] → [20] |');
-    expect(h).toMatch(/Network `encoder`, 330,\d+ parameters/);
+    // 784·400 + 400 and 400·40 + 40: the hidden layer, then the dense head of both outputs.
+    expect(h).toContain('| dense 400 relu | [784] → [400] | 314,000 |');
+    expect(h).toContain('| dense 40 linear (the head `out`) | [400] → [40] | 16,040 |');
+    expect(h).toContain('| output `mu` | shape [20] | |');
+    expect(h).toContain('Network `encoder`, 330,040 parameters; the outputs side by side in the dense head `out`');
+  });
+
+  it('shows a conv network\'s layers, and that its outputs are the last layer\'s channels', async () => {
+    const uri = 'file:///mnist_conv.vae';
+    const conv = readFileSync('models/mnist_conv.vae', 'utf8');
+    await open(uri, conv);
+    const h = ((await client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: at('likelihood', 'decoder', 2, conv) })) as Hover | null);
+    const value = (h?.contents as { value: string }).value;
+    expect(value).toContain('| reshape [7, 7, 64] | [3136] → [7, 7, 64] | 0 |');
+    // k² · C_in · C_out + C_out = 16 · 32 · 1 + 1
+    expect(value).toContain('| conv_transpose 1 k4 s2 same linear | [14, 14, 32] → [28, 28, 1] | 513 |');
+    expect(value).toContain("the outputs are the last layer's channels, in order");
+    const output = ((await client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: at('likelihood', 'logits)', 1, conv) })) as Hover | null);
+    expect((output?.contents as { value: string }).value).toContain("shape [28, 28, 1] per example (1 of the last layer's channels)");
+    const word = ((await client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: at('conv 64', 'same', 1, conv) })) as Hover | null);
+    expect((word?.contents as { value: string }).value).toMatch(/^\*\*same\*\*: Padding `same`/);
   });
 
   it('shows a network output\'s shape', async () => {
@@ -174,6 +192,18 @@ describe('completion', () => {
     expect(await complete(MNIST.replace('  prior ', '  |\n  prior '), uri)).toEqual(expect.arrayContaining(['data', 'latent', 'net', 'prior', 'guide']));
     const names = await complete(MNIST.replace('Normal(0, 1)', 'Normal(|0, 1)'), uri);
     expect(names).toEqual(expect.arrayContaining(['x', 'z', 'encoder', 'decoder', 'exp', 'softplus']));
+  });
+
+  it('offers layers in a network\'s body and in a residual block, and each layer\'s next word', async () => {
+    const layers = ['dense', 'conv', 'conv_transpose', 'flatten', 'reshape', 'upsample', 'pool', 'residual'];
+    const withBody = (body: string) => MNIST.replace('{ dense 400 relu }\n  net decoder', `{ ${body} }\n  net decoder`);
+    expect(await complete(withBody('dense 400 relu  |'), uri)).toEqual(layers);
+    expect(await complete(withBody('residual { |'), uri)).toEqual(layers);
+    expect(await complete(withBody('dense 400 |'), uri)).toEqual(['relu', 'tanh', 'sigmoid', 'softplus', 'elu', 'linear']);
+    expect(await complete(withBody('conv 32 |'), uri)).toEqual(['k3', 'k4', 'k5']);
+    expect(await complete(withBody('conv 32 k4 s2 |'), uri)).toEqual(['same', 'valid', 'relu', 'tanh', 'sigmoid', 'softplus', 'elu', 'linear', ...layers]);
+    expect(await complete(withBody('conv 32 k4 valid |'), uri)).toEqual(['relu', 'tanh', 'sigmoid', 'softplus', 'elu', 'linear', ...layers]);
+    expect(await complete(withBody('pool |'), uri)).toEqual(['max', 'avg']);
   });
 
   it('offers train settings, their values and an optimizer\'s settings', async () => {

@@ -82,4 +82,15 @@ describe('pedantic warnings', () => {
     expect(w.message).toMatch(/free_bits 1 × 20 dimensions of 'z' = 20\.0 nats, above the 11\.0 nats \(log 60,000\)/);
     expect(warnings(mnistWith(['  seed      1', '  seed      1\n  free_bits 0.5']))).toEqual([]);
   });
+
+  it('VAE4007: an activation on the layer whose channels are the outputs, also through upsampling; none before a dense head', () => {
+    const conv = MODEL_FILES.find((f) => f.name === 'models/mnist_conv.vae')!.text;
+    expect(warnings(conv)).toEqual([]);
+    const text = conv.replace('conv_transpose 1 k4 s2 same\n', 'conv_transpose 1 k4 s1 same relu\n    upsample 2\n');
+    const [w] = warnings(text);
+    expect([w.code, under(text, w)]).toEqual(['VAE4007', 'conv_transpose 1 k4 s1 same relu']);
+    expect(w.message).toContain("The outputs of 'decoder' (logits) are the channels of its last layer, so they pass through its relu: they can only take values ≥ 0.");
+    // The encoder's conv layers end in relu, but its outputs come from the linear dense head after flatten.
+    expect(warnings(conv.replace('conv 64 k4 s2 same relu\n    flatten', 'conv 64 k4 s2 same relu\n    flatten\n    dense 100 tanh'))).toEqual([]);
+  });
 });
