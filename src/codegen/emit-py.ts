@@ -106,21 +106,21 @@ function pyText(text: string): string {
   return `"""\\\n${text.replace(/\\/g, '\\\\').replace(/"""/g, '\\"\\"\\"')}"""`;
 }
 
-/** `# ...` lines of at most about 100 columns. */
-function comment(lines: string[], indent: string): string[] {
+/** `line` cut at spaces into pieces of at most `width` characters (a longer word stays whole). */
+function wrap(line: string, width = 96): string[] {
   const out: string[] = [];
-  for (const line of lines) {
-    let rest = line;
-    while (rest.length > 96) {
-      const cut = rest.lastIndexOf(' ', 96);
-      if (cut <= 0) break;
-      out.push(`${indent}# ${rest.slice(0, cut)}`);
-      rest = rest.slice(cut + 1);
-    }
-    out.push(`${indent}# ${rest}`);
+  let rest = line;
+  while (rest.length > width) {
+    const cut = rest.lastIndexOf(' ', width);
+    if (cut <= 0) break;
+    out.push(rest.slice(0, cut));
+    rest = rest.slice(cut + 1);
   }
-  return out;
+  return [...out, rest];
 }
+
+/** `# ...` lines of at most about 100 columns. */
+const comment = (lines: string[], indent: string): string[] => lines.flatMap((line) => wrap(line).map((piece) => `${indent}# ${piece}`));
 
 // ——— The header and the model as data ———————————————————————————————————————————————————————
 
@@ -450,10 +450,10 @@ function outputLines(net: PlanNetwork, f: Forward): string[] {
     if (!isImage(last)) unsupported(`outputs cut from the channels of a value of shape [${last.join(', ')}]`);
     [whole, dim, sizes] = [channelsLast(f.current, last), 3, net.outputs.map((o) => o.size / (last[0] * last[1]))];
   }
-  if (net.outputs.length === 1) return [`        return {${JSON.stringify(net.outputs[0].name)}: ${shaped(whole, net.outputs[0])}}`];
+  if (net.outputs.length === 1) return dictLines('        return ', [`${JSON.stringify(net.outputs[0].name)}: ${shaped(whole, net.outputs[0])}`], '');
   return [
     `        heads = torch.split(${whole}, [${sizes.join(', ')}], dim=${dim})`,
-    `        return {${net.outputs.map((o, i) => `${JSON.stringify(o.name)}: ${shaped(`heads[${i}]`, o)}`).join(', ')}}`,
+    ...dictLines('        return ', net.outputs.map((o, i) => `${JSON.stringify(o.name)}: ${shaped(`heads[${i}]`, o)}`), ''),
   ];
 }
 
@@ -465,7 +465,7 @@ function networkDoc(net: PlanNetwork): string[] {
   const cut = net.split === 'flat' ? 'cut from the last layer\'s vector' : 'cut from the last layer\'s channels, in order';
   const images = isImage(net.inputShape) || allLayers(net.layers).some((l) => isImage(l.out));
   return [
-    `    """${net.name}: [${net.inputShape.join(', ')}] → ${heads} (${cut}).`,
+    ...wrap(`${net.name}: [${net.inputShape.join(', ')}] → ${heads} (${cut}).`).map((l, i) => `    ${i === 0 ? '"""' : ''}${l}`),
     '',
     ...layerLines(net.layers).map((l) => `    ${l}`),
     ...(images ? [

@@ -1,7 +1,7 @@
 /**
  * The network modules of the PyTorch target on the layers beyond dense (conv, conv_transpose,
  * flatten, reshape, pool, upsample, residual, outputs cut from an image's channels), checked
- * numerically without the compiler's conv front end: hand-made networks (core/layers.ts's shape
+ * numerically and each on its own: hand-made networks (test/helpers/nets.ts, core/layers.ts's shape
  * arithmetic) are added to the plan of a small dense model, the program is printed, and each
  * module, given a vae-lang checkpoint (so the weight layouts are converted as `vae eval` and
  * `--resume` need), computes on a fixed input what a reference written here with tfjs's own ops
@@ -24,103 +24,46 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emitPyTorch } from '../../src/codegen/emit-py.js';
 import type { Activation } from '../../src/core/catalog.js';
-import {
-  convOutputSize, convTransposeOutputSize, layerFanIn, layerWeightShapes, shapeSize, weightedLayers, type NetLayer, type Padding, type PoolOp,
-} from '../../src/core/layers.js';
+import { shapeSize, weightedLayers, type NetLayer, type Padding } from '../../src/core/layers.js';
 import type { PlanNetwork, PlanWeight } from '../../src/core/plan.js';
 import { selectBackend } from '../../src/runtime/backend.js';
 import { encodeCheckpoint, type StoredTensor } from '../../src/runtime/checkpoint.js';
 import { Rng } from '../../src/runtime/rng.js';
 import '../../src/runtime/gradients.js';
 import { ROOT } from '../compiler/helpers.js';
+import { blocks, buildNetwork, convDecoder, convEncoder, denseNet, networkWeights, type LayerSpec } from '../helpers/nets.js';
 import { checkedModel, findPycodestyle, findTorchPython, pep8Problems, pytorchPlan } from './python.js';
 
 const SCRATCH = join(ROOT, '.scratch/pytorch-networks');
 const torch = findTorchPython();
 
-/** A layer as the model writes it (`conv 4 k4 s2 same relu`, `reshape 3,3,2`, `out 5` for the dense head), or a residual block. */
-type Spec = string | { residual: Spec[] };
+const conv = (filters: number, kernel: number, stride: number, padding: Padding, activation: Activation = 'linear'): LayerSpec =>
+  ({ kind: 'conv', filters, kernel, stride, padding, activation });
+const convT = (filters: number, kernel: number, stride: number, padding: Padding, activation: Activation = 'linear'): LayerSpec =>
+  ({ kind: 'conv_transpose', filters, kernel, stride, padding, activation });
+const dense = (units: number, activation: Activation = 'linear'): LayerSpec => ({ kind: 'dense', units, activation });
+const outputs = (...list: [string, number[]][]) => list.map(([name, shape]) => ({ name, shape }));
 
-/** The plan's layers for `specs` on `input`, their shapes from core/layers.ts; weighted layers named hidden0, hidden1, ... in order. */
-function buildLayers(specs: Spec[], input: number[], counter = { next: 0 }): NetLayer[] {
-  let shape = input;
-  return specs.map((spec): NetLayer => {
-    const inShape = shape;
-    let layer: NetLayer;
-    if (typeof spec !== 'string') {
-      layer = { kind: 'residual', in: inShape, out: inShape, layers: buildLayers(spec.residual, inShape, counter) };
-    } else {
-      const [kind, ...args] = spec.split(' ');
-      const act = (at: number) => (args[at] ?? 'linear') as Activation;
-      switch (kind) {
-        case 'dense':
-        case 'out': {
-          const units = Number(args[0]);
-          const name = kind === 'out' ? 'out' : `hidden${counter.next++}`;
-          layer = { kind: 'dense', name, in: inShape, out: [units], inputs: shapeSize(inShape), units, activation: kind === 'out' ? 'linear' : act(1) };
-          break;
-        }
-        case 'conv':
-        case 'conv_transpose': {
-          const [filters, kernel, stride] = [Number(args[0]), Number(args[1].slice(1)), Number(args[2].slice(1))];
-          const padding = args[3] as Padding;
-          const size = kind === 'conv' ? convOutputSize : convTransposeOutputSize;
-          const out = [size(inShape[0], kernel, stride, padding), size(inShape[1], kernel, stride, padding), filters];
-          layer = { kind, name: `hidden${counter.next++}`, in: inShape, out, filters, kernel, stride, padding, activation: act(4) };
-          break;
-        }
-        case 'flatten': layer = { kind, in: inShape, out: [shapeSize(inShape)] }; break;
-        case 'reshape': layer = { kind, in: inShape, out: args[0].split(',').map(Number) }; break;
-        case 'pool': {
-          const size = Number(args[1]);
-          layer = { kind, op: args[0] as PoolOp, size, in: inShape, out: [Math.floor(inShape[0] / size), Math.floor(inShape[1] / size), inShape[2]] };
-          break;
-        }
-        case 'upsample': {
-          const factor = Number(args[0]);
-          layer = { kind, factor, in: inShape, out: [inShape[0] * factor, inShape[1] * factor, inShape[2]] };
-          break;
-        }
-        default: throw new Error(`unknown layer ${spec}`);
-      }
-    }
-    shape = layer.out;
-    return layer;
-  });
-}
-
-function network(name: string, input: number[], specs: Spec[], split: PlanNetwork['split'], outputs: [string, number[]][]): PlanNetwork {
-  return {
-    name, inputWidth: shapeSize(input), inputShape: input, layers: buildLayers(specs, input), split,
-    outputs: outputs.map(([o, shape]) => ({ name: o, shape, size: shapeSize(shape) })), calls: [],
-  };
-}
-
+/** The runtime's test networks (test/helpers/nets.ts), and more that take the paths this printer can get wrong. */
 const NETWORKS: PlanNetwork[] = [
-  // `same` k4 s2 on 9 × 7: P = 3 along both axes, 1 before and 2 after (F.pad); a valid conv; a pool dropping a column.
-  network('conv_encoder', [9, 7, 1], ['conv 4 k4 s2 same relu', 'conv 3 k2 s1 valid tanh', 'pool max 2', 'flatten', 'dense 5 elu', 'out 5'], 'flat', [['mu', [3]], ['log_s', [2]]]),
+  convEncoder(), convDecoder(), blocks(), denseNet(),
+  // `same` k4 s2 on 9 × 7: P = 3 along both axes, 1 before and 2 after (F.pad); a valid conv; a pool dropping a column; one channel in.
+  buildNetwork('uneven_encoder', [9, 7, 1], [conv(4, 4, 2, 'same', 'relu'), conv(3, 2, 1, 'valid', 'tanh'), { kind: 'pool', op: 'max', size: 2 }, { kind: 'flatten' }, dense(5, 'elu')],
+    outputs(['mu', [3]], ['log_s', [2]])),
   // A dense layer reshaped to an image; conv_transpose `same` k4 s2 (crop 1 and 1: the module's padding) and k3 s2 (crop 0 and 1: sliced).
-  network('conv_decoder', [4], ['dense 18 relu', 'reshape 3,3,2', 'conv_transpose 4 k4 s2 same relu', 'conv_transpose 3 k3 s2 same'], 'channels', [['a', [12, 12]], ['b', [12, 12, 2]]]),
+  buildNetwork('cropping_decoder', [4], [dense(18, 'relu'), { kind: 'reshape', shape: [3, 3, 2] }, convT(4, 4, 2, 'same', 'relu'), convT(3, 3, 2, 'same')],
+    outputs(['a', [12, 12]], ['b', [12, 12, 2]])),
   // Residual on an image (k4 s1 same: 1 before, 2 after), avg pool, conv_transpose k1 s2 same (k < s: output_padding),
   // upsample, a valid conv with s = k, an image reshaped to another image, and a dense layer on an image.
-  network('blocks', [6, 6, 2], [
-    { residual: ['conv 2 k4 s1 same relu', 'conv 2 k3 s1 same'] }, 'pool avg 2', 'conv_transpose 3 k1 s2 same sigmoid', 'upsample 2',
-    'conv 2 k3 s3 valid softplus', 'reshape 8,2,2', 'dense 6 tanh', 'out 5',
-  ], 'flat', [['y', [5]]]),
+  buildNetwork('mixed', [6, 6, 2], [
+    { kind: 'residual', layers: [conv(2, 4, 1, 'same', 'relu'), conv(2, 3, 1, 'same')] }, { kind: 'pool', op: 'avg', size: 2 }, convT(3, 1, 2, 'same', 'sigmoid'),
+    { kind: 'upsample', factor: 2 }, conv(2, 3, 3, 'valid', 'softplus'), { kind: 'reshape', shape: [8, 2, 2] }, dense(6, 'tanh'),
+  ], outputs(['y', [5]])),
   // A non-square image through valid and k < s same conv_transposes, a max pool, and one output taking every channel.
-  network('transposes', [3, 2, 1], ['conv_transpose 2 k3 s2 valid relu', 'conv_transpose 2 k2 s3 same', 'pool max 3'], 'channels', [['m', [7, 5, 2]]]),
+  buildNetwork('transposes', [3, 2, 1], [convT(2, 3, 2, 'valid', 'relu'), convT(2, 2, 3, 'same'), { kind: 'pool', op: 'max', size: 3 }], outputs(['m', [7, 5, 2]])),
   // Residual blocks on vectors, one nested.
-  network('vector_residual', [5], ['dense 4 relu', { residual: ['dense 4 tanh', { residual: ['dense 4'] }] }, 'out 3'], 'flat', [['u', [3]]]),
+  buildNetwork('vector_residual', [5], [dense(4, 'relu'), { kind: 'residual', layers: [dense(4, 'tanh'), { kind: 'residual', layers: [dense(4)] }] }], outputs(['u', [3]])),
 ];
-
-/** The weights of the added networks as the plan lists them: w and b of each weighted layer, U(±1/√fan_in). */
-const networkWeights = (net: PlanNetwork): PlanWeight[] => weightedLayers(net.layers).flatMap((l) => {
-  const bound = 1 / Math.sqrt(layerFanIn(l));
-  const [w, b] = layerWeightShapes(l)!;
-  return [['w', w], ['b', b]].map(([part, shape]): PlanWeight => ({
-    kind: 'tensor', name: `${net.name}/${l.name}/${part as string}`, shape: shape as number[], init: { kind: 'uniform', bound }, trainable: true, note: `${net.name}: ${l.name}`,
-  }));
-});
 
 const BASE = `model base {
   data   x : real[6]
