@@ -32,7 +32,8 @@ import { unzipSync } from 'fflate';
 import type { BrowserContext, Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlayground } from '../scripts/build-playground.js';
-import { parsePort, PLAYGROUND_DIR, startPlayground, writeStatic, type PlaygroundServer } from '../src/cli/playground.js';
+import { parsePort } from '../src/cli/playground.js';
+import { PLAYGROUND_DIR, startPlayground, writeStatic, type PlaygroundServer } from '../src/cli/playground-server.js';
 import { UsageError } from '../src/trainer/errors.js';
 import { CHROMIUM, haveChromium as chromiumInstalled, launchChromium, median, nodeSteps } from './helpers/playground.js';
 
