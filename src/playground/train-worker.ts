@@ -67,6 +67,8 @@ interface Session {
 
 let session: Session | undefined;
 let wasmPathSet = false;
+/** Starts runs one after another: each waits for the one before it to have opened its session. */
+let starting: Promise<void> = Promise.resolve();
 
 scope.onmessage = (event) => {
   // A run that cannot start has failed; a download that cannot be made is only an error to show.
@@ -77,12 +79,16 @@ const messageOf = (e: unknown) => (e as Error).message ?? String(e);
 
 async function handle(request: TrainRequest): Promise<void> {
   switch (request.kind) {
-    case 'start':
-      await endSession();
-      run = request.run;
-      session = await openSession(request);
-      session.done = trainLoop(session);
-      return;
+    case 'start': {
+      const next = starting.then(async () => {
+        await endSession();
+        run = request.run;
+        session = await openSession(request);
+        session.done = trainLoop(session);
+      });
+      starting = next.catch(() => undefined);
+      return next;
+    }
     case 'pause':
       if (session?.state === 'training') session.paused = true;
       return;
@@ -199,7 +205,8 @@ async function trainLoop(s: Session): Promise<void> {
     points = [];
     lastProgress = performance.now();
   };
-  status('training', `training on ${trainer.feed.trainCount.toLocaleString('en-US')} examples (${s.backend})`, s.manifold ?? '');
+  const training = `training on ${trainer.feed.trainCount.toLocaleString('en-US')} examples (${s.backend})`;
+  status('training', training, s.manifold ?? '');
   try {
     while (!s.stopping && !trainer.finished) {
       if (s.paused) {
@@ -207,7 +214,7 @@ async function trainLoop(s: Session): Promise<void> {
         status('paused', `paused at step ${s.step}`);
         await new Promise<void>((resolve) => { s.wake = resolve; });
         s.wake = undefined;
-        if (!s.stopping) status('training', `training (${s.backend})`);
+        if (!s.stopping) status('training', training);
         continue;
       }
       const until = performance.now() + CHUNK_MS;
