@@ -45,6 +45,9 @@ const compiler = new Worker(new URL('./compile-worker.js', import.meta.url), { t
 const trainer = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
 const toCompiler = (m: CompileRequest) => compiler.postMessage(m);
 const toTrainer = (m: TrainRequest) => trainer.postMessage(m);
+for (const [worker, what] of [[compiler, 'compile'], [trainer, 'training']] as const) {
+  worker.addEventListener('error', (e) => showError(`the ${what} worker failed: ${e.message || 'its script did not load'}; reload the page.`));
+}
 
 // ——— The editor, the diagnostics and the explain text ————————————————————————————————————————
 
