@@ -17,7 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildPlayground, summarize } from '../scripts/build-playground.js';
-import { startPlayground } from '../src/cli/playground.js';
+import { startPlayground } from '../src/cli/playground-server.js';
 import { CHROMIUM, CHROMIUM_FLAGS, median, nodeSteps } from '../test/helpers/playground.js';
 
 const args = process.argv.slice(2);

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: training-step speed of the compiled models/mnist.vae against a hand-written
- * and a hand-tuned TensorFlow.js VAE of the same architecture, run alternately in one process;
+ * and a hand-tuned TensorFlow.js VAE of the same architecture, and of models/mnist_conv.vae
+ * against mnist.vae (the ratio of their steps), run alternately in one process;
  * compile times; the cold start of `vae check`; memory and tensor counts; and the peak memory
  * and speed of training on 200,000 images of 64×64×3 kept as bytes (bench/data-memory.ts).
  *
@@ -8,6 +9,7 @@
  *   npm run bench -- --json             one JSON object per figure
  *   npm run bench -- --rounds 30 --backend cpu
  *   npm run bench -- --threads 2        the wasm backend on two threads
+ *   npm run bench -- --steps            the step times and ratios only
  *   npm run bench -- --skip-data        without the large data set (bench/data-memory.ts, a few minutes and 4 GB)
  */
 import { spawnSync } from 'node:child_process';
@@ -35,6 +37,8 @@ const flag = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const json = args.includes('--json');
+/** `--steps`: the step times and their ratios only. */
+const stepsOnly = args.includes('--steps');
 const rounds = Number(flag('--rounds') ?? 60);
 const BATCH = 128;
 
@@ -66,10 +70,17 @@ const batches = Array.from({ length: 10 }, (_, i) => feed.trainBatch(Array.from(
 const compiled = VaeModel.create(lower(model), 1);
 const optimizer = makeOptimizer(model.train.optimizer);
 const stepRng = new Rng(2);
+// models/mnist_conv.vae reads the same 784 values per example, as an image [28, 28, 1].
+const convChecked = checkModel(readSource('models/mnist_conv.vae'));
+if (!convChecked.ok) throw new Error('models/mnist_conv.vae does not check');
+const conv = VaeModel.create(lower(convChecked.value), 1);
+const convOptimizer = makeOptimizer(convChecked.value.train.optimizer);
+const convRng = new Rng(2);
 const baseline = handWrittenVae(1);
 const tuned = handTunedVae(1);
 const steps: Record<string, (b: Float32Array) => void> = {
   compiled: (b) => compiled.trainStep(b, BATCH, optimizer, stepRng),
+  'compiled mnist_conv': (b) => conv.trainStep(b, BATCH, convOptimizer, convRng),
   'hand-written': (b) => tf.tidy(() => { baseline.step(tf.tensor2d(b, [BATCH, 784])); }),
   'hand-tuned': (b) => tf.tidy(() => { tuned.step(tf.tensor2d(b, [BATCH, 784])); }),
 };
@@ -89,6 +100,13 @@ for (const n of names) {
   record(`step ${n}: min`, min(times[n]), 'ms');
   record(`step ${n}: examples per second`, BATCH / (median(times[n]) / 1000), 'ex/s');
 }
+{
+  // The issue's bound: the conv model's step at most 3.5× mnist.vae's, in the same rounds.
+  const ratios = times['compiled mnist_conv'].map((t, i) => t / times.compiled[i]);
+  record('mnist_conv step / mnist step: median', median(ratios), '×', 'per round, both compiled, same batches');
+  record('mnist_conv step / mnist step: min', min(ratios), '×');
+  record('mnist_conv step / mnist step: max', max(ratios), '×');
+}
 for (const other of ['hand-written', 'hand-tuned']) {
   const ratios = times[other].map((t, i) => t / times.compiled[i]);
   record(`speed-up over ${other}: median`, median(ratios), '×', 'per round, their time / compiled time');
@@ -96,6 +114,15 @@ for (const other of ['hand-written', 'hand-tuned']) {
   record(`speed-up over ${other}: max`, max(ratios), '×');
 }
 
+if (!stepsOnly) await restOfBench();
+report();
+compiled.dispose();
+conv.dispose();
+baseline.dispose();
+tuned.dispose();
+
+/** The figures beyond the step times: tensors, compile times, cold start, evaluation, throughput. */
+async function restOfBench(): Promise<void> {
 // ---- tensors across 100 steps ----------------------------------------------------------------
 const tensorsBefore = tf.memory().numTensors;
 for (let i = 0; i < 100; i++) {
@@ -143,8 +170,9 @@ if (!args.includes('--skip-data')) {
     record(`200,000 images 64×64×3: ${f.figure}`, f.value, f.unit, f.note);
   }
 }
+}
 
-// ---- report ----------------------------------------------------------------------------------
+function report(): void {
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${backend.note}`;
 if (json) {
   console.log(JSON.stringify({ figure: 'machine', value: machine }));
@@ -157,6 +185,4 @@ if (json) {
     console.log(`${f.figure.padEnd(width)}  ${v.padStart(8)} ${f.unit}${f.note ? `   (${f.note})` : ''}`);
   }
 }
-compiled.dispose();
-baseline.dispose();
-tuned.dispose();
+}

@@ -11,7 +11,7 @@
  *   chunks/*.js          code the two workers share, and what loads on demand (webgl, the Layers export)
  *   tfjs-backend-wasm*.wasm
  *
- * `tsx scripts/build-playground.ts [DIR]` builds into DIR and prints each file's size, gzipped.
+ * `tsx scripts/build-playground.ts [DIR]` builds into DIR and reports each file's size, gzipped (on stderr).
  */
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -112,5 +112,6 @@ export function summarize(report: BuildReport): string {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const report = await buildPlayground(process.argv[2] ? resolve(process.argv[2]) : undefined);
-  console.log(summarize(report));
+  // On stderr, as build tools report: `npm pack --json` runs the build and its stdout must stay JSON.
+  console.error(summarize(report));
 }

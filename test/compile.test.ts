@@ -32,7 +32,6 @@ import { lower } from '../src/compiler/lower.js';
 import type { SourceFile } from '../src/compiler/source.js';
 import { weightedLayers } from '../src/core/layers.js';
 import type { Plan } from '../src/core/plan.js';
-import { conv2d } from '../src/runtime/conv.js';
 import { openDataset, resolveDataDir } from '../src/node/datasets.js';
 import { DataFeed } from '../src/runtime/data/feed.js';
 import { VaeModel, type StepSettings } from '../src/runtime/model.js';
@@ -42,7 +41,7 @@ import { interpret } from '../src/runtime/interpret.js';
 import { Rng } from '../src/runtime/rng.js';
 import { ROOT } from './compiler/helpers.js';
 import { CONV_SOURCE, convModel, convNetworks } from './helpers/nets.js';
-import { useBackend } from './helpers/tf.js';
+import { onBackendWithConvGradients, useBackend } from './helpers/tf.js';
 
 useBackend();
 
@@ -117,32 +116,6 @@ it('a model with conv, conv_transpose, residual, pool and upsample layers trains
   for (const fn of ['conv2d(', 'conv2dTranspose(', 'pool2d(', 'upsample2d(', 'tf.split(hidden3, [1, 1], 3)']) expect(text).toContain(fn);
   await expectSameAsInterpreter(convModel(), CONV_SOURCE, convNetworks);
 });
-
-/**
- * `fn` on this file's backend where the conv layers have their gradients there; else on cpu: the
- * reference conv layers (tfjs's own ops) need tfjs's Conv2DBackpropFilter kernel, which the wasm
- * backend lacks. For every model with conv or conv_transpose layers (models/ included).
- */
-async function onBackendWithConvGradients(fn: () => Promise<void>): Promise<void> {
-  const backend = tf.getBackend();
-  const works = (() => {
-    try {
-      tf.tidy(() => tf.grad((w: tf.Tensor) => tf.sum(conv2d(tf.ones([1, 3, 3, 1]), w as tf.Tensor4D, tf.zeros([1]), { filters: 1, kernel: 2, stride: 1, padding: 'same' }, 'linear')))(tf.ones([2, 2, 1, 1])));
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  if (!works) {
-    console.log(`the conv layers have no filter gradient on ${backend}: this case runs on cpu`);
-    await tf.setBackend('cpu');
-  }
-  try {
-    await fn();
-  } finally {
-    await tf.setBackend(backend);
-  }
-}
 
 /**
  * The generated trainer of `model`, imported from .scratch/, against the interpreter: the same

@@ -83,6 +83,8 @@ describe('npm pack', () => {
     expect(files).toContain('dist/index.d.ts');
     expect(files).toContain('dist/cli.js');
     expect(files).toContain('models/mnist.vae');
+    // The playground is built into the package, so that `vae playground` serves it after an install.
+    expect(files).toEqual(expect.arrayContaining(['dist/playground/index.html', 'dist/playground/main.js', 'dist/playground/train-worker.js', 'dist/playground/tfjs-backend-wasm-simd.wasm']));
     expect(files.some((f) => f.startsWith('test/'))).toBe(false);
     const packSeconds = (performance.now() - started) / 1000;
 

@@ -32,7 +32,8 @@ import { unzipSync } from 'fflate';
 import type { BrowserContext, Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlayground } from '../scripts/build-playground.js';
-import { parsePort, PLAYGROUND_DIR, startPlayground, writeStatic, type PlaygroundServer } from '../src/cli/playground.js';
+import { parsePort } from '../src/cli/playground.js';
+import { PLAYGROUND_DIR, startPlayground, writeStatic, type PlaygroundServer } from '../src/cli/playground-server.js';
 import { UsageError } from '../src/trainer/errors.js';
 import { CHROMIUM, haveChromium as chromiumInstalled, launchChromium, median, nodeSteps } from './helpers/playground.js';
 
@@ -114,6 +115,46 @@ describe('the playground server', () => {
 
   it('says how to build the page when it is not built', async () => {
     await expect(startPlayground({ port: 0, host: '127.0.0.1', root: join(tmp, 'nothing') })).rejects.toThrow(/the playground is not built .*npm run build:playground/);
+  });
+});
+
+describe("the playground's data sources (src/playground/data.ts)", () => {
+  /** An IDX file of `count` images of rows×cols bytes, `value(i)` each. */
+  const idx = (name: string, count: number, rows: number, cols: number, value: (i: number) => number) => {
+    const bytes = new Uint8Array(16 + count * rows * cols);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(0, 0x803);
+    [count, rows, cols].forEach((d, i) => view.setUint32(4 + 4 * i, d));
+    for (let i = 0; i < count * rows * cols; i++) bytes[16 + i] = value(i);
+    return new File([bytes], name);
+  };
+  const needs = { pixels: 4 };
+
+  it('holds out the last tenth of a picked training file as the test set, or takes a test file', async () => {
+    const { loadDataset } = await import('../src/playground/data.js');
+    const train = idx('train.idx', 20, 2, 2, (i) => i % 256);
+    const held = await loadDataset({ kind: 'files', train }, needs);
+    expect([held.name, held.train.count, held.test.count, held.byteScale, held.imageShape]).toEqual(['train.idx', 18, 2, 1 / 255, [2, 2]]);
+    expect([...held.test.images]).toEqual(Array.from({ length: 8 }, (_, i) => 72 + i));
+    const both = await loadDataset({ kind: 'files', train, test: idx('test.idx', 3, 2, 2, () => 1) }, needs);
+    expect([both.train.count, both.test.count]).toEqual([20, 3]);
+    // 0/1 pixels are taken as binarized data: a byte is worth itself.
+    expect((await loadDataset({ kind: 'files', train: idx('bits.idx', 10, 2, 2, (i) => i % 2) }, needs)).byteScale).toBe(1);
+  });
+
+  it('refuses, naming the file, images of another size, a file that is not IDX, and a test file of other images', async () => {
+    const { loadDataset } = await import('../src/playground/data.js');
+    await expect(loadDataset({ kind: 'files', train: idx('big.idx', 10, 3, 3, () => 0) }, needs)).rejects.toThrow("big.idx: its examples have 9 values (3×3), but the model's images have 4.");
+    await expect(loadDataset({ kind: 'files', train: new File(['hello'], 'notes.txt') }, needs)).rejects.toThrow(/^notes\.txt: not an IDX file/);
+    await expect(loadDataset({ kind: 'files', train: idx('a.idx', 10, 2, 2, () => 0), test: idx('b.idx', 10, 4, 1, () => 0) }, needs))
+      .rejects.toThrow("b.idx: its images are 4×1, the training file's 2×2.");
+  });
+
+  it('loads MNIST only for the train blocks it serves, and says what to do otherwise', async () => {
+    const { loadDataset } = await import('../src/playground/data.js');
+    const frey = { name: 'frey_face', args: {}, images: 'x', type: 'unit' as const, shape: [560] };
+    await expect(loadDataset({ kind: 'mnist', base: 'http://127.0.0.1:9/' }, { choice: frey, pixels: 560 }))
+      .rejects.toThrow("this model's train block asks for frey_face. Change its data line, or pick IDX files as the data source.");
   });
 });
 

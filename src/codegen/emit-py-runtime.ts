@@ -403,21 +403,30 @@ def read_checkpoint(path: str) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
         return decode_checkpoint(f.read(), path)
 
 
+def to_module_layout(value: Tensor, axes: Optional[List[int]]) -> Tensor:
+    """A tensor in vae-lang's layout as the module holds it: its axes in the order 'axes' (None: as is)."""
+    return value if axes is None else value.permute(axes)
+
+
+def to_vae_layout(value: Tensor, axes: Optional[List[int]]) -> Tensor:
+    """A tensor as the module holds it in vae-lang's layout: the inverse permutation of 'axes'."""
+    return value if axes is None else value.permute([axes.index(i) for i in range(len(axes))])
+
+
 def weights_by_name(model: "VaeModel") -> Dict[str, Tensor]:
     """The model's tensors under their vae-lang names, in vae-lang's layout ([in, out] for dense)."""
     state = model.state_dict()
-    return {name: (state[key].t() if transposed else state[key]) for name, key, transposed in WEIGHTS}
+    return {name: to_vae_layout(state[key], axes) for name, key, axes in WEIGHTS}
 
 
 def load_weights(model: "VaeModel", tensors: Dict[str, np.ndarray], path: str) -> None:
     """Copies vae-lang-named tensors into the model; a missing weight or another shape is an error."""
     state = model.state_dict()
     with torch.no_grad():
-        for name, key, transposed in WEIGHTS:
+        for name, key, axes in WEIGHTS:
             if name not in tensors:
                 raise DataError(f"{path}: this checkpoint is of another model: it has no weight '{name}'")
-            value = torch.from_numpy(tensors[name])
-            value = value.t() if transposed else value
+            value = to_module_layout(torch.from_numpy(tensors[name]), axes)
             if tuple(value.shape) != tuple(state[key].shape):
                 raise DataError(f"{path}: weight '{name}' has shape {list(tensors[name].shape)} there, another here")
             state[key].copy_(value)
@@ -427,10 +436,10 @@ def gradients_by_name(model: "VaeModel") -> Dict[str, Tensor]:
     """The gradients of the trainable weights under their vae-lang names and layout."""
     params = dict(model.named_parameters())
     out = {}
-    for name, key, transposed in WEIGHTS:
+    for name, key, axes in WEIGHTS:
         p = params.get(key)
         if p is not None and p.grad is not None:
-            out[name] = p.grad.t() if transposed else p.grad
+            out[name] = to_vae_layout(p.grad, axes)
     return out
 
 
@@ -439,12 +448,11 @@ def optimizer_slots(model: "VaeModel", optimizer: torch.optim.Optimizer) -> Dict
     params = dict(model.named_parameters())
     slots = {"exp_avg": "m", "exp_avg_sq": "v", "momentum_buffer": "u"}
     out = {}
-    for name, key, transposed in WEIGHTS:
+    for name, key, axes in WEIGHTS:
         state = optimizer.state.get(params.get(key), {})
         for slot, short in slots.items():
             if state.get(slot) is not None:
-                value = state[slot].t() if transposed else state[slot]
-                out[f"optimizer/{name}/{short}"] = value.detach().cpu().numpy()
+                out[f"optimizer/{name}/{short}"] = to_vae_layout(state[slot], axes).detach().cpu().numpy()
     return out
 
 
@@ -453,7 +461,7 @@ def restore_optimizer(model: "VaeModel", optimizer: torch.optim.Optimizer, step:
     """Sets the optimizer's state from a checkpoint's optimizer/ tensors and step count."""
     params = dict(model.named_parameters())
     slots = {"m": "exp_avg", "v": "exp_avg_sq", "u": "momentum_buffer"}
-    for name, key, transposed in WEIGHTS:
+    for name, key, axes in WEIGHTS:
         p = params.get(key)
         if p is None or not p.requires_grad:
             continue
@@ -461,8 +469,7 @@ def restore_optimizer(model: "VaeModel", optimizer: torch.optim.Optimizer, step:
         for short, slot in slots.items():
             saved = tensors.get(f"optimizer/{name}/{short}")
             if saved is not None:
-                value = torch.from_numpy(saved)
-                state[slot] = (value.t() if transposed else value).contiguous().to(p.device)
+                state[slot] = to_module_layout(torch.from_numpy(saved), axes).contiguous().to(p.device)
         if state:
             if "exp_avg" in state:
                 state["step"] = torch.tensor(float(step))

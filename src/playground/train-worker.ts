@@ -39,6 +39,9 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** The last completed epoch: what a downloaded run holds. */
 interface Kept { epoch: number; checkpoint: Uint8Array; metrics: EpochMetrics[]; pictures: TrainingPictures }
 
+/** The epochs of a run so far (filled by the Trainer's onEpoch). */
+interface Epochs { metrics: EpochMetrics[]; kept?: Kept }
+
 /** One training run of the page: a model, its data and where training stands. */
 interface Session {
   name: string;
@@ -53,8 +56,7 @@ interface Session {
   /** Steps done, across epochs. */
   step: number;
   state: TrainState;
-  metrics: EpochMetrics[];
-  kept?: Kept;
+  epochs: Epochs;
   paused: boolean;
   stopping: boolean;
   /** Resolves the wait of a paused run. */
@@ -65,19 +67,28 @@ interface Session {
 
 let session: Session | undefined;
 let wasmPathSet = false;
+/** Starts runs one after another: each waits for the one before it to have opened its session. */
+let starting: Promise<void> = Promise.resolve();
 
 scope.onmessage = (event) => {
-  handle(event.data).catch((e) => fail(e));
+  // A run that cannot start has failed; a download that cannot be made is only an error to show.
+  handle(event.data).catch((e) => (event.data.kind === 'start' ? fail(e) : post({ kind: 'error', message: messageOf(e) })));
 };
+
+const messageOf = (e: unknown) => (e as Error).message ?? String(e);
 
 async function handle(request: TrainRequest): Promise<void> {
   switch (request.kind) {
-    case 'start':
-      await endSession();
-      run = request.run;
-      session = await openSession(request);
-      if (session) session.done = trainLoop(session);
-      return;
+    case 'start': {
+      const next = starting.then(async () => {
+        await endSession();
+        run = request.run;
+        session = await openSession(request);
+        session.done = trainLoop(session);
+      });
+      starting = next.catch(() => undefined);
+      return next;
+    }
     case 'pause':
       if (session?.state === 'training') session.paused = true;
       return;
@@ -107,7 +118,7 @@ function status(state: TrainState, message: string, manifoldProblemText?: string
 
 function fail(e: unknown): void {
   if (session) session.state = 'failed';
-  post({ kind: 'error', message: (e as Error).message ?? String(e) });
+  post({ kind: 'error', message: messageOf(e) });
   post({ kind: 'status', state: 'failed', message: 'stopped by an error' });
 }
 
@@ -123,7 +134,7 @@ async function endSession(): Promise<void> {
   session = undefined;
 }
 
-async function openSession(request: Extract<TrainRequest, { kind: 'start' }>): Promise<Session | undefined> {
+async function openSession(request: Extract<TrainRequest, { kind: 'start' }>): Promise<Session> {
   status('loading', 'checking the model');
   const checked = checkModel({ name: request.name, text: request.text });
   if (!checked.ok) {
@@ -131,8 +142,8 @@ async function openSession(request: Extract<TrainRequest, { kind: 'start' }>): P
     throw new Error(`the model has ${errors} error${errors === 1 ? '' : 's'} (see the diagnostics); fix them, then train.`);
   }
   const model = checked.value;
-  const { epochs, batch, lr, seed, limit } = request.settings;
-  const config = withOverrides(model.train, { epochs, batch, lr, seed });
+  const { limit, ...overrides } = request.settings;
+  const config = withOverrides(model.train, overrides);
   if ('problem' in config) throw new Error(config.problem);
   const plan = lower(model, { forceMonteCarloKl: config.monteCarloKl });
   status('loading', `starting the ${request.backend} backend`);
@@ -143,20 +154,19 @@ async function openSession(request: Extract<TrainRequest, { kind: 'start' }>): P
   const x = model.data.find((d) => d.name === images.name)!;
   const feed = new DataFeed(dataset, config.dataset ?? { name: dataset.name, args: {}, images: images.name, type: x.type, shape: x.shape }, limit);
   const count = Math.min(TEST_CURVE_EXAMPLES, feed.testCount);
-  const s: Session = {
-    name: request.name, text: request.text, config, plan, backend,
-    trainer: undefined as unknown as Trainer,
-    testCurve: examplesOf(feed.testRows(0, count), count),
-    manifold: manifoldProblem(plan.info), step: 0, state: 'training', metrics: [], paused: false, stopping: false,
-  };
-  s.trainer = new Trainer(VaeModel.create(plan, config.seed), feed, config, {
-    onEpoch: (metrics, trainer) => {
-      s.metrics.push(metrics);
-      s.kept = { epoch: metrics.epoch, checkpoint: trainer.checkpoint(), metrics: [...s.metrics], pictures: trainer.pictures() };
+  const epochs: Epochs = { metrics: [] };
+  const trainer = new Trainer(VaeModel.create(plan, config.seed), feed, config, {
+    onEpoch: (metrics, t) => {
+      epochs.metrics.push(metrics);
+      epochs.kept = { epoch: metrics.epoch, checkpoint: t.checkpoint(), metrics: [...epochs.metrics], pictures: t.pictures() };
       post({ kind: 'epoch', metrics });
     },
   });
-  return s;
+  return {
+    name: request.name, text: request.text, config, plan, backend, trainer, epochs,
+    testCurve: examplesOf(feed.testRows(0, count), count),
+    manifold: manifoldProblem(plan.info), step: 0, state: 'training', paused: false, stopping: false,
+  };
 }
 
 /** Loads and activates `choice`; returns its name. The wasm binaries are beside this script. */
@@ -195,7 +205,8 @@ async function trainLoop(s: Session): Promise<void> {
     points = [];
     lastProgress = performance.now();
   };
-  status('training', `training on ${trainer.feed.trainCount.toLocaleString('en-US')} examples (${s.backend})`, s.manifold ?? '');
+  const training = `training on ${trainer.feed.trainCount.toLocaleString('en-US')} examples (${s.backend})`;
+  status('training', training, s.manifold ?? '');
   try {
     while (!s.stopping && !trainer.finished) {
       if (s.paused) {
@@ -203,7 +214,7 @@ async function trainLoop(s: Session): Promise<void> {
         status('paused', `paused at step ${s.step}`);
         await new Promise<void>((resolve) => { s.wake = resolve; });
         s.wake = undefined;
-        if (!s.stopping) status('training', `training (${s.backend})`);
+        if (!s.stopping) status('training', training);
         continue;
       }
       const until = performance.now() + CHUNK_MS;
@@ -251,7 +262,7 @@ function postPictures(s: Session): void {
 
 /** The run of the last completed epoch as a zip of a run directory (`vae eval`, `vae sample` and `vae export` read it). */
 async function downloadRun(): Promise<void> {
-  const kept = session?.kept;
+  const kept = session?.epochs.kept;
   if (!session || !kept) {
     throw new Error('no epoch has finished yet: a run\'s checkpoint is taken at the end of an epoch (a smaller "limit" makes epochs shorter).');
   }

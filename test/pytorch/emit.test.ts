@@ -3,9 +3,14 @@
  * comments of `terms`, the output depends only on the model, and a construct the target cannot
  * emit yet is refused by name (never printed as wrong code).
  */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emitPyTorch, PyTorchTargetError } from '../../src/codegen/emit-py.js';
-import { checkedModel, pytorchPlan, pytorchProgram } from './python.js';
+import { ROOT } from '../compiler/helpers.js';
+import { checkedModel, findPycodestyle, pep8Problems, pytorchPlan, pytorchProgram } from './python.js';
+
+const pycodestyle = findPycodestyle();
 
 describe('vae compile --target pytorch, the printer', () => {
   it('writes a comment per term: every note of the plan\'s terms', () => {
@@ -37,4 +42,15 @@ describe('vae compile --target pytorch, the printer', () => {
     expect(emit).toThrow(PyTorchTargetError);
     expect(emit).toThrow('the PyTorch target cannot emit the distribution family Gamma yet');
   });
+
+  // Skipped only where no Python has pycodestyle (CI installs Debian's python3-pycodestyle); the title says so.
+  it.skipIf(!pycodestyle)(`is PEP 8 with 120-column lines for every model (${pycodestyle ? 'pycodestyle' : 'SKIPPED: no Python with pycodestyle'})`, () => {
+    const dir = join(ROOT, '.scratch/pytorch-emit');
+    mkdirSync(dir, { recursive: true });
+    for (const file of readdirSync(join(ROOT, 'models')).filter((f) => f.endsWith('.vae'))) {
+      const path = join(dir, file.replace('.vae', '.py'));
+      writeFileSync(path, pytorchProgram(file));
+      expect(pep8Problems(pycodestyle!, path), file).toEqual([]);
+    }
+  }, 60_000);
 });

@@ -4,6 +4,7 @@
  * skip and say why; with $VAE_REQUIRE_TORCH set (CI, .ci/run) a missing torch fails them instead.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { emitPyTorch } from '../../src/codegen/emit-py.js';
 import { checkModel } from '../../src/compiler/index.js';
@@ -30,6 +31,30 @@ export function findTorchPython(): TorchPython {
   if (process.env.VAE_REQUIRE_TORCH) throw new Error(`VAE_REQUIRE_TORCH is set, but ${why}`);
   console.warn(`test/pytorch: SKIPPED: ${why}`);
   return { why };
+}
+
+/**
+ * A Python with pycodestyle (the PEP 8 checker; Debian's python3-pycodestyle), from the same
+ * candidates as findTorchPython; undefined without one.
+ */
+export function findPycodestyle(): string | undefined {
+  const candidates = process.env.VAE_PYTHON ? [process.env.VAE_PYTHON] : ['python3', '/usr/bin/python3'];
+  return candidates.find((python) => spawnSync(python, ['-m', 'pycodestyle', '--version'], { encoding: 'utf8' }).status === 0);
+}
+
+/**
+ * What pycodestyle says of a program (120-column lines; E203 and W503 are the rules PEP 8 itself
+ * leaves open), less the long lines of the model file it embeds (SOURCE), which are the user's.
+ */
+export function pep8Problems(python: string, file: string): string[] {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const start = lines.findIndex((l) => l.startsWith('SOURCE = """'));
+  const end = start < 0 ? -1 : lines.findIndex((l, i) => i > start && l.endsWith('"""'));
+  const r = spawnSync(python, ['-m', 'pycodestyle', '--max-line-length=120', '--ignore=E203,W503', file], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean).filter((problem) => {
+    const line = Number(problem.split(':')[1]) - 1;
+    return !(problem.includes('E501') && line >= start && line <= end);
+  });
 }
 
 /** models/FILE, or the model `text` under the name FILE (a test's inline model). */
