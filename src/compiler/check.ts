@@ -737,6 +737,7 @@ function expectedShape(rule: ParamShape, shape: number[], target: number[], earl
   };
   return want[rule][0] ? undefined : want[rule][1];
 }
+
 /** [..., K] with K ≥ 1 (equal to `k` when known) and leading axes that broadcast to the variable's shape. */
 function isMixtureShape(shape: number[], target: number[], k: number | undefined): boolean {
   const last = shape.at(-1);

@@ -87,7 +87,8 @@ function log1mexp(d: tf.Tensor, logD: tf.Tensor): tf.Tensor {
  * Against the exact float64 sum (scales 1e-4 to 100, loc ∈ [−1.5, 1.5] and finely around ±1): at
  * most 1.6e-4 levels off for scales of a bin or more, less than half a level (0.43) for sharper
  * ones, where the sum is a staircase that the integral smooths (and the end term, built for a
- * slowly varying sum, would make it worse). The float32 result adds about 1e-6 relative.
+ * slowly varying sum, would make it worse). Computed in float32 (wasm, 12,341 points of the same
+ * ranges): at most 1.7e-4 levels off for scales of a bin or more.
  */
 export function discretizedLogisticMean(loc: tf.Tensor, scale: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
