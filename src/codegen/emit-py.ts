@@ -45,9 +45,9 @@ const unsupported = (what: string): never => {
 export function emitPyTorch(src: PyTorchSource): string {
   const { plan } = src;
   const data = src.config.dataset;
-  // The generated script's loader reads MNIST (dynamic, static or none) and Frey Face only.
-  if (data && (!['mnist', 'frey_face'].includes(data.name) || data.args.binarize === 'threshold')) {
-    unsupported(`the data source ${data.name}${data.args.binarize === 'threshold' ? '(binarize = threshold(...))' : ''}: its loader has only mnist and frey_face`);
+  // The generated script's loader reads MNIST (dynamic, static or none), Frey Face and Fashion-MNIST only.
+  if (data && (!['mnist', 'frey_face', 'fashion_mnist'].includes(data.name) || data.args.binarize === 'threshold')) {
+    unsupported(`the data source ${data.name}${data.args.binarize === 'threshold' ? '(binarize = threshold(...))' : ''}: its loader has only mnist, frey_face and fashion_mnist`);
   }
   const usage = usedPieces(plan);
   const parts = [
